@@ -1,0 +1,316 @@
+/**
+ * apply: folds linearized ops into the project view. Pure and deterministic: no clock,
+ * no randomness, no network. Never throws on peer input: a bad op is recorded as skipped,
+ * identically on every peer, and the project keeps working.
+ */
+import type Autobase from 'autobase'
+import type Hyperbee from 'hyperbee'
+import { decodeOp, type HexKey, type Op, type Role } from './ops.js'
+import { effectiveTs, wins, type Register } from './merge.js'
+import {
+  Keys,
+  emptySystem,
+  type KvRecord,
+  type MemberRecord,
+  type PostRecord,
+  type ProjectRecord,
+  type SkipRecord,
+  type SystemRecord,
+  type TaskRecord
+} from '../views/layout.js'
+
+type Batch = Hyperbee.HyperbeeBatch
+
+/** Thrown inside a handler to skip the op; caught by the loop, never escapes apply. */
+class Skip {
+  constructor(readonly reason: string) {}
+}
+
+interface Ctx {
+  b: Batch
+  host: Autobase.ApplyHost
+  sys: SystemRecord
+  author: HexKey
+  /** Effective timestamp of the op being applied. */
+  ts: number
+  bootstrap: HexKey
+}
+
+export interface ApplyOptions {
+  /** The project's bootstrap key (hex): the creator's writer core, the only one that may init. */
+  bootstrap: HexKey
+}
+
+export function createApply(opts: ApplyOptions) {
+  return async function apply(
+    nodes: Autobase.ApplyNode[],
+    view: Hyperbee,
+    host: Autobase.ApplyHost
+  ): Promise<void> {
+    const b = view.batch()
+    const sys = ((await b.get(Keys.system))?.value as SystemRecord | undefined) ?? emptySystem()
+    for (const node of nodes) {
+      if (node.value === null) continue
+      const author = node.from.key.toString('hex')
+      const decoded = decodeOp(node.value)
+      if (!decoded.ok) {
+        await skip(b, sys, author, null, decoded.reason)
+        continue
+      }
+      const op = decoded.op
+      if ((await b.get(Keys.op(op.id))) !== null) {
+        await skip(b, sys, author, op, 'duplicate op id')
+        continue
+      }
+      const ctx: Ctx = {
+        b,
+        host,
+        sys,
+        author,
+        ts: effectiveTs(op.ts, sys.clocks),
+        bootstrap: opts.bootstrap
+      }
+      try {
+        await applyOp(ctx, op)
+      } catch (err) {
+        if (err instanceof Skip) {
+          await skip(b, sys, author, op, err.reason)
+          continue
+        }
+        throw err
+      }
+      sys.applied++
+      sys.clocks[author] = Math.max(sys.clocks[author] ?? 0, op.ts)
+      await b.put(Keys.op(op.id), { seq: sys.applied, writer: author, type: op.type })
+    }
+    await b.put(Keys.system, sys)
+    await b.flush()
+  }
+}
+
+async function skip(b: Batch, sys: SystemRecord, writer: HexKey, op: Op | null, reason: string) {
+  sys.skipped++
+  const record: SkipRecord = {
+    seq: sys.skipped,
+    writer,
+    id: op?.id ?? null,
+    type: op?.type ?? null,
+    reason
+  }
+  await b.put(Keys.skip(sys.skipped), record)
+}
+
+async function get<T>(b: Batch, key: string): Promise<T | null> {
+  const node = await b.get(key)
+  return node === null ? null : (node.value as T)
+}
+
+function reg<T>(ctx: Ctx, op: Op, value: T): Register<T> {
+  return { value, id: op.id, ts: ctx.ts, by: ctx.author }
+}
+
+async function applyOp(ctx: Ctx, op: Op): Promise<void> {
+  const { b } = ctx
+  const project = await get<ProjectRecord>(b, Keys.project)
+
+  if (op.type === 'project/init') {
+    if (project !== null) throw new Skip('project already initialised')
+    if (ctx.author !== ctx.bootstrap) throw new Skip('only the creator may initialise the project')
+    const record: ProjectRecord = {
+      name: reg(ctx, op, op.name),
+      description: reg(ctx, op, op.description),
+      archived: reg(ctx, op, false),
+      public: op.public,
+      creator: ctx.author,
+      createdAt: ctx.ts,
+      initOp: op.id
+    }
+    const member: MemberRecord = {
+      writer: ctx.author,
+      role: 'admin',
+      name: null,
+      addedBy: ctx.author,
+      addedAt: ctx.ts,
+      invite: null,
+      removed: false
+    }
+    await b.put(Keys.project, record)
+    await b.put(Keys.member(ctx.author), member)
+    await indexMember(b, ctx.author)
+    return
+  }
+
+  if (project === null) throw new Skip('project not initialised')
+  const me = await activeMember(b, ctx.author)
+  if (me === null) throw new Skip('writer is not a member')
+
+  if (project.archived.value) {
+    if (!(op.type === 'project/archive' && !op.archived)) throw new Skip('project is archived')
+  }
+
+  switch (op.type) {
+    case 'project/set': {
+      requireRole(me, 'admin')
+      const current = project[op.field]
+      if (wins(current, { id: op.id, ts: ctx.ts, prev: op.prev })) {
+        project[op.field] = reg(ctx, op, op.value)
+        await b.put(Keys.project, project)
+      }
+      return
+    }
+    case 'project/archive': {
+      requireRole(me, 'admin')
+      if (wins(project.archived, { id: op.id, ts: ctx.ts, prev: op.prev })) {
+        project.archived = reg(ctx, op, op.archived)
+        await b.put(Keys.project, project)
+      }
+      return
+    }
+    case 'member/add': {
+      if (op.role === 'admin') requireRole(me, 'admin')
+      const existing = await get<MemberRecord>(b, Keys.member(op.writer))
+      if (existing !== null && !existing.removed) throw new Skip('already a member')
+      const record: MemberRecord = {
+        writer: op.writer,
+        role: op.role,
+        name: existing?.name ?? null,
+        addedBy: ctx.author,
+        addedAt: ctx.ts,
+        invite: op.invite,
+        removed: false
+      }
+      await b.put(Keys.member(op.writer), record)
+      await indexMember(b, op.writer)
+      await ctx.host.addWriter(Buffer.from(op.writer, 'hex'), { indexer: false })
+      return
+    }
+    case 'member/role': {
+      requireRole(me, 'admin')
+      const target = await activeMember(b, op.writer)
+      if (target === null) throw new Skip('target is not a member')
+      if (target.role === op.role) return
+      if (target.role === 'admin' && (await countAdmins(b)) <= 1)
+        throw new Skip('cannot demote the last admin')
+      target.role = op.role
+      await b.put(Keys.member(op.writer), target)
+      return
+    }
+    case 'member/remove': {
+      if (op.writer !== ctx.author) requireRole(me, 'admin')
+      const target = await activeMember(b, op.writer)
+      if (target === null) throw new Skip('target is not a member')
+      if (op.writer === ctx.bootstrap)
+        throw new Skip('the creator (the project indexer) cannot be removed')
+      if (target.role === 'admin' && (await countAdmins(b)) <= 1)
+        throw new Skip('cannot remove the last admin')
+      target.removed = true
+      await b.put(Keys.member(op.writer), target)
+      await ctx.host.removeWriter(Buffer.from(op.writer, 'hex'))
+      return
+    }
+    case 'member/name': {
+      if (wins(me.name, { id: op.id, ts: ctx.ts, prev: op.prev })) {
+        me.name = reg(ctx, op, op.name)
+        await b.put(Keys.member(ctx.author), me)
+      }
+      return
+    }
+    case 'post/add': {
+      if (op.replyTo !== null && (await b.get(Keys.post(op.replyTo))) === null) {
+        throw new Skip('reply to an unknown post')
+      }
+      const seq = ctx.sys.applied + 1
+      const post: PostRecord = {
+        id: op.id,
+        seq,
+        author: ctx.author,
+        text: op.text,
+        replyTo: op.replyTo,
+        ts: ctx.ts
+      }
+      await b.put(Keys.post(op.id), post)
+      await b.put(Keys.feed(seq), op.id)
+      if (op.replyTo !== null) await b.put(Keys.reply(op.replyTo, seq), op.id)
+      return
+    }
+    case 'task/add': {
+      if (op.assignee !== null && (await activeMember(b, op.assignee)) === null) {
+        throw new Skip('assignee is not a member')
+      }
+      const seq = ctx.sys.applied + 1
+      const task: TaskRecord = {
+        id: op.id,
+        seq,
+        createdBy: ctx.author,
+        createdAt: ctx.ts,
+        title: reg(ctx, op, op.title),
+        assignee: reg(ctx, op, op.assignee),
+        done: reg(ctx, op, false)
+      }
+      await b.put(Keys.task(op.id), task)
+      await b.put(Keys.taskOrder(seq), op.id)
+      return
+    }
+    case 'task/set': {
+      const task = await get<TaskRecord>(b, Keys.task(op.task))
+      if (task === null) throw new Skip('unknown task')
+      if (
+        op.field === 'assignee' &&
+        op.value !== null &&
+        (await activeMember(b, op.value as string)) === null
+      ) {
+        throw new Skip('assignee is not a member')
+      }
+      const current = task[op.field] as Register<unknown>
+      if (wins(current, { id: op.id, ts: ctx.ts, prev: op.prev })) {
+        ;(task as unknown as Record<string, Register<unknown>>)[op.field] = reg(ctx, op, op.value)
+        await b.put(Keys.task(op.task), task)
+      }
+      return
+    }
+    case 'kv/set':
+    case 'kv/del': {
+      const current = await get<KvRecord>(b, Keys.kv(op.key))
+      if (wins(current, { id: op.id, ts: ctx.ts, prev: op.prev })) {
+        const value = op.type === 'kv/set' ? op.value : null
+        const record: KvRecord = { ...reg(ctx, op, value), deleted: op.type === 'kv/del' }
+        await b.put(Keys.kv(op.key), record)
+      }
+      return
+    }
+    default: {
+      const never: never = op
+      throw new Skip(`unhandled op ${(never as Op).type}`)
+    }
+  }
+}
+
+async function activeMember(b: Batch, writer: HexKey): Promise<MemberRecord | null> {
+  const m = await get<MemberRecord>(b, Keys.member(writer))
+  return m === null || m.removed ? null : m
+}
+
+function requireRole(me: MemberRecord, role: Role): void {
+  if (role === 'admin' && me.role !== 'admin') throw new Skip('requires the admin role')
+}
+
+async function countAdmins(b: Batch): Promise<number> {
+  let n = 0
+  for (const writer of await memberIndex(b)) {
+    const m = await activeMember(b, writer)
+    if (m !== null && m.role === 'admin') n++
+  }
+  return n
+}
+
+/** Every writer ever added, in order (a batch cannot range-scan, and members are few). */
+async function memberIndex(b: Batch): Promise<HexKey[]> {
+  return (await get<HexKey[]>(b, Keys.memberIndex)) ?? []
+}
+
+async function indexMember(b: Batch, writer: HexKey): Promise<void> {
+  const index = await memberIndex(b)
+  if (index.includes(writer)) return
+  index.push(writer)
+  await b.put(Keys.memberIndex, index)
+}

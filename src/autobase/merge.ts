@@ -1,0 +1,64 @@
+/**
+ * The merge rule for every single-valued field (project name, task title, key/value records...).
+ * Pure and deterministic: given the same linearized ops, every peer reaches the same value.
+ * The exact rule is written down in DESIGN.md ("Concurrent edits").
+ */
+import type { OpId } from './ops.js'
+
+/** How far (ms) an op's timestamp may run ahead of the mesh clock before it is clamped. */
+export const MAX_CLOCK_SKEW = 10 * 60 * 1000
+
+/** A field's current value and the op that set it. */
+export interface Register<T> {
+  value: T
+  /** The op that wrote this value. */
+  id: OpId
+  /** The effective (clamped) timestamp of that op. */
+  ts: number
+  /** The writer (hex key) of that op. */
+  by: string
+}
+
+/** An incoming write to a register. */
+export interface Write {
+  id: OpId
+  /** Effective timestamp, already clamped with {@link effectiveTs}. */
+  ts: number
+  /** The op id of the value the writer saw when it wrote, or null if it saw none. */
+  prev: OpId | null
+}
+
+/**
+ * Whether an incoming write replaces the current value.
+ * 1. No value yet: the write wins.
+ * 2. The writer saw the current value (prev === current.id): a causal successor, it wins
+ *    whatever the timestamps say. A lying clock therefore never wins against an edit made
+ *    after seeing its value.
+ * 3. Otherwise the writes are concurrent: the later effective timestamp wins; equal
+ *    timestamps fall back to the lexicographically greater op id.
+ */
+export function wins(current: Register<unknown> | null, incoming: Write): boolean {
+  if (current === null) return true
+  if (incoming.prev !== null && incoming.prev === current.id) return true
+  if (incoming.ts !== current.ts) return incoming.ts > current.ts
+  return incoming.id > current.id
+}
+
+/**
+ * The mesh clock: the lower median of the latest timestamp each writer has reported.
+ * One writer with a far-off clock cannot move it (with two writers it is the lower one).
+ */
+export function meshClock(latest: Record<string, number>): number {
+  const values = Object.values(latest).sort((a, b) => a - b)
+  if (values.length === 0) return 0
+  return values[Math.floor((values.length - 1) / 2)] ?? 0
+}
+
+/**
+ * An op's effective timestamp: its own, clamped to at most MAX_CLOCK_SKEW ahead of the mesh
+ * clock computed before it (a writer's very first op with no other clocks known is taken as is).
+ */
+export function effectiveTs(ts: number, latest: Record<string, number>): number {
+  if (Object.keys(latest).length === 0) return ts
+  return Math.min(ts, meshClock(latest) + MAX_CLOCK_SKEW)
+}

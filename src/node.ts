@@ -1,0 +1,567 @@
+/**
+ * FluxNode: the composition root. One node owns one home folder: its Corestore, its
+ * network, the projects it holds and the invites it has issued.
+ */
+import fs from 'fs/promises'
+import path from 'path'
+import Corestore from 'corestore'
+import Autobase from 'autobase'
+import BlindPairing from 'blind-pairing'
+import ReadyResource from 'ready-resource'
+import crypto from 'hypercore-crypto'
+import { Network } from './swarm/network.js'
+import { projectTopic } from './swarm/topics.js'
+import { Project } from './project/project.js'
+import { decodeInviteCode, encodeInviteCode } from './project/invite-code.js'
+import { NodeState, type InviteEntry, type ProjectEntry } from './node-state.js'
+import { FluxError } from './errors.js'
+import { decodeKey, encodeKey, fromHex, toHex } from './identity/keys.js'
+import { Mutex } from './util/mutex.js'
+import { describeProject, summarizeProject } from './project/describe.js'
+import type { Role } from './autobase/ops.js'
+import type {
+  CreatedInvite,
+  NodeStatus,
+  PeerInfo,
+  ProjectDetail,
+  ProjectSummary,
+  Progress
+} from './api.js'
+
+export interface FluxNodeOptions {
+  home: string
+  /** DHT bootstrap nodes ('host:port'); undefined for the public HyperDHT. */
+  bootstrap?: string[] | undefined
+  /** Address to bind; 127.0.0.1 for a loopback mesh. */
+  host?: string | undefined
+  firewalled?: boolean | undefined
+  /** How often (ms) a pairing candidate or member polls the DHT. */
+  pairingPoll?: number
+  /** Clock for op timestamps (tests inject skewed clocks). */
+  now?: () => number
+}
+
+export interface JoinOptions {
+  /** Expected project (key); a code for another project is refused before any network. */
+  project?: string | undefined
+  /** Give up after this many ms. */
+  timeout?: number
+  onProgress?: (p: Progress) => void
+}
+
+export interface InviteOptions {
+  role?: Role
+  /** Lifetime in ms. */
+  expires?: number
+  uses?: number
+}
+
+interface Held {
+  entry: ProjectEntry
+  project: Project
+  member: BlindPairing.Member | null
+}
+
+export const DEFAULT_INVITE_TTL = 24 * 3600 * 1000
+const DEFAULT_JOIN_TIMEOUT = 120_000
+
+export class FluxNode extends ReadyResource {
+  readonly home: string
+  readonly opts: FluxNodeOptions
+  readonly startedAt = Date.now()
+  store!: Corestore
+  network!: Network
+  private pairing!: BlindPairing
+  private state!: NodeState
+  private readonly held = new Map<string, Held>()
+  private readonly admitLock = new Mutex()
+  private readonly now: () => number
+
+  constructor(opts: FluxNodeOptions) {
+    super()
+    this.opts = opts
+    this.home = path.resolve(opts.home)
+    this.now = opts.now ?? Date.now
+  }
+
+  protected override async _open(): Promise<void> {
+    await fs.mkdir(this.home, { recursive: true, mode: 0o700 })
+    this.store = new Corestore(path.join(this.home, 'store'))
+    try {
+      await this.store.ready()
+    } catch (err) {
+      await this.store.close().catch(() => {})
+      if (/lock/i.test(String((err as Error)?.message))) {
+        throw new FluxError('NODE_RUNNING', `another Flux node is already running for ${this.home}`)
+      }
+      throw err
+    }
+    this.state = NodeState.at(this.home)
+    await this.state.load()
+    const keyPair = await this.store.createKeyPair('flux/swarm')
+    this.network = new Network({
+      store: this.store,
+      keyPair,
+      bootstrap: this.opts.bootstrap,
+      host: this.opts.host,
+      firewalled: this.opts.firewalled
+    })
+    await this.network.ready()
+    this.pairing = new BlindPairing(this.network.swarm, { poll: this.opts.pairingPoll ?? 2000 })
+    for (const entry of this.state.projects()) {
+      try {
+        await this.openProject(entry)
+      } catch (err) {
+        this.emit('warning', err)
+      }
+    }
+  }
+
+  protected override async _close(): Promise<void> {
+    await this.pairing.close().catch(() => {})
+    for (const held of this.held.values()) {
+      await held.member?.close().catch(() => {})
+      await held.project.close().catch(() => {})
+    }
+    this.held.clear()
+    await this.network.close()
+    await this.store.close()
+  }
+
+  get peerId(): string {
+    return encodeKey(this.network.publicKey)
+  }
+
+  private async openProject(entry: ProjectEntry): Promise<Held> {
+    const project = new Project(this.store.namespace(entry.ns), {
+      key: fromHex(entry.key),
+      encryptionKey: entry.encryptionKey === null ? null : fromHex(entry.encryptionKey),
+      now: this.now
+    })
+    await project.ready()
+    return this.track(entry, project)
+  }
+
+  private async track(entry: ProjectEntry, project: Project): Promise<Held> {
+    const held: Held = { entry, project, member: null }
+    this.held.set(entry.key, held)
+    project.on('update', () => this.emit('project-update', entry.key))
+    project.on('warning', (err: unknown) => this.emit('warning', err))
+    await this.network.join(projectTopic(project.discoveryKey))
+    if (this.activeInvites(entry.key).length > 0) this.listenForJoiners(held)
+    return held
+  }
+
+  /** Every project this node holds. */
+  list(): Project[] {
+    return [...this.held.values()].map((h) => h.project)
+  }
+
+  /**
+   * Find a held project by key (z32 or hex), unique key prefix, or exact name.
+   * Throws PROJECT_NOT_FOUND, PROJECT_AMBIGUOUS or KEY_MALFORMED.
+   */
+  async resolve(ref: string): Promise<Project> {
+    const text = ref.trim()
+    if (text.length === 52 || /^[0-9a-f]{64}$/i.test(text)) {
+      const held = this.held.get(toHex(decodeKey(text, 'project key')))
+      if (!held) throw new FluxError('PROJECT_NOT_FOUND', `this node does not hold project ${text}`)
+      return held.project
+    }
+    const matches: Project[] = []
+    for (const held of this.held.values()) {
+      const z = encodeKey(held.project.key)
+      const name = (await held.project.view.project())?.name.value
+      if (
+        (text.length >= 4 && z.startsWith(text)) ||
+        (name !== undefined && name.toLowerCase() === text.toLowerCase())
+      ) {
+        matches.push(held.project)
+      }
+    }
+    if (matches.length === 1) return matches[0] as Project
+    if (matches.length > 1) {
+      throw new FluxError(
+        'PROJECT_AMBIGUOUS',
+        `"${text}" matches ${matches.length} projects: use the full key`
+      )
+    }
+    throw new FluxError(
+      'PROJECT_NOT_FOUND',
+      `no project here matches "${text}" (see \`flux project list\`)`
+    )
+  }
+
+  /** Create a project; this node becomes its first admin. */
+  async createProject(opts: {
+    name: string
+    description?: string
+    public?: boolean
+  }): Promise<ProjectDetail> {
+    const encryptionKey = opts.public ? null : crypto.randomBytes(32)
+    const ns = crypto.randomBytes(16).toString('hex')
+    const project = new Project(this.store.namespace(ns), {
+      key: null,
+      encryptionKey,
+      now: this.now
+    })
+    await project.ready()
+    await project.append({
+      type: 'project/init',
+      name: opts.name,
+      description: opts.description ?? '',
+      public: !!opts.public
+    })
+    await project.update()
+    if ((await project.view.project()) === null) {
+      await project.close()
+      throw new FluxError(
+        'INVALID_INPUT',
+        'the project could not be created: its name or description is invalid'
+      )
+    }
+    const entry: ProjectEntry = {
+      key: toHex(project.key),
+      ns,
+      encryptionKey: encryptionKey === null ? null : toHex(encryptionKey),
+      via: 'created',
+      addedAt: Date.now()
+    }
+    await this.state.putProject(entry)
+    await this.track(entry, project)
+    return this.describe(project)
+  }
+
+  /** Issue an invite code for a project. Expiry and uses are enforced by this node when it admits. */
+  async invite(ref: string, opts: InviteOptions = {}): Promise<CreatedInvite> {
+    const project = await this.resolve(ref)
+    const held = this.heldOf(project)
+    const role = opts.role ?? 'member'
+    await this.requireWritable(project)
+    const me = await project.view.member(project.writerId)
+    if (me === null || me.removed) throw new FluxError('NOT_ALLOWED', 'only members can invite')
+    if (role === 'admin' && me.role !== 'admin')
+      throw new FluxError('NOT_ALLOWED', 'only admins can invite admins')
+    const uses = opts.uses ?? 1
+    if (!Number.isInteger(uses) || uses < 1 || uses > 1000) {
+      throw new FluxError('INVALID_INPUT', 'uses must be a whole number from 1 to 1000')
+    }
+    const ttl = opts.expires ?? DEFAULT_INVITE_TTL
+    const expires = Date.now() + ttl
+    const created = BlindPairing.createInvite(project.key, { expires })
+    const entry: InviteEntry = {
+      id: created.id.toString('hex'),
+      project: held.entry.key,
+      publicKey: created.publicKey.toString('hex'),
+      role,
+      expires,
+      uses,
+      used: 0,
+      createdAt: Date.now(),
+      admitted: []
+    }
+    await this.state.putInvite(entry)
+    this.listenForJoiners(held)
+    return {
+      code: encodeInviteCode(created.invite),
+      project: encodeKey(project.key),
+      id: entry.id,
+      role,
+      expires,
+      uses,
+      used: 0
+    }
+  }
+
+  private activeInvites(projectHex: string): InviteEntry[] {
+    const now = Date.now()
+    return this.state.invites(projectHex).filter((i) => i.expires > now && i.used < i.uses)
+  }
+
+  private listenForJoiners(held: Held): void {
+    if (held.member !== null) return
+    held.member = this.pairing.addMember({
+      discoveryKey: held.project.discoveryKey,
+      onadd: (req) => this.admitLock.run(() => this.admit(held, req))
+    })
+  }
+
+  /** Answer one pairing request: the checks the library leaves to us, then the member/add op. */
+  private async admit(held: Held, req: BlindPairing.MemberRequest): Promise<void> {
+    const invite = this.state.invite(req.inviteId.toString('hex'))
+    if (invite === null || invite.project !== held.entry.key) {
+      req.deny({ status: 1 })
+      this.emit('invite-denied', { project: held.entry.key, reason: 'unknown invite' })
+      return
+    }
+    let userData: Buffer
+    try {
+      userData = req.open(fromHex(invite.publicKey))
+    } catch {
+      req.deny({ status: 1 })
+      return
+    }
+    const writer = userData ? toHex(userData) : ''
+    if (invite.admitted.includes(writer)) {
+      // the same candidate asking again (it missed our first answer): answer the same way
+      req.confirm({ key: held.project.key, encryptionKey: held.project.base.encryptionKey })
+      return
+    }
+    if (invite.expires <= Date.now()) {
+      req.deny({ status: 3 })
+      this.emit('invite-denied', { project: held.entry.key, reason: 'expired' })
+      return
+    }
+    if (invite.used >= invite.uses) {
+      req.deny({ status: 2 })
+      this.emit('invite-denied', { project: held.entry.key, reason: 'used' })
+      return
+    }
+    if (userData === null || userData.byteLength !== 32 || held.project.closing) {
+      req.deny({ status: 1 })
+      return
+    }
+    invite.used++
+    invite.admitted.push(writer)
+    await this.state.putInvite(invite)
+    const existing = await held.project.view.member(writer)
+    if (existing === null || existing.removed) {
+      await held.project.append({
+        type: 'member/add',
+        writer,
+        role: invite.role,
+        invite: invite.id
+      })
+    }
+    req.confirm({ key: held.project.key, encryptionKey: held.project.base.encryptionKey })
+    this.emit('invite-admitted', { project: held.entry.key, writer })
+  }
+
+  /**
+   * Join a project by invite code (becoming a writer) or by bare key (hosting it: a private
+   * project's data stays unreadable; a public one can be read).
+   */
+  async join(codeOrKey: string, opts: JoinOptions = {}): Promise<ProjectDetail> {
+    const text = codeOrKey.trim()
+    if (text.length === 52 || /^[0-9a-f]{64}$/i.test(text))
+      return this.joinByKey(decodeKey(text, 'project key'))
+    return this.joinByInvite(text, opts)
+  }
+
+  private async joinByKey(key: Buffer): Promise<ProjectDetail> {
+    const hex = toHex(key)
+    const existing = this.held.get(hex)
+    if (existing) return this.describe(existing.project)
+    const entry: ProjectEntry = {
+      key: hex,
+      ns: crypto.randomBytes(16).toString('hex'),
+      encryptionKey: null,
+      via: 'key',
+      addedAt: Date.now()
+    }
+    await this.state.putProject(entry)
+    const held = await this.openProject(entry)
+    return this.describe(held.project)
+  }
+
+  private async joinByInvite(code: string, opts: JoinOptions): Promise<ProjectDetail> {
+    const decoded = decodeInviteCode(code)
+    const progress = opts.onProgress ?? (() => {})
+    if (opts.project !== undefined) {
+      const expected = decodeKey(opts.project, 'project key')
+      if (!crypto.discoveryKey(expected).equals(decoded.discoveryKey)) {
+        throw new FluxError(
+          'INVITE_WRONG_PROJECT',
+          `this invite is for another project, not ${encodeKey(expected)}`
+        )
+      }
+    }
+    if (decoded.expires !== 0 && decoded.expires <= Date.now()) {
+      throw new FluxError(
+        'INVITE_EXPIRED',
+        `this invite expired at ${new Date(decoded.expires).toISOString()}: ask for a new one`
+      )
+    }
+    let previous: Held | null = null
+    for (const held of this.held.values()) {
+      if (!held.project.discoveryKey.equals(decoded.discoveryKey)) continue
+      if (held.project.writable) {
+        throw new FluxError(
+          'PROJECT_EXISTS',
+          `you are already a member of ${encodeKey(held.project.key)}`
+        )
+      }
+      previous = held
+    }
+    const ns = previous?.entry.ns ?? crypto.randomBytes(16).toString('hex')
+    const local = Autobase.getLocalCore(this.store.namespace(ns))
+    await local.ready()
+    const writerKey = local.key as Buffer
+    await local.close()
+
+    progress({ phase: 'pairing', message: 'asking the project members to let us in' })
+    const candidate = this.pairing.addCandidate({ invite: decoded.invite, userData: writerKey })
+    const timeout = opts.timeout ?? DEFAULT_JOIN_TIMEOUT
+    let timer: NodeJS.Timeout | null = null
+    let result: { key: Buffer; encryptionKey: Buffer | null } | null
+    try {
+      result = await Promise.race([
+        candidate.pairing,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(
+                new FluxError(
+                  'TIMEOUT',
+                  `no member of the project answered within ${Math.round(timeout / 1000)}s: is one online?`
+                )
+              ),
+            timeout
+          )
+        })
+      ])
+    } catch (err) {
+      throw pairingError(err)
+    } finally {
+      if (timer) clearTimeout(timer)
+      await candidate.close().catch(() => {})
+    }
+    if (!result) throw new FluxError('INVITE_REJECTED', 'the pairing ended without an answer')
+    progress({ phase: 'paired', message: 'accepted: opening the project' })
+
+    if (previous) {
+      this.held.delete(previous.entry.key)
+      await previous.member?.close().catch(() => {})
+      await previous.project.close()
+    }
+    const entry: ProjectEntry = {
+      key: toHex(result.key),
+      ns,
+      encryptionKey: result.encryptionKey ? toHex(result.encryptionKey) : null,
+      via: 'invite',
+      addedAt: Date.now()
+    }
+    await this.state.putProject(entry)
+    const held = await this.openProject(entry)
+    const onUpdate = (): void => {
+      void held.project.view
+        .system()
+        .then((s) => progress({ phase: 'syncing', message: 'syncing', applied: s.applied }))
+    }
+    held.project.on('update', onUpdate)
+    try {
+      progress({ phase: 'syncing', message: 'waiting to be added as a writer' })
+      await held.project.waitWritable(timeout)
+      await held.project.update()
+    } finally {
+      held.project.off('update', onUpdate)
+    }
+    progress({ phase: 'writable', message: 'joined: this node is now a writer' })
+    return this.describe(held.project)
+  }
+
+  /** Stop holding a project. A member also removes itself (the creator cannot). */
+  async leave(ref: string): Promise<{ key: string }> {
+    const project = await this.resolve(ref)
+    const held = this.heldOf(project)
+    if (project.writable && (await project.view.project())?.creator !== project.writerId) {
+      const me = await project.view.member(project.writerId)
+      if (me !== null && !me.removed) {
+        await project.append({ type: 'member/remove', writer: project.writerId }).catch(() => {})
+      }
+    }
+    this.held.delete(held.entry.key)
+    await held.member?.close().catch(() => {})
+    await this.network.leave(projectTopic(project.discoveryKey))
+    await project.close()
+    await this.state.deleteProject(held.entry.key)
+    return { key: encodeKey(project.key) }
+  }
+
+  /** Require that this node may write to the project now; throws a clear error if not. */
+  async requireWritable(project: Project): Promise<void> {
+    if (!(await project.readable())) {
+      throw new FluxError(
+        'PROJECT_UNREADABLE',
+        'this node holds the project by key only: join with an invite to read and write'
+      )
+    }
+    if (!project.writable)
+      throw new FluxError('NOT_WRITABLE', 'this node is not (or no longer) a writer of the project')
+    const info = await project.view.project()
+    if (info?.archived.value)
+      throw new FluxError('PROJECT_ARCHIVED', 'the project is archived: it is read-only')
+  }
+
+  async requireReadable(project: Project): Promise<void> {
+    if (!(await project.readable())) {
+      throw new FluxError(
+        'PROJECT_UNREADABLE',
+        'this node holds the project by key only: its data is encrypted'
+      )
+    }
+  }
+
+  heldOf(project: Project): Held {
+    const held = this.held.get(toHex(project.key))
+    if (!held) throw new FluxError('PROJECT_NOT_FOUND', 'project is not held by this node')
+    return held
+  }
+
+  describe(project: Project): Promise<ProjectDetail> {
+    const held = this.heldOf(project)
+    const invites = this.state.invites(held.entry.key).map((i) => ({
+      id: i.id,
+      role: i.role,
+      expires: i.expires,
+      uses: i.uses,
+      used: i.used
+    }))
+    return describeProject(project, invites)
+  }
+
+  summaries(): Promise<ProjectSummary[]> {
+    return Promise.all(this.list().map((p) => summarizeProject(p)))
+  }
+
+  peers(): PeerInfo[] {
+    return [...this.network.peers.values()].map((p) => ({
+      id: p.id,
+      address: p.address,
+      connectedAt: p.connectedAt,
+      initiator: p.client
+    }))
+  }
+
+  async status(): Promise<NodeStatus> {
+    return {
+      home: this.home,
+      peerId: this.peerId,
+      pid: process.pid,
+      startedAt: this.startedAt,
+      bootstrap: this.opts.bootstrap ?? null,
+      host: this.opts.host ?? null,
+      peers: this.network.peers.size,
+      projects: await this.summaries()
+    }
+  }
+}
+
+function pairingError(err: unknown): FluxError {
+  if (err instanceof FluxError) return err
+  const code = (err as { code?: string } | null)?.code
+  if (code === 'INVITE_USED')
+    return new FluxError('INVITE_USED', 'this invite has already been used: ask for a new one')
+  if (code === 'INVITE_EXPIRED')
+    return new FluxError('INVITE_EXPIRED', 'this invite has expired: ask for a new one')
+  if (code === 'PAIRING_REJECTED') {
+    return new FluxError(
+      'INVITE_REJECTED',
+      'the project refused this invite: it is unknown there (revoked, or for another project)'
+    )
+  }
+  return new FluxError(
+    'INVITE_REJECTED',
+    `pairing failed: ${(err as Error)?.message ?? String(err)}`
+  )
+}

@@ -1,0 +1,109 @@
+/** Turn a project's view into the shapes people see (api.ts). */
+import type { Project } from './project.js'
+import type {
+  InviteInfo,
+  MemberInfo,
+  PostInfo,
+  ProjectDetail,
+  ProjectSummary,
+  TaskInfo
+} from '../api.js'
+import type { MemberRecord, PostRecord, TaskRecord } from '../views/layout.js'
+import { encodeKey, fromHex } from '../identity/keys.js'
+
+export function z(hex: string): string {
+  return encodeKey(fromHex(hex))
+}
+
+export async function summarizeProject(project: Project): Promise<ProjectSummary> {
+  const [info, sys, members, readable] = await Promise.all([
+    project.view.project(),
+    project.view.system(),
+    project.view.members(),
+    project.readable()
+  ])
+  const me = members.find((m) => m.writer === project.writerId && !m.removed) ?? null
+  const posts = await project.view.feed()
+  const tasks = await project.view.tasks()
+  return {
+    key: encodeKey(project.key),
+    name: info?.name.value ?? null,
+    role: me?.role ?? null,
+    writable: project.writable,
+    readable,
+    public: info?.public ?? false,
+    archived: info?.archived.value ?? false,
+    members: members.filter((m) => !m.removed).length,
+    posts: posts.length,
+    tasks: tasks.length,
+    applied: sys.applied,
+    skipped: sys.skipped,
+    peers: project.base.local.peers.length
+  }
+}
+
+export async function describeProject(
+  project: Project,
+  invites: InviteInfo[]
+): Promise<ProjectDetail> {
+  const summary = await summarizeProject(project)
+  const info = await project.view.project()
+  const members = await project.view.members()
+  return {
+    ...summary,
+    description: info?.description.value ?? '',
+    creator: info ? z(info.creator) : null,
+    createdAt: info?.createdAt ?? null,
+    memberList: members.map((m) => memberInfo(m, project.writerId)),
+    stateHash: await project.view.stateHash(),
+    viewLength: project.base.view.core.length,
+    you: z(project.writerId),
+    invites
+  }
+}
+
+export function memberInfo(m: MemberRecord, self: string): MemberInfo {
+  return {
+    id: z(m.writer),
+    name: m.name?.value ?? null,
+    role: m.role,
+    removed: m.removed,
+    you: m.writer === self,
+    addedBy: z(m.addedBy),
+    addedAt: m.addedAt
+  }
+}
+
+export type Names = Map<string, string | null>
+
+export async function memberNames(project: Project): Promise<Names> {
+  const names: Names = new Map()
+  for (const m of await project.view.members()) names.set(m.writer, m.name?.value ?? null)
+  return names
+}
+
+export function postInfo(p: PostRecord, names: Names): PostInfo {
+  return {
+    id: p.id,
+    seq: p.seq,
+    author: z(p.author),
+    authorName: names.get(p.author) ?? null,
+    text: p.text,
+    replyTo: p.replyTo,
+    ts: p.ts
+  }
+}
+
+export function taskInfo(t: TaskRecord, names: Names): TaskInfo {
+  const assignee = t.assignee.value
+  return {
+    id: t.id,
+    seq: t.seq,
+    title: t.title.value,
+    assignee: assignee === null ? null : z(assignee),
+    assigneeName: assignee === null ? null : (names.get(assignee) ?? null),
+    done: t.done.value,
+    createdBy: z(t.createdBy),
+    createdAt: t.createdAt
+  }
+}

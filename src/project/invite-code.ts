@@ -1,0 +1,62 @@
+/**
+ * Invite codes as people copy them: z-base-32 of a version byte followed by a
+ * blind-pairing invite (seed, discovery key, expiry).
+ */
+import BlindPairing from 'blind-pairing'
+import z32 from 'z32'
+import { FluxError } from '../errors.js'
+
+const VERSION = 1
+
+export interface DecodedInviteCode {
+  /** Invite id (hex), as the member knows it. */
+  id: string
+  discoveryKey: Buffer
+  /** Absolute expiry in ms since the epoch, 0 for none. */
+  expires: number
+  /** The raw blind-pairing invite. */
+  invite: Buffer
+}
+
+export function encodeInviteCode(invite: Buffer): string {
+  return z32.encode(Buffer.concat([Buffer.from([VERSION]), invite]))
+}
+
+/** Decode an invite code; throws INVITE_MALFORMED with a reason a person understands. */
+export function decodeInviteCode(code: string): DecodedInviteCode {
+  let raw: Buffer
+  try {
+    raw = z32.decode(code.trim())
+  } catch {
+    throw new FluxError(
+      'INVITE_MALFORMED',
+      'this invite code is not valid z-base-32: check it was copied whole'
+    )
+  }
+  if (raw.byteLength < 2 || raw[0] !== VERSION) {
+    throw new FluxError(
+      'INVITE_MALFORMED',
+      'this is not a Flux invite code (unknown format or version)'
+    )
+  }
+  const invite = raw.subarray(1)
+  try {
+    const decoded = BlindPairing.decodeInvite(invite)
+    return {
+      id: decoded.id.toString('hex'),
+      discoveryKey: decoded.discoveryKey,
+      expires: decoded.expires,
+      invite
+    }
+  } catch {
+    throw new FluxError(
+      'INVITE_MALFORMED',
+      'this invite code is damaged or truncated: check it was copied whole'
+    )
+  }
+}
+
+/** Heuristic for the CLI: does this text look like an invite code rather than a key? */
+export function looksLikeInvite(text: string): boolean {
+  return text.trim().length > 64
+}

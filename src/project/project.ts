@@ -1,0 +1,179 @@
+/**
+ * A project: one Autobase in its own Corestore namespace, with a Hyperbee view.
+ * Owns the append path (with coalescing of ops that arrive close together) and the view.
+ */
+import Autobase from 'autobase'
+import Hyperbee from 'hyperbee'
+import ReadyResource from 'ready-resource'
+import crypto from 'hypercore-crypto'
+import type Corestore from 'corestore'
+import { createApply } from '../autobase/apply.js'
+import { encodeOp, OP_VERSION, validateOp, type Op, type OpBody } from '../autobase/ops.js'
+import { ProjectView } from '../views/queries.js'
+import { FluxError } from '../errors.js'
+import { toHex } from '../identity/keys.js'
+
+export interface ProjectOptions {
+  /** The project key, or null to create a new project. */
+  key: Buffer | null
+  /** The data encryption key; null for a public project or a host without read access. */
+  encryptionKey: Buffer | null
+  /** Clock used for op timestamps (tests inject skewed clocks). */
+  now?: () => number
+}
+
+interface Pending {
+  block: Buffer
+  resolve: () => void
+  reject: (err: unknown) => void
+}
+
+export class Project extends ReadyResource {
+  readonly store: Corestore
+  readonly base: Autobase<Hyperbee>
+  readonly view: ProjectView
+  private readonly now: () => number
+  private pending: Pending[] = []
+  private flushing: Promise<void> | null = null
+
+  constructor(store: Corestore, opts: ProjectOptions) {
+    super()
+    this.store = store
+    this.now = opts.now ?? Date.now
+    let bootstrap = opts.key === null ? '' : toHex(opts.key)
+    const apply = createApply({
+      get bootstrap() {
+        return bootstrap
+      }
+    })
+    this.base = new Autobase<Hyperbee>(store, opts.key, {
+      encryptionKey: opts.encryptionKey,
+      valueEncoding: 'binary',
+      ackInterval: 1000,
+      open: (viewStore) =>
+        new Hyperbee(viewStore.get({ name: 'view' }), {
+          keyEncoding: 'utf-8',
+          valueEncoding: 'json',
+          extension: false
+        }),
+      apply: (nodes, view, host) => {
+        if (bootstrap === '') bootstrap = toHex(this.base.key)
+        return apply(nodes, view, host)
+      }
+    })
+    this.base.on('update', () => this.emit('update'))
+    this.base.on('writable', () => this.emit('writable'))
+    this.base.on('error', (err: unknown) => this.emit('warning', err))
+    this.view = new ProjectView(this.base.view)
+  }
+
+  protected override async _open(): Promise<void> {
+    await this.base.ready()
+  }
+
+  protected override async _close(): Promise<void> {
+    if (this.flushing) await this.flushing.catch(() => {})
+    await this.base.close()
+  }
+
+  get key(): Buffer {
+    return this.base.key
+  }
+
+  get discoveryKey(): Buffer {
+    return this.base.discoveryKey
+  }
+
+  get writable(): boolean {
+    return this.base.writable
+  }
+
+  /** Our writer key (hex): how the project's members know this node. */
+  get writerId(): string {
+    return toHex(this.base.local.key as Buffer)
+  }
+
+  /** Build a full op from a body: a fresh id and this node's clock. */
+  makeOp(body: OpBody): Op {
+    return {
+      v: OP_VERSION,
+      id: crypto.randomBytes(16).toString('hex'),
+      ts: this.now(),
+      ...body
+    } as Op
+  }
+
+  /**
+   * Append one op. Resolves once it is durably in our writer core (an acknowledged op
+   * survives a crash). Ops submitted while an append is in flight are coalesced into one
+   * append of an array.
+   */
+  async append(body: OpBody): Promise<Op> {
+    const op = this.makeOp(body)
+    const checked = validateOp(op)
+    if (!checked.ok) throw new FluxError('INVALID_INPUT', checked.reason)
+    await this.appendRaw(encodeOp(op))
+    return op
+  }
+
+  /** Append an already encoded block as is (no validation: peers validate in apply). */
+  appendRaw(block: Buffer): Promise<void> {
+    if (this.closing) return Promise.reject(new FluxError('NODE_CLOSED', 'the project is closing'))
+    if (!this.base.writable) {
+      return Promise.reject(
+        new FluxError('NOT_WRITABLE', 'this node is not a writer of the project')
+      )
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ block, resolve, reject })
+      if (this.flushing === null) this.flushing = this.flush()
+    })
+  }
+
+  private async flush(): Promise<void> {
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending
+        this.pending = []
+        try {
+          await this.base.append(batch.map((p) => p.block))
+          for (const p of batch) p.resolve()
+        } catch (err) {
+          for (const p of batch) p.reject(err)
+        }
+      }
+    } finally {
+      this.flushing = null
+    }
+  }
+
+  /** Whether this node can read the project's data (it holds the key, or the project is public). */
+  async readable(): Promise<boolean> {
+    if (this.base.encryptionKey !== null) return true
+    return (await this.view.project()) !== null
+  }
+
+  /** Wait until this node is a writer, or fail after `timeout` ms. */
+  async waitWritable(timeout: number): Promise<void> {
+    if (this.base.writable) return
+    let timer: NodeJS.Timeout | null = null
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new FluxError('TIMEOUT', 'not yet accepted as a writer: no member is online to add us')
+          ),
+        timeout
+      )
+    })
+    try {
+      await Promise.race([this.base.waitForWritable(), expired])
+    } finally {
+      if (timer) clearTimeout(timer)
+    }
+  }
+
+  async update(): Promise<void> {
+    await this.base.update()
+  }
+}

@@ -1,0 +1,54 @@
+declare module 'autobase' {
+  import type { EventEmitter } from 'events'
+  import type Corestore from 'corestore'
+  import type Hypercore from 'hypercore'
+  interface ApplyNode {
+    value: unknown
+    from: { key: Buffer }
+    length: number
+  }
+  interface ApplyHost {
+    addWriter(key: Buffer, opts?: { indexer?: boolean }): Promise<void>
+    removeWriter(key: Buffer): Promise<void>
+    removeable(key: Buffer): boolean
+    ackWriter(key: Buffer): Promise<void>
+  }
+  interface AutobaseHandlers<V> {
+    open: (store: Corestore) => V
+    apply: (nodes: ApplyNode[], view: V, host: ApplyHost) => Promise<void>
+    close?: (view: V) => Promise<void>
+    valueEncoding?: string | unknown
+    encryptionKey?: Buffer | null
+    ackInterval?: number
+    optimistic?: boolean
+    fastForward?: boolean
+  }
+  class Autobase<V = unknown> extends EventEmitter {
+    constructor(store: Corestore, key: Buffer | null, handlers: AutobaseHandlers<V>)
+    key: Buffer
+    discoveryKey: Buffer
+    local: Hypercore
+    view: V
+    writable: boolean
+    isIndexer: boolean
+    closed: boolean
+    opened: boolean
+    encryptionKey: Buffer | null
+    system: { members: number; heads: unknown[] } | null
+    ready(): Promise<void>
+    close(): Promise<void>
+    append(value: unknown): Promise<unknown>
+    update(): Promise<void>
+    waitForWritable(): Promise<void>
+    hash(): Promise<Buffer>
+    static getLocalCore(
+      store: Corestore,
+      handlers?: unknown,
+      encryptionKey?: Buffer | null
+    ): Hypercore
+  }
+  namespace Autobase {
+    export type { ApplyNode, ApplyHost, AutobaseHandlers }
+  }
+  export = Autobase
+}

@@ -1,0 +1,31 @@
+declare module 'corestore' {
+  import type Hypercore from 'hypercore'
+  import type { Duplex } from 'stream'
+  interface KeyPair {
+    publicKey: Buffer
+    secretKey: Buffer
+  }
+  interface GetOptions {
+    key?: Buffer
+    name?: string
+    keyPair?: KeyPair
+    valueEncoding?: unknown
+    active?: boolean
+    encryption?: unknown
+    exclusive?: boolean
+  }
+  class Corestore {
+    constructor(storage: string, opts?: { primaryKey?: Buffer; unsafe?: boolean })
+    primaryKey: Buffer
+    ready(): Promise<void>
+    close(): Promise<void>
+    get(opts: GetOptions): Hypercore
+    namespace(name: string | Buffer): Corestore
+    session(opts?: unknown): Corestore
+    replicate(stream: unknown, opts?: unknown): Duplex
+    createKeyPair(name: string, ns?: Buffer): Promise<KeyPair>
+    closing: Promise<void> | null
+    closed: boolean
+  }
+  export = Corestore
+}

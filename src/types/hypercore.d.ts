@@ -1,0 +1,24 @@
+declare module 'hypercore' {
+  import type { EventEmitter } from 'events'
+  class Hypercore extends EventEmitter {
+    key: Buffer | null
+    discoveryKey: Buffer | null
+    length: number
+    contiguousLength: number
+    byteLength: number
+    signedLength: number
+    writable: boolean
+    readable: boolean
+    closed: boolean
+    peers: unknown[]
+    ready(): Promise<void>
+    close(): Promise<void>
+    get(index: number, opts?: { wait?: boolean; timeout?: number }): Promise<Buffer | null>
+    append(block: Buffer | Buffer[]): Promise<{ length: number; byteLength: number }>
+    update(opts?: { wait?: boolean }): Promise<boolean>
+    download(range?: { start?: number; end?: number }): { done(): Promise<void>; destroy(): void }
+    treeHash(length?: number): Promise<Buffer>
+    info(opts?: { storage?: boolean }): Promise<unknown>
+  }
+  export = Hypercore
+}

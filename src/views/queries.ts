@@ -1,0 +1,124 @@
+/**
+ * Read queries over a project's view. Everything a person or the CLI sees of a project is
+ * read through here.
+ */
+import type Hyperbee from 'hyperbee'
+import sodium from 'sodium-universal'
+import {
+  Keys,
+  emptySystem,
+  prefixEnd,
+  type KvRecord,
+  type MemberRecord,
+  type PostRecord,
+  type ProjectRecord,
+  type SkipRecord,
+  type SystemRecord,
+  type TaskRecord
+} from './layout.js'
+
+export class ProjectView {
+  constructor(readonly bee: Hyperbee) {}
+
+  private async value<T>(key: string): Promise<T | null> {
+    const node = await this.bee.get(key)
+    return node === null ? null : (node.value as T)
+  }
+
+  private async prefix<T>(
+    prefix: string,
+    opts: { limit?: number; reverse?: boolean } = {}
+  ): Promise<T[]> {
+    const out: T[] = []
+    const range: Hyperbee.Range = { gte: prefix, lt: prefixEnd(prefix) }
+    if (opts.limit !== undefined) range.limit = opts.limit
+    if (opts.reverse) range.reverse = true
+    for await (const entry of this.bee.createReadStream(range)) out.push(entry.value as T)
+    return out
+  }
+
+  project(): Promise<ProjectRecord | null> {
+    return this.value<ProjectRecord>(Keys.project)
+  }
+
+  async system(): Promise<SystemRecord> {
+    return (await this.value<SystemRecord>(Keys.system)) ?? emptySystem()
+  }
+
+  member(writer: string): Promise<MemberRecord | null> {
+    return this.value<MemberRecord>(Keys.member(writer))
+  }
+
+  members(): Promise<MemberRecord[]> {
+    return this.prefix<MemberRecord>(Keys.memberPrefix)
+  }
+
+  post(id: string): Promise<PostRecord | null> {
+    return this.value<PostRecord>(Keys.post(id))
+  }
+
+  /** Posts in feed order (the order every peer applied them), newest last. */
+  async feed(opts: { limit?: number } = {}): Promise<PostRecord[]> {
+    const ids = await this.prefix<string>(Keys.feedPrefix, { reverse: true, ...opts })
+    const posts = await Promise.all(ids.reverse().map((id) => this.post(id)))
+    return posts.filter((p): p is PostRecord => p !== null)
+  }
+
+  async replies(id: string): Promise<PostRecord[]> {
+    const ids = await this.prefix<string>(Keys.replyPrefix(id))
+    const posts = await Promise.all(ids.map((r) => this.post(r)))
+    return posts.filter((p): p is PostRecord => p !== null)
+  }
+
+  task(id: string): Promise<TaskRecord | null> {
+    return this.value<TaskRecord>(Keys.task(id))
+  }
+
+  async tasks(): Promise<TaskRecord[]> {
+    const ids = await this.prefix<string>(Keys.taskOrderPrefix)
+    const tasks = await Promise.all(ids.map((id) => this.task(id)))
+    return tasks.filter((t): t is TaskRecord => t !== null)
+  }
+
+  /** Ids of posts or tasks starting with a prefix (at most `limit`). */
+  async idsByPrefix(kind: 'post' | 'task', prefix: string, limit = 2): Promise<string[]> {
+    const start = kind === 'post' ? Keys.post(prefix) : Keys.task(prefix)
+    const out: string[] = []
+    for await (const e of this.bee.createReadStream({ gte: start, lt: prefixEnd(start), limit })) {
+      out.push(e.key.slice(start.length - prefix.length))
+    }
+    return out
+  }
+
+  kv(key: string): Promise<KvRecord | null> {
+    return this.value<KvRecord>(Keys.kv(key))
+  }
+
+  async kvList(): Promise<Array<{ key: string; record: KvRecord }>> {
+    const out: Array<{ key: string; record: KvRecord }> = []
+    const range = { gte: Keys.kvPrefix, lt: prefixEnd(Keys.kvPrefix) }
+    for await (const e of this.bee.createReadStream(range)) {
+      const record = e.value as KvRecord
+      if (!record.deleted) out.push({ key: e.key.slice(Keys.kvPrefix.length), record })
+    }
+    return out
+  }
+
+  skipped(opts: { limit?: number } = {}): Promise<SkipRecord[]> {
+    return this.prefix<SkipRecord>(Keys.skipPrefix, opts)
+  }
+
+  /**
+   * A digest of the whole view: every key and value, in key order. Two peers with the same
+   * state have the same hash, whatever the internal layout of their cores.
+   */
+  async stateHash(): Promise<string> {
+    const parts: Buffer[] = []
+    for await (const e of this.bee.createReadStream()) {
+      parts.push(Buffer.from(e.key + '\u0000' + JSON.stringify(e.value) + '\u0000'))
+    }
+    const out = Buffer.alloc(32)
+    sodium.crypto_generichash(out, Buffer.concat(parts))
+    return out.toString('hex')
+  }
+}
