@@ -1,0 +1,75 @@
+/** The client side of the control channel, used by the `flux` verbs, the demo and tests. */
+import net from 'net'
+import { FluxError, type FluxErrorCode } from '../errors.js'
+import { socketPath, type Response } from './protocol.js'
+import type { Progress } from '../api.js'
+
+export class ControlClient {
+  private nextId = 1
+  private buffer = ''
+  private readonly waiting = new Map<
+    number,
+    { resolve: (v: unknown) => void; reject: (e: unknown) => void; onProgress?: ((p: Progress) => void) | undefined }
+  >()
+
+  private constructor(private readonly socket: net.Socket) {
+    socket.setEncoding('utf-8')
+    socket.on('data', (chunk: string) => this.onData(chunk))
+    socket.on('error', () => {})
+    socket.on('close', () => {
+      const err = new FluxError('NODE_CLOSED', 'the node closed the control connection')
+      for (const w of this.waiting.values()) w.reject(err)
+      this.waiting.clear()
+    })
+  }
+
+  /** Connect to the node running for `home`; throws NO_NODE when none runs. */
+  static connect(home: string): Promise<ControlClient> {
+    const file = socketPath(home)
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(file)
+      socket.once('connect', () => resolve(new ControlClient(socket)))
+      socket.once('error', (err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED' || err.code === 'ENOTSOCK') {
+          reject(new FluxError('NO_NODE', `no node is running for ${home}: start \`flux up\``))
+        } else reject(new FluxError('NO_NODE', `cannot reach the node for ${home}: ${err.message}`))
+      })
+    })
+  }
+
+  call<T = unknown>(method: string, params: Record<string, unknown> = {}, onProgress?: (p: Progress) => void): Promise<T> {
+    const id = this.nextId++
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject, onProgress })
+      this.socket.write(JSON.stringify({ id, method, params }) + '\n')
+    })
+  }
+
+  close(): void {
+    this.socket.end()
+  }
+
+  private onData(chunk: string): void {
+    this.buffer += chunk
+    let nl: number
+    while ((nl = this.buffer.indexOf('\n')) !== -1) {
+      const line = this.buffer.slice(0, nl)
+      this.buffer = this.buffer.slice(nl + 1)
+      let msg: Response
+      try {
+        msg = JSON.parse(line) as Response
+      } catch {
+        continue
+      }
+      const w = this.waiting.get(msg.id)
+      if (!w) continue
+      if ('progress' in msg) {
+        w.onProgress?.(msg.progress)
+        continue
+      }
+      this.waiting.delete(msg.id)
+      if ('error' in msg) w.reject(new FluxError(msg.error.code as FluxErrorCode, msg.error.message))
+      else w.resolve(msg.result)
+    }
+  }
+}

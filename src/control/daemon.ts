@@ -1,0 +1,39 @@
+/**
+ * Running a node in the foreground: the node, its control socket, and a clean stop.
+ * Used by `flux up`, the demo and tests.
+ */
+import { FluxNode, type FluxNodeOptions } from '../node.js'
+import { ControlServer } from './server.js'
+
+export interface Daemon {
+  node: FluxNode
+  server: ControlServer
+  /** Resolves when the daemon has stopped (by stop() or a `node.stop` request). */
+  stopped: Promise<void>
+  stop(): Promise<void>
+}
+
+export async function startDaemon(opts: FluxNodeOptions): Promise<Daemon> {
+  const node = new FluxNode(opts)
+  await node.ready()
+  let stopping: Promise<void> | null = null
+  let resolveStopped: () => void = () => {}
+  const stopped = new Promise<void>((resolve) => (resolveStopped = resolve))
+  const stop = (): Promise<void> => {
+    if (stopping) return stopping
+    stopping = (async () => {
+      await server.close().catch(() => {})
+      await node.close()
+      resolveStopped()
+    })()
+    return stopping
+  }
+  const server = new ControlServer(node, () => void stop())
+  try {
+    await server.listen()
+  } catch (err) {
+    await node.close()
+    throw err
+  }
+  return { node, server, stopped, stop }
+}

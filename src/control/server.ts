@@ -1,0 +1,88 @@
+/** The node side of the control channel: dispatches requests to the node and its actions. */
+import fs from 'fs/promises'
+import net from 'net'
+import { FluxError } from '../errors.js'
+import { socketPath, type Request, type Response } from './protocol.js'
+import { dispatch } from './methods.js'
+import type { FluxNode } from '../node.js'
+import { Actions } from '../actions.js'
+
+export class ControlServer {
+  private readonly server: net.Server
+  private readonly sockets = new Set<net.Socket>()
+  readonly path: string
+  readonly actions: Actions
+
+  constructor(
+    readonly node: FluxNode,
+    private readonly onStop: () => void = () => {}
+  ) {
+    this.path = socketPath(node.home)
+    this.actions = new Actions(node)
+    this.server = net.createServer((socket) => this.onSocket(socket))
+  }
+
+  /** Listen on the home's socket, replacing a stale socket file left by a crashed node. */
+  async listen(): Promise<void> {
+    await fs.unlink(this.path).catch(() => {})
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject)
+      this.server.listen(this.path, () => {
+        this.server.off('error', reject)
+        resolve()
+      })
+    })
+    await fs.chmod(this.path, 0o600).catch(() => {})
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy()
+    await new Promise<void>((resolve) => this.server.close(() => resolve()))
+    await fs.unlink(this.path).catch(() => {})
+  }
+
+  private onSocket(socket: net.Socket): void {
+    this.sockets.add(socket)
+    socket.setEncoding('utf-8')
+    socket.on('error', () => {})
+    socket.on('close', () => this.sockets.delete(socket))
+    let buffer = ''
+    socket.on('data', (chunk: string) => {
+      buffer += chunk
+      let nl: number
+      while ((nl = buffer.indexOf('\n')) !== -1) {
+        const line = buffer.slice(0, nl)
+        buffer = buffer.slice(nl + 1)
+        void this.handle(socket, line)
+      }
+    })
+  }
+
+  private async handle(socket: net.Socket, line: string): Promise<void> {
+    const send = (msg: Response): void => {
+      if (!socket.destroyed) socket.write(JSON.stringify(msg) + '\n')
+    }
+    let req: Request
+    try {
+      req = JSON.parse(line) as Request
+      if (typeof req.id !== 'number' || typeof req.method !== 'string') throw new Error('bad request')
+    } catch {
+      send({ id: 0, error: { code: 'CONTROL_PROTOCOL', message: 'malformed control request' } })
+      return
+    }
+    try {
+      if (req.method === 'node.stop') {
+        send({ id: req.id, result: { stopping: true } })
+        this.onStop()
+        return
+      }
+      const result = await dispatch(this.node, this.actions, req.method, req.params ?? {}, (progress) =>
+        send({ id: req.id, progress })
+      )
+      send({ id: req.id, result: result ?? null })
+    } catch (err) {
+      const e = FluxError.from(err)
+      send({ id: req.id, error: e.toJSON() })
+    }
+  }
+}
