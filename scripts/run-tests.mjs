@@ -16,7 +16,13 @@ function find(d) {
   if (!fs.existsSync(d)) return []
   return fs
     .readdirSync(d, { withFileTypes: true })
-    .flatMap((e) => (e.isDirectory() ? find(path.join(d, e.name)) : e.name.endsWith('.test.js') ? [path.join(d, e.name)] : []))
+    .flatMap((e) =>
+      e.isDirectory()
+        ? find(path.join(d, e.name))
+        : e.name.endsWith('.test.js')
+          ? [path.join(d, e.name)]
+          : []
+    )
     .sort()
 }
 

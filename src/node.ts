@@ -282,7 +282,15 @@ export class FluxNode extends ReadyResource {
     if (held.member !== null) return
     held.member = this.pairing.addMember({
       discoveryKey: held.project.discoveryKey,
-      onadd: (req) => this.admitLock.run(() => this.admit(held, req))
+      onadd: (req) =>
+        this.admitLock.run(async () => {
+          try {
+            await this.admit(held, req)
+          } catch (err) {
+            // a request from the network must never take the node down
+            this.emit('warning', err)
+          }
+        })
     })
   }
 
@@ -290,8 +298,9 @@ export class FluxNode extends ReadyResource {
   private async admit(held: Held, req: BlindPairing.MemberRequest): Promise<void> {
     const invite = this.state.invite(req.inviteId.toString('hex'))
     if (invite === null || invite.project !== held.entry.key) {
-      req.deny({ status: 1 })
-      this.emit('invite-denied', { project: held.entry.key, reason: 'unknown invite' })
+      // Not ours: another member may have issued it, so stay silent (a request cannot be
+      // denied without the invite's key anyway).
+      this.emit('invite-ignored', { project: held.entry.key })
       return
     }
     let userData: Buffer
@@ -407,13 +416,15 @@ export class FluxNode extends ReadyResource {
     try {
       result = await Promise.race([
         candidate.pairing,
+        // a denial does not end `pairing` (the library keeps polling): it is an event
+        new Promise<never>((_, reject) => candidate.request.on('rejected', reject)),
         new Promise<never>((_, reject) => {
           timer = setTimeout(
             () =>
               reject(
                 new FluxError(
                   'TIMEOUT',
-                  `no member of the project answered within ${Math.round(timeout / 1000)}s: is one online?`
+                  `no member of the project answered within ${Math.round(timeout / 1000)}s: none is online, or none knows this invite`
                 )
               ),
             timeout

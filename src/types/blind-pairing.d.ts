@@ -30,7 +30,9 @@ declare module 'blind-pairing' {
     ready(): Promise<void>
     close(): Promise<void>
     pairing: Promise<{ key: Buffer; encryptionKey: Buffer | null; data: Buffer | null } | null>
-    paired: boolean
+    paired: unknown
+    /** Emits 'rejected' (err with a code) when a member denies us; `pairing` itself never rejects. */
+    request: { on(event: 'rejected', fn: (err: Error & { code?: string }) => void): void }
   }
   class BlindPairing {
     constructor(swarm: Hyperswarm, opts?: { poll?: number })

@@ -1,0 +1,40 @@
+import test from 'brittle'
+import { decodeOp, validateOp, encodeOp, MAX_OP_BYTES, type Op } from '../../src/autobase/ops.js'
+
+const id = 'ab'.repeat(16)
+const base = { v: 1, id, ts: 1 }
+
+test('ops - valid ops of every kind pass', (t) => {
+  const ops = [
+    { ...base, type: 'project/init', name: 'x', description: '', public: false },
+    { ...base, type: 'post/add', text: 'hi', replyTo: null },
+    { ...base, type: 'task/add', title: 'do it', assignee: null },
+    { ...base, type: 'task/set', task: id, field: 'done', value: true, prev: null },
+    { ...base, type: 'kv/set', key: 'k', value: { a: [1, 2] }, prev: null },
+    { ...base, type: 'member/add', writer: 'cd'.repeat(32), role: 'member', invite: null }
+  ]
+  for (const op of ops) {
+    const r = decodeOp(encodeOp(op as Op))
+    t.ok(r.ok, `${op.type} is valid`)
+  }
+})
+
+test('ops - bad shape, unknown type, bad version, oversized and non-JSON are rejected with a reason', (t) => {
+  const cases: Array<[unknown, RegExp]> = [
+    [{ ...base, type: 'post/add' }, /bad text/],
+    [{ ...base, type: 'nope' }, /unknown op type/],
+    [{ ...base, v: 2, type: 'post/add', text: 'x', replyTo: null }, /version/],
+    [{ v: 1, ts: 1, type: 'post/add', text: 'x', replyTo: null }, /id/],
+    [{ ...base, type: 'task/set', task: id, field: 'owner', value: 'x', prev: null }, /bad field/],
+    [{ ...base, type: 'post/add', text: '', replyTo: null }, /bad text/],
+    [[1, 2, 3], /not an object/]
+  ]
+  for (const [value, reason] of cases) {
+    const r = validateOp(value)
+    t.ok(!r.ok && reason.test(r.reason), `rejected: ${!r.ok ? r.reason : 'accepted!'}`)
+  }
+  const big = decodeOp(Buffer.alloc(MAX_OP_BYTES + 1, 0x20))
+  t.ok(!big.ok && /oversized/.test(big.reason), 'oversized block rejected')
+  const junk = decodeOp(Buffer.from([0xff, 0x00, 0x12]))
+  t.ok(!junk.ok && /JSON/.test(junk.reason), 'non-JSON rejected')
+})

@@ -1,0 +1,105 @@
+import test from 'brittle'
+import { mesh, converged, until, type TestNode } from '../helpers/index.js'
+import { encodeOp } from '../../src/autobase/ops.js'
+import { MAX_CLOCK_SKEW } from '../../src/autobase/merge.js'
+
+const TEN_YEARS = 10 * 365 * 24 * 3600 * 1000
+
+async function setTitle(
+  n: TestNode,
+  key: string,
+  task: string,
+  title: string,
+  prev: string | null
+): Promise<string> {
+  const project = await n.node.resolve(key)
+  const op = project.makeOp({ type: 'task/set', task, field: 'title', value: title, prev })
+  await project.appendRaw(encodeOp(op))
+  return op.id
+}
+
+async function titles(nodes: TestNode[], key: string, task: string): Promise<string[]> {
+  return Promise.all(
+    nodes.map(async (n) => (await (await n.node.resolve(key)).view.task(task))?.title.value ?? '')
+  )
+}
+
+test('conflicts - concurrent edits of one field resolve the same on every peer', async (t) => {
+  const m = await mesh(t)
+  const [a, b, c] = [await m.create(), await m.create(), await m.create()]
+  const { key } = await a.node.createProject({ name: 'p' })
+  await b.node.join((await a.node.invite(key)).code)
+  await c.node.join((await a.node.invite(key)).code)
+  const task = await a.actions.addTask(key, 'original')
+  await until(c.node, async () => (await c.node.resolve(key)).view.task(task.id))
+  const orig = (await (await a.node.resolve(key)).view.task(task.id))!.title.id
+  // three writers edit the same title, each having seen only the original: truly concurrent
+  const ids = await Promise.all([
+    setTitle(a, key, task.id, 'from a', orig),
+    setTitle(b, key, task.id, 'from b', orig),
+    setTitle(c, key, task.id, 'from c', orig)
+  ])
+  await converged([a, b, c], key)
+  const result = await titles([a, b, c], key, task.id)
+  t.is(new Set(result).size, 1, `one winner everywhere: ${result[0]}`)
+  const reg = (await (await a.node.resolve(key)).view.task(task.id))!.title
+  t.ok(ids.includes(reg.id), 'the winner is one of the concurrent edits')
+})
+
+test('conflicts - a far-future clock does not win forever', async (t) => {
+  const m = await mesh(t)
+  // the honest nodes share a clock we can move forward, to model time passing
+  let elapsed = 0
+  const a = await m.create({ now: () => Date.now() + elapsed })
+  const liar = await m.create({ now: () => Date.now() + TEN_YEARS })
+  const b = await m.create({ now: () => Date.now() + elapsed })
+  const { key } = await a.node.createProject({ name: 'p' })
+  await liar.node.join((await a.node.invite(key)).code)
+  await b.node.join((await a.node.invite(key)).code)
+  const task = await a.actions.addTask(key, 'original')
+  await until(b.node, async () => (await b.node.resolve(key)).view.task(task.id))
+  await until(liar.node, async () => (await liar.node.resolve(key)).view.task(task.id))
+  const orig = (await (await a.node.resolve(key)).view.task(task.id))!.title.id
+
+  // the liar edits; its timestamp is clamped to the mesh clock plus the allowed skew
+  const liarId = await setTitle(liar, key, task.id, 'from the future', orig)
+  await converged([a, liar, b], key)
+  const stored = (await (await b.node.resolve(key)).view.task(task.id))!.title
+  t.is(stored.id, liarId, 'the liar edit applied')
+  t.ok(
+    stored.ts <= Date.now() + MAX_CLOCK_SKEW,
+    'its effective timestamp is clamped, not ten years ahead'
+  )
+
+  // an edit made after seeing the liar's value wins, whatever the clocks say
+  const seen = await setTitle(b, key, task.id, 'fixed by b', stored.id)
+  await converged([a, liar, b], key)
+  t.alike(
+    await titles([a, liar, b], key, task.id),
+    ['fixed by b', 'fixed by b', 'fixed by b'],
+    'causal edit wins everywhere'
+  )
+  t.is((await (await a.node.resolve(key)).view.task(task.id))!.title.id, seen)
+
+  // the liar again edits concurrently (it saw the original only) ...
+  const liar2 = await setTitle(liar, key, task.id, 'future again', orig)
+  await converged([a, liar, b], key)
+  const afterLiar = (await (await a.node.resolve(key)).view.task(task.id))!.title
+  // ... and once the honest peers' clocks have moved past the skew window (time passes, they
+  // write), a concurrent honest edit beats it
+  elapsed = MAX_CLOCK_SKEW + 60_000
+  await a.actions.post(key, 'time passes for a')
+  await b.actions.post(key, 'time passes for b')
+  await converged([a, liar, b], key)
+  await setTitle(b, key, task.id, 'honest, later', orig)
+  await converged([a, liar, b], key)
+  const final = await titles([a, liar, b], key, task.id)
+  t.alike(
+    final,
+    ['honest, later', 'honest, later', 'honest, later'],
+    'a later concurrent edit beats the clamped liar'
+  )
+  t.comment(
+    `liar's second edit ${afterLiar.id === liar2 ? 'won' : 'lost'} its first conflict; clamped ts ${afterLiar.ts}`
+  )
+})

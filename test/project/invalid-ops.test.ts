@@ -1,0 +1,55 @@
+import test from 'brittle'
+import { mesh, converged } from '../helpers/index.js'
+import { encodeOp, MAX_OP_BYTES, type Op } from '../../src/autobase/ops.js'
+
+test('invalid ops - bad shape, unknown type, wrong role, oversized, duplicate: skipped on every peer', async (t) => {
+  const m = await mesh(t)
+  const [a, b, c] = [await m.create(), await m.create(), await m.create()]
+  const { key } = await a.node.createProject({ name: 'robust' })
+  await b.node.join((await a.node.invite(key)).code)
+  await c.node.join((await a.node.invite(key)).code)
+  const pb = await b.node.resolve(key)
+  const raw = (v: unknown): Buffer => Buffer.from(JSON.stringify(v))
+  const good = pb.makeOp({ type: 'post/add', text: 'valid before', replyTo: null })
+  const bad: Buffer[] = [
+    Buffer.from([0xde, 0xad, 0xbe, 0xef]), // not JSON
+    raw({ v: 1, id: 'x', ts: 1, type: 'post/add', text: 'bad id', replyTo: null }), // bad shape
+    raw({ ...pb.makeOp({ type: 'post/add', text: 'x', replyTo: null }), type: 'post/explode' }), // unknown type
+    encodeOp(pb.makeOp({ type: 'project/set', field: 'name', value: 'hijacked', prev: null })), // wrong role
+    encodeOp(
+      pb.makeOp({ type: 'member/add', writer: 'ab'.repeat(32), role: 'admin', invite: null })
+    ), // wrong role
+    encodeOp(pb.makeOp({ type: 'project/archive', archived: true, prev: null })), // wrong role
+    encodeOp({
+      ...pb.makeOp({ type: 'post/add', text: 'y', replyTo: null }),
+      text: 'z'.repeat(MAX_OP_BYTES)
+    } as Op), // oversized
+    encodeOp(good), // duplicate of the op appended below
+    encodeOp(
+      pb.makeOp({ type: 'task/set', task: 'ab'.repeat(16), field: 'done', value: true, prev: null })
+    ) // unknown task
+  ]
+  await pb.appendRaw(encodeOp(good))
+  for (const block of bad) await pb.appendRaw(block)
+  await b.actions.post(key, 'valid after')
+  await a.actions.post(key, 'admin still works')
+  await converged([a, b, c], key)
+  for (const n of [a, b, c]) {
+    const p = await n.node.resolve(key)
+    const sys = await p.view.system()
+    t.is(sys.skipped, bad.length, `every bad op skipped (${sys.skipped})`)
+    const info = await p.view.project()
+    t.is(info?.name.value, 'robust', 'name not hijacked')
+    t.is(info?.archived.value, false, 'not archived by a member')
+    t.alike(
+      (await n.actions.feed(key)).map((x) => x.text).sort(),
+      ['admin still works', 'valid after', 'valid before'],
+      'valid posts applied once each'
+    )
+  }
+  const reasons = (await pb.view.skipped()).map((s) => s.reason)
+  t.ok(
+    reasons.includes('requires the admin role') && reasons.includes('duplicate op id'),
+    reasons.join('; ')
+  )
+})
