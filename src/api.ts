@@ -20,6 +20,10 @@ export interface ProjectSummary {
   skipped: number
   /** Peers replicating this project with us right now. */
   peers: number
+  /** Writer cores this node follows. */
+  writers: number
+  /** Blocks peers have that this node has not downloaded yet (0: in sync). */
+  behind: number
 }
 
 export interface MemberInfo {

@@ -56,6 +56,17 @@ export interface InviteOptions {
   uses?: number
 }
 
+/** Events a FluxNode emits (state changes; operations are promises). */
+export interface FluxNodeEvents {
+  /** A project's view changed (project key, hex). */
+  'project-update': [projectKey: string]
+  /** Something went wrong that did not stop the node (a peer's bad request, a failed open). */
+  warning: [err: unknown]
+  'invite-admitted': [info: { project: string; writer: string }]
+  'invite-denied': [info: { project: string; reason: string }]
+  'invite-ignored': [info: { project: string }]
+}
+
 interface Held {
   entry: ProjectEntry
   project: Project

@@ -38,7 +38,7 @@ export async function summarizeProject(project: Project): Promise<ProjectSummary
     tasks: tasks.length,
     applied: sys.applied,
     skipped: sys.skipped,
-    peers: project.base.local.peers.length
+    ...project.syncState()
   }
 }
 

@@ -173,6 +173,20 @@ export class Project extends ReadyResource {
     }
   }
 
+  /**
+   * How far behind the peers we are: blocks our peers have announced in the writer cores we
+   * know of, that we have not downloaded yet. 0 means in sync with everyone connected.
+   */
+  syncState(): { writers: number; behind: number; peers: number } {
+    let behind = 0
+    for (const w of this.base.activeWriters) {
+      for (const peer of w.core.peers) {
+        behind += Math.max(0, peer.remoteLength - w.core.contiguousLength)
+      }
+    }
+    return { writers: this.base.activeWriters.size, behind, peers: this.base.local.peers.length }
+  }
+
   async update(): Promise<void> {
     await this.base.update()
   }

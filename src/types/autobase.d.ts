@@ -35,6 +35,7 @@ declare module 'autobase' {
     opened: boolean
     encryptionKey: Buffer | null
     system: { members: number; heads: unknown[] } | null
+    activeWriters: Iterable<{ core: Hypercore }> & { size: number }
     ready(): Promise<void>
     close(): Promise<void>
     append(value: unknown): Promise<unknown>

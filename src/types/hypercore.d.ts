@@ -10,7 +10,7 @@ declare module 'hypercore' {
     writable: boolean
     readable: boolean
     closed: boolean
-    peers: unknown[]
+    peers: Array<{ remoteLength: number; remoteContiguousLength: number }>
     ready(): Promise<void>
     close(): Promise<void>
     get(index: number, opts?: { wait?: boolean; timeout?: number }): Promise<Buffer | null>
