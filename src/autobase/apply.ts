@@ -18,8 +18,9 @@ import {
   type SystemRecord,
   type TaskRecord
 } from '../views/layout.js'
+import { ViewTx } from '../views/tx.js'
 
-type Batch = Hyperbee.HyperbeeBatch
+type Batch = ViewTx
 
 /** Thrown inside a handler to skip the op; caught by the loop, never escapes apply. */
 class Skip {
@@ -47,8 +48,8 @@ export function createApply(opts: ApplyOptions) {
     view: Hyperbee,
     host: Autobase.ApplyHost
   ): Promise<void> {
-    const b = view.batch()
-    const sys = ((await b.get(Keys.system))?.value as SystemRecord | undefined) ?? emptySystem()
+    const b = new ViewTx(view.batch())
+    const sys = (await b.get<SystemRecord>(Keys.system)) ?? emptySystem()
     for (const node of nodes) {
       if (node.value === null) continue
       const author = node.from.key.toString('hex')
@@ -58,7 +59,7 @@ export function createApply(opts: ApplyOptions) {
         continue
       }
       const op = decoded.op
-      if ((await b.get(Keys.op(op.id))) !== null) {
+      if (await b.has(Keys.op(op.id))) {
         await skip(b, sys, author, op, 'duplicate op id')
         continue
       }
@@ -100,9 +101,8 @@ async function skip(b: Batch, sys: SystemRecord, writer: HexKey, op: Op | null, 
   await b.put(Keys.skip(sys.skipped), record)
 }
 
-async function get<T>(b: Batch, key: string): Promise<T | null> {
-  const node = await b.get(key)
-  return node === null ? null : (node.value as T)
+function get<T>(b: Batch, key: string): Promise<T | null> {
+  return b.get<T>(key)
 }
 
 function reg<T>(ctx: Ctx, op: Op, value: T): Register<T> {
@@ -216,7 +216,7 @@ async function applyOp(ctx: Ctx, op: Op): Promise<void> {
       return
     }
     case 'post/add': {
-      if (op.replyTo !== null && (await b.get(Keys.post(op.replyTo))) === null) {
+      if (op.replyTo !== null && !(await b.has(Keys.post(op.replyTo)))) {
         throw new Skip('reply to an unknown post')
       }
       const seq = ctx.sys.applied + 1
