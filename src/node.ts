@@ -465,10 +465,12 @@ export class FluxNode extends ReadyResource {
     }
     await this.state.putProject(entry)
     const held = await this.openProject(entry)
+    let syncing = true
     const onUpdate = (): void => {
-      void held.project.view
-        .system()
-        .then((s) => progress({ phase: 'syncing', message: 'syncing', applied: s.applied }))
+      void held.project.view.system().then((s) => {
+        // a count read before we finished must not arrive after 'writable'
+        if (syncing) progress({ phase: 'syncing', message: 'syncing', applied: s.applied })
+      })
     }
     held.project.on('update', onUpdate)
     try {
@@ -476,6 +478,7 @@ export class FluxNode extends ReadyResource {
       await held.project.waitWritable(timeout)
       await held.project.update()
     } finally {
+      syncing = false
       held.project.off('update', onUpdate)
     }
     progress({ phase: 'writable', message: 'joined: this node is now a writer' })

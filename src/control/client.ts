@@ -9,17 +9,27 @@ export class ControlClient {
   private buffer = ''
   private readonly waiting = new Map<
     number,
-    { resolve: (v: unknown) => void; reject: (e: unknown) => void; onProgress?: ((p: Progress) => void) | undefined }
+    {
+      resolve: (v: unknown) => void
+      reject: (e: unknown) => void
+      onProgress?: ((p: Progress) => void) | undefined
+    }
   >()
+
+  /** Resolves when the connection ends (after `node.stop`: once the node has closed). */
+  readonly closed: Promise<void>
 
   private constructor(private readonly socket: net.Socket) {
     socket.setEncoding('utf-8')
     socket.on('data', (chunk: string) => this.onData(chunk))
     socket.on('error', () => {})
-    socket.on('close', () => {
-      const err = new FluxError('NODE_CLOSED', 'the node closed the control connection')
-      for (const w of this.waiting.values()) w.reject(err)
-      this.waiting.clear()
+    this.closed = new Promise((resolve) => {
+      socket.on('close', () => {
+        const err = new FluxError('NODE_CLOSED', 'the node closed the control connection')
+        for (const w of this.waiting.values()) w.reject(err)
+        this.waiting.clear()
+        resolve()
+      })
     })
   }
 
@@ -37,9 +47,17 @@ export class ControlClient {
     })
   }
 
-  call<T = unknown>(method: string, params: Record<string, unknown> = {}, onProgress?: (p: Progress) => void): Promise<T> {
+  call<T = unknown>(
+    method: string,
+    params: Record<string, unknown> = {},
+    onProgress?: (p: Progress) => void
+  ): Promise<T> {
     const id = this.nextId++
     return new Promise<T>((resolve, reject) => {
+      if (this.socket.destroyed) {
+        reject(new FluxError('NODE_CLOSED', 'the node closed the control connection'))
+        return
+      }
       this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject, onProgress })
       this.socket.write(JSON.stringify({ id, method, params }) + '\n')
     })
@@ -68,7 +86,8 @@ export class ControlClient {
         continue
       }
       this.waiting.delete(msg.id)
-      if ('error' in msg) w.reject(new FluxError(msg.error.code as FluxErrorCode, msg.error.message))
+      if ('error' in msg)
+        w.reject(new FluxError(msg.error.code as FluxErrorCode, msg.error.message))
       else w.resolve(msg.result)
     }
   }

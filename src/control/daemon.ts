@@ -22,9 +22,15 @@ export async function startDaemon(opts: FluxNodeOptions): Promise<Daemon> {
   const stop = (): Promise<void> => {
     if (stopping) return stopping
     stopping = (async () => {
-      await server.close().catch(() => {})
-      await node.close()
-      resolveStopped()
+      // no new requests; the open connections stay until the node has closed, so that
+      // `flux stop` returns only once the home (its Corestore lock) is free again
+      await server.stopListening().catch(() => {})
+      try {
+        await node.close()
+      } finally {
+        await server.close().catch(() => {})
+        resolveStopped()
+      }
     })()
     return stopping
   }

@@ -12,7 +12,8 @@ type Params = Record<string, unknown>
 
 function str(p: Params, name: string): string {
   const v = p[name]
-  if (typeof v !== 'string' || v.length === 0) throw new FluxError('INVALID_INPUT', `missing ${name}`)
+  if (typeof v !== 'string' || v.length === 0)
+    throw new FluxError('INVALID_INPUT', `missing ${name}`)
   return v
 }
 
@@ -26,7 +27,8 @@ function optStr(p: Params, name: string): string | undefined {
 function optNum(p: Params, name: string): number | undefined {
   const v = p[name]
   if (v === undefined || v === null) return undefined
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new FluxError('INVALID_INPUT', `${name} must be a number`)
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new FluxError('INVALID_INPUT', `${name} must be a number`)
   return v
 }
 
@@ -40,7 +42,8 @@ function optBool(p: Params, name: string): boolean | undefined {
 function role(p: Params, name: string): Role | undefined {
   const v = optStr(p, name)
   if (v === undefined) return undefined
-  if (v !== 'admin' && v !== 'member') throw new FluxError('INVALID_INPUT', `role must be admin or member, not "${v}"`)
+  if (v !== 'admin' && v !== 'member')
+    throw new FluxError('INVALID_INPUT', `role must be admin or member, not "${v}"`)
   return v
 }
 
@@ -82,7 +85,9 @@ export async function dispatch(
     case 'peers':
       return node.peers()
     case 'project.create': {
-      const opts: { name: string; description?: string; public?: boolean } = { name: str(p, 'name') }
+      const opts: { name: string; description?: string; public?: boolean } = {
+        name: str(p, 'name')
+      }
       const description = optStr(p, 'description')
       if (description !== undefined) opts.description = description
       opts.public = optBool(p, 'public') ?? false

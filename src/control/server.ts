@@ -12,6 +12,7 @@ export class ControlServer {
   private readonly sockets = new Set<net.Socket>()
   readonly path: string
   readonly actions: Actions
+  private listenerClosed: Promise<void> | null = null
 
   constructor(
     readonly node: FluxNode,
@@ -35,10 +36,21 @@ export class ControlServer {
     await fs.chmod(this.path, 0o600).catch(() => {})
   }
 
-  async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy()
-    await new Promise<void>((resolve) => this.server.close(() => resolve()))
+  /**
+   * Stop accepting connections and remove the socket file, but keep the open connections:
+   * a `node.stop` caller waits on its connection to learn when the node has really closed.
+   */
+  async stopListening(): Promise<void> {
+    if (this.listenerClosed) return
+    this.listenerClosed = new Promise<void>((resolve) => this.server.close(() => resolve()))
     await fs.unlink(this.path).catch(() => {})
+  }
+
+  /** Drop every connection and wait for the listener to be gone. */
+  async close(): Promise<void> {
+    void this.stopListening()
+    for (const s of this.sockets) s.destroy()
+    await this.listenerClosed
   }
 
   private onSocket(socket: net.Socket): void {
@@ -65,7 +77,8 @@ export class ControlServer {
     let req: Request
     try {
       req = JSON.parse(line) as Request
-      if (typeof req.id !== 'number' || typeof req.method !== 'string') throw new Error('bad request')
+      if (typeof req.id !== 'number' || typeof req.method !== 'string')
+        throw new Error('bad request')
     } catch {
       send({ id: 0, error: { code: 'CONTROL_PROTOCOL', message: 'malformed control request' } })
       return
@@ -76,8 +89,16 @@ export class ControlServer {
         this.onStop()
         return
       }
-      const result = await dispatch(this.node, this.actions, req.method, req.params ?? {}, (progress) =>
-        send({ id: req.id, progress })
+      if (this.listenerClosed !== null) {
+        // the node is closing under us: a clear answer beats whatever a half-closed store throws
+        throw new FluxError('NODE_CLOSED', 'the node is stopping')
+      }
+      const result = await dispatch(
+        this.node,
+        this.actions,
+        req.method,
+        req.params ?? {},
+        (progress) => send({ id: req.id, progress })
       )
       send({ id: req.id, result: result ?? null })
     } catch (err) {

@@ -3,6 +3,7 @@
  * so that a private network works with nothing else running (a lone bootstrapper is not
  * enough for records to be stored).
  */
+import dgram from 'dgram'
 import HyperDHT from 'hyperdht'
 
 export interface BootstrapOptions {
@@ -22,7 +23,11 @@ export interface RunningBootstrap {
 
 export async function startBootstrap(opts: BootstrapOptions = {}): Promise<RunningBootstrap> {
   const host = opts.host ?? '127.0.0.1'
-  const bootstrapper = HyperDHT.bootstrapper(opts.port ?? 0, host, { host, firewalled: false })
+  // the bootstrapper needs an explicit port: without one, ask the OS for a free one
+  const bootstrapper = HyperDHT.bootstrapper(opts.port || (await freeUdpPort(host)), host, {
+    host,
+    firewalled: false
+  })
   await bootstrapper.ready()
   const { port } = bootstrapper.address()
   const address = `${host}:${port}`
@@ -41,4 +46,15 @@ export async function startBootstrap(opts: BootstrapOptions = {}): Promise<Runni
       await bootstrapper.destroy()
     }
   }
+}
+
+function freeUdpPort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = dgram.createSocket('udp4')
+    socket.once('error', reject)
+    socket.bind(0, host, () => {
+      const { port } = socket.address()
+      socket.close(() => resolve(port))
+    })
+  })
 }

@@ -1,0 +1,133 @@
+/**
+ * What every `flux` verb shares: the common flags, reading flags and arguments with clear
+ * usage errors, the home folder, and the call to the running node.
+ *
+ * paparam runs a command's runner inside parse() and turns a thrown error into a "bail"
+ * whose reason is the stack trace. So runners here do not do the work themselves: they
+ * queue it, and main() runs the queued job with its own error handling.
+ */
+import os from 'os'
+import path from 'path'
+import { command, flag, type Command } from 'paparam'
+import { FluxError } from '../errors.js'
+import { ControlClient } from '../control/client.js'
+import { parseDuration } from '../util/duration.js'
+import { Output } from './output.js'
+import type { Progress } from '../api.js'
+
+/** What a runner sees of a parsed command line. */
+export interface Invocation {
+  args: Record<string, string | undefined>
+  flags: Record<string, string | boolean | undefined>
+}
+
+type Job = () => Promise<void>
+type Part = Parameters<typeof command>[1]
+
+let queued: Job | null = null
+
+/** Queue the work of the command paparam just matched; main() runs it. */
+export function queue(job: Job): void {
+  queued = job
+}
+
+/** Take the job the last parse() queued, if any. */
+export function takeJob(): Job | null {
+  const job = queued
+  queued = null
+  return job
+}
+
+/**
+ * A leaf command: its parts (summary, args, flags...), the common --home and --json flags,
+ * and the work to run once the command line parsed.
+ */
+export function verb(
+  name: string,
+  parts: Part[],
+  run: (inv: Invocation, out: Output) => Promise<void>
+): Command {
+  return command(
+    name,
+    ...parts,
+    flag('--home <dir>', 'node home folder (default: $FLUX_HOME, else ~/.flux)'),
+    flag('--json', 'print one JSON document on stdout'),
+    (cmd: Command) => {
+      const inv: Invocation = { args: { ...cmd.args }, flags: { ...cmd.flags } }
+      queue(() => run(inv, new Output(inv.flags.json === true)))
+    }
+  )
+}
+
+export function usageError(message: string): FluxError {
+  return new FluxError('USAGE', message)
+}
+
+export function homeOf(inv: Invocation): string {
+  const home = stringFlag(inv, 'home') ?? process.env.FLUX_HOME
+  if (home !== undefined && home.trim() !== '') return path.resolve(home)
+  return path.join(os.homedir(), '.flux')
+}
+
+export function stringFlag(inv: Invocation, name: string): string | undefined {
+  const v = inv.flags[name]
+  return typeof v === 'string' ? v : undefined
+}
+
+export function boolFlag(inv: Invocation, name: string): boolean {
+  return inv.flags[name] === true
+}
+
+/** A positional argument paparam has already checked is present (it bails otherwise). */
+export function arg(inv: Invocation, name: string): string {
+  const v = inv.args[name]
+  if (v === undefined) throw usageError(`missing argument <${name}>`)
+  return v
+}
+
+export function durationFlag(inv: Invocation, name: string): number | undefined {
+  const v = stringFlag(inv, name)
+  if (v === undefined) return undefined
+  try {
+    return parseDuration(v)
+  } catch (err) {
+    // a bad flag value is a mistake in the command line, like a missing argument
+    throw usageError(`--${name}: ${FluxError.from(err).detail}`)
+  }
+}
+
+export function intFlag(
+  inv: Invocation,
+  name: string,
+  range: { min: number; max: number }
+): number | undefined {
+  const v = stringFlag(inv, name)
+  if (v === undefined) return undefined
+  const n = Number(v)
+  if (!/^\d+$/.test(v.trim()) || n < range.min || n > range.max) {
+    throw usageError(`--${name} must be a whole number from ${range.min} to ${range.max}`)
+  }
+  return n
+}
+
+export function choice<T extends string>(value: string, what: string, choices: readonly T[]): T {
+  const found = choices.find((c) => c === value)
+  if (found === undefined)
+    throw usageError(`${what} must be ${choices.join(' or ')}, not "${value}"`)
+  return found
+}
+
+/** One request to the node running for this invocation's home (NO_NODE when none runs). */
+export async function callNode<T>(
+  inv: Invocation,
+  method: string,
+  params: Record<string, unknown> = {},
+  onProgress?: (p: Progress) => void
+): Promise<T> {
+  const client = await ControlClient.connect(homeOf(inv))
+  try {
+    return await client.call<T>(method, params, onProgress)
+  } finally {
+    client.close()
+  }
+}

@@ -1,0 +1,247 @@
+/**
+ * The live status `flux up` shows while the node runs: peers, projects with their applied
+ * op counts, and which projects are syncing. Redrawn in place on a terminal, one plain line
+ * per change otherwise, JSON lines with --json. Rendering is throttled: a busy node emits
+ * hundreds of updates a second, and each status costs a scan of every project.
+ */
+import type { FluxNode } from '../node.js'
+import type { PeerState } from '../swarm/network.js'
+import type { NodeStatus, ProjectSummary } from '../api.js'
+import { encodeKey, fromHex } from '../identity/keys.js'
+import { type Output, plural, projectName, short, table } from './output.js'
+
+export interface LiveStatusOptions {
+  /** At most one status per this many ms. */
+  interval?: number
+  /** Redraw a block in place (a terminal) rather than printing lines. */
+  tty?: boolean
+}
+
+interface ProjectLine extends ProjectSummary {
+  /** The view changed since the previous status. */
+  changed: boolean
+  /** Peers have blocks we lack, or it changed while peers replicate it with us. */
+  syncing: boolean
+  /** Ops applied since the previous status. */
+  delta: number
+}
+
+export class LiveStatus {
+  private readonly interval: number
+  private readonly tty: boolean
+  private readonly updated = new Set<string>()
+  private readonly previous = new Map<string, number>()
+  private timer: NodeJS.Timeout | null = null
+  private rendering = false
+  private dirty = false
+  private lastRender = 0
+  private lastLine = ''
+  private block: string[] = []
+  private blockLines = 0
+  private closed = false
+  private readonly detach: Array<() => void> = []
+
+  constructor(
+    private readonly node: FluxNode,
+    private readonly out: Output,
+    opts: LiveStatusOptions = {}
+  ) {
+    this.interval = opts.interval ?? 1000
+    this.tty = !out.json && (opts.tty ?? false)
+  }
+
+  start(): void {
+    this.listen(this.node, 'project-update', (hex: string) => {
+      this.updated.add(encodeKey(fromHex(hex)))
+      this.schedule()
+    })
+    this.listen(this.node.network, 'peer-add', (peer: PeerState) => {
+      this.log(
+        'peer-add',
+        `peer connected: ${peer.id}${peer.address ? ` (${peer.address})` : ''}`,
+        {
+          peer: peer.id,
+          address: peer.address
+        }
+      )
+      this.schedule()
+    })
+    this.listen(this.node.network, 'peer-remove', (peer: PeerState) => {
+      this.log('peer-remove', `peer disconnected: ${peer.id}`, { peer: peer.id })
+      this.schedule()
+    })
+    this.listen(this.node, 'invite-admitted', (e: { project: string; writer: string }) => {
+      const project = encodeKey(fromHex(e.project))
+      const writer = encodeKey(fromHex(e.writer))
+      this.log('invite-admitted', `admitted ${short(writer)} to ${short(project)}`, {
+        project,
+        writer
+      })
+    })
+    this.listen(this.node, 'invite-denied', (e: { project: string; reason: string }) => {
+      const project = encodeKey(fromHex(e.project))
+      this.log('invite-denied', `refused a join request for ${short(project)}: ${e.reason}`, {
+        project,
+        reason: e.reason
+      })
+    })
+    this.listen(this.node, 'warning', (err: unknown) => {
+      const message = err instanceof Error ? err.message : String(err)
+      this.log('warning', `warning: ${message}`, { message })
+    })
+    this.schedule()
+  }
+
+  /** Stop listening; on a terminal the last block stays on screen. */
+  stop(): void {
+    this.closed = true
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = null
+    for (const off of this.detach.splice(0)) off()
+  }
+
+  private listen<A extends unknown[]>(
+    emitter: NodeJS.EventEmitter,
+    event: string,
+    fn: (...args: A) => void
+  ): void {
+    const handler = (...args: unknown[]): void => fn(...(args as A))
+    emitter.on(event, handler)
+    this.detach.push(() => emitter.off(event, handler))
+  }
+
+  /** An event worth its own line, above the status block. */
+  private log(event: string, text: string, data: Record<string, unknown>): void {
+    if (this.closed) return
+    if (this.out.json) {
+      this.out.event(event, data)
+      return
+    }
+    this.clearBlock()
+    this.out.line(text)
+    this.redrawBlock()
+  }
+
+  private schedule(): void {
+    if (this.closed) return
+    if (this.rendering) {
+      this.dirty = true
+      return
+    }
+    if (this.timer) return
+    const wait = Math.max(0, this.lastRender + this.interval - Date.now())
+    this.timer = setTimeout(() => {
+      this.timer = null
+      void this.render()
+    }, wait)
+  }
+
+  private async render(): Promise<void> {
+    this.rendering = true
+    this.lastRender = Date.now()
+    try {
+      const status = await this.node.status()
+      const lines = this.lines(status.projects)
+      if (!this.closed) this.show(status, lines)
+      // keep rendering while anything moves (downloads do not always update the view), and
+      // once more after a quiet interval, so that "syncing" turns back to idle
+      if (lines.some((p) => p.changed || p.behind > 0)) this.dirty = true
+    } catch {
+      // the node is closing: the status is about to stop anyway
+    } finally {
+      this.rendering = false
+      if (this.dirty) {
+        this.dirty = false
+        this.schedule()
+      }
+    }
+  }
+
+  private lines(projects: ProjectSummary[]): ProjectLine[] {
+    const lines = projects.map((p) => {
+      const before = this.previous.get(p.key)
+      this.previous.set(p.key, p.applied)
+      const changed = this.updated.has(p.key)
+      return {
+        ...p,
+        changed,
+        syncing: p.behind > 0 || (changed && p.peers > 0),
+        delta: before === undefined ? 0 : p.applied - before
+      }
+    })
+    this.updated.clear()
+    return lines
+  }
+
+  private show(status: NodeStatus, projects: ProjectLine[]): void {
+    if (this.out.json) {
+      this.out.event('status', {
+        peers: status.peers,
+        projects: projects.map((p) => ({
+          key: p.key,
+          name: p.name,
+          applied: p.applied,
+          skipped: p.skipped,
+          peers: p.peers,
+          behind: p.behind,
+          writable: p.writable,
+          archived: p.archived,
+          changed: p.changed,
+          syncing: p.syncing
+        }))
+      })
+      return
+    }
+    if (!this.tty) {
+      const parts = projects.map(
+        (p) =>
+          `${projectName(p)} ${short(p.key)}: ${plural(p.applied, 'op')}, ${plural(p.peers, 'peer')}${syncText(p, ', ')}`
+      )
+      const line = [`status: ${plural(status.peers, 'peer')}`, ...parts].join(' | ')
+      // a line per change, not per tick: an idle node stays quiet
+      if (line !== this.lastLine) this.out.line(line)
+      this.lastLine = line
+      return
+    }
+    const time = new Date().toTimeString().slice(0, 8)
+    const rows = projects.map((p) => [
+      projectName(p),
+      short(p.key),
+      plural(p.applied, 'op'),
+      plural(p.peers, 'peer'),
+      syncText(p, '') || 'idle'
+    ])
+    this.clearBlock()
+    this.block = [
+      `── ${plural(status.peers, 'peer')}, ${plural(projects.length, 'project')} · ${time}`,
+      ...(rows.length > 0
+        ? table(rows)
+            .split('\n')
+            .map((l) => '  ' + l)
+        : [])
+    ]
+    this.redrawBlock()
+  }
+
+  private clearBlock(): void {
+    if (!this.tty || this.blockLines === 0) return
+    // up to the first line of the block, then erase to the end of the screen
+    process.stdout.write(`\x1b[${this.blockLines}F\x1b[0J`)
+    this.blockLines = 0
+  }
+
+  private redrawBlock(): void {
+    if (!this.tty || this.block.length === 0) return
+    process.stdout.write(this.block.join('\n') + '\n')
+    this.blockLines = this.block.length
+  }
+}
+
+/** What a project is doing: "syncing, 12 behind +5", "updated +1", or '' when idle. */
+function syncText(p: ProjectLine, prefix: string): string {
+  const state = p.syncing ? 'syncing' : p.changed ? 'updated' : ''
+  if (state === '') return ''
+  const behind = p.behind > 0 ? `, ${p.behind} behind` : ''
+  const delta = p.delta > 0 ? ` +${p.delta}` : ''
+  return `${prefix}${state}${behind}${delta}`
+}

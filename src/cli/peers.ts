@@ -1,0 +1,9 @@
+/** `flux peers`: the peers connected to the node right now. */
+import { summary } from 'paparam'
+import { callNode, verb } from './command.js'
+import { peerList } from './output.js'
+import type { PeerInfo } from '../api.js'
+
+export const peers = verb('peers', [summary('List connected peers')], async (inv, out) => {
+  out.result(await callNode<PeerInfo[]>(inv, 'peers'), peerList)
+})

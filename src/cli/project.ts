@@ -1,0 +1,200 @@
+/** `flux project ...`: create, invite, join, list, show, leave, archive, set, role. */
+import { arg as argument, command, description, flag, summary } from 'paparam'
+import {
+  arg,
+  boolFlag,
+  callNode,
+  choice,
+  durationFlag,
+  intFlag,
+  stringFlag,
+  usageError,
+  verb
+} from './command.js'
+import { formatDuration } from '../util/duration.js'
+import { projectDetail, projectList, projectName } from './output.js'
+import type { CreatedInvite, ProjectDetail, ProjectSummary } from '../api.js'
+
+const ROLES = ['member', 'admin'] as const
+
+const create = verb(
+  'create',
+  [
+    summary('Create a project; prints its key'),
+    argument('<name>', 'the project name'),
+    flag('--description <text>', 'what the project is about'),
+    flag('--public', 'readable by anyone who has the key (default: private, encrypted)')
+  ],
+  async (inv, out) => {
+    const params: Record<string, unknown> = {
+      name: arg(inv, 'name'),
+      public: boolFlag(inv, 'public')
+    }
+    const text = stringFlag(inv, 'description')
+    if (text !== undefined) params.description = text
+    const project = await callNode<ProjectDetail>(inv, 'project.create', params)
+    out.result(project, (p) => p.key)
+  }
+)
+
+const invite = verb(
+  'invite',
+  [
+    summary('Issue an invite code; prints the code'),
+    argument('<project>', 'project key, key prefix or name'),
+    flag('--role <role>', 'role given to who joins: member or admin (default: member)'),
+    flag('--expires <duration>', 'lifetime, e.g. 30m, 1h, 2d (default: 24h)'),
+    flag('--uses <n>', 'how many people may join with it (default: 1)')
+  ],
+  async (inv, out) => {
+    const params: Record<string, unknown> = { project: arg(inv, 'project') }
+    const role = stringFlag(inv, 'role')
+    if (role !== undefined) params.role = choice(role, '--role', ROLES)
+    const expires = durationFlag(inv, 'expires')
+    if (expires !== undefined) params.expires = expires
+    const uses = intFlag(inv, 'uses', { min: 1, max: 1000 })
+    if (uses !== undefined) params.uses = uses
+    const created = await callNode<CreatedInvite>(inv, 'project.invite', params)
+    if (!out.json) {
+      const left = formatDuration(created.expires - Date.now())
+      out.note(`invite as ${created.role}, ${created.uses} use(s), expires in ${left}`)
+    }
+    out.result(created, (c) => c.code)
+  }
+)
+
+const join = verb(
+  'join',
+  [
+    summary('Join a project with an invite code (or host one by its key)'),
+    description(
+      'With an invite code this node pairs with a member, syncs, and becomes a writer;\n' +
+        'progress is shown on stderr. With a bare project key it only hosts the project\n' +
+        '(a private project stays unreadable). Prints the project key.'
+    ),
+    argument('<code-or-key>', 'an invite code, or a project key'),
+    flag('--project <key>', 'refuse the invite unless it is for this project'),
+    flag('--timeout <duration>', 'give up after this long (default: 2m)')
+  ],
+  async (inv, out) => {
+    const params: Record<string, unknown> = { code: arg(inv, 'codeOrKey') }
+    const project = stringFlag(inv, 'project')
+    if (project !== undefined) params.project = project
+    const timeout = durationFlag(inv, 'timeout')
+    if (timeout !== undefined) params.timeout = timeout
+    const joined = await callNode<ProjectDetail>(inv, 'project.join', params, (p) =>
+      out.progress(p)
+    )
+    if (!out.json) {
+      out.note(
+        `joined ${projectName(joined)}: ${joined.applied} ops applied, ${joined.writable ? 'writable' : 'read-only'}`
+      )
+    }
+    out.result(joined, (p) => p.key)
+  }
+)
+
+const list = verb('list', [summary('List the projects this node holds')], async (inv, out) => {
+  out.result(await callNode<ProjectSummary[]>(inv, 'project.list'), projectList)
+})
+
+const show = verb(
+  'show',
+  [
+    summary('Show a project: details, members, state hash'),
+    argument('<project>', 'project key, key prefix or name')
+  ],
+  async (inv, out) => {
+    const project = await callNode<ProjectDetail>(inv, 'project.show', {
+      project: arg(inv, 'project')
+    })
+    out.result(project, projectDetail)
+  }
+)
+
+const leave = verb(
+  'leave',
+  [
+    summary('Stop holding a project (a member also removes itself)'),
+    argument('<project>', 'project key, key prefix or name')
+  ],
+  async (inv, out) => {
+    const left = await callNode<{ key: string }>(inv, 'project.leave', {
+      project: arg(inv, 'project')
+    })
+    out.result(left, (l) => `left ${l.key}`)
+  }
+)
+
+const archive = verb(
+  'archive',
+  [
+    summary('Archive a project (read-only for everyone); admins only'),
+    argument('<project>', 'project key, key prefix or name'),
+    flag('--undo', 'unarchive it')
+  ],
+  async (inv, out) => {
+    const archived = !boolFlag(inv, 'undo')
+    const project = await callNode<ProjectDetail>(inv, 'project.archive', {
+      project: arg(inv, 'project'),
+      archived
+    })
+    out.result(
+      project,
+      (p) => `${archived ? 'archived' : 'unarchived'} ${projectName(p)} (${p.key})`
+    )
+  }
+)
+
+const set = verb(
+  'set',
+  [
+    summary("Change a project's name or description; admins only"),
+    argument('<project>', 'project key, key prefix or name'),
+    flag('--name <name>', 'new name'),
+    flag('--description <text>', 'new description')
+  ],
+  async (inv, out) => {
+    const params: Record<string, unknown> = { project: arg(inv, 'project') }
+    const name = stringFlag(inv, 'name')
+    const text = stringFlag(inv, 'description')
+    if (name === undefined && text === undefined)
+      throw usageError('nothing to change: give --name or --description')
+    if (name !== undefined) params.name = name
+    if (text !== undefined) params.description = text
+    out.result(await callNode<ProjectDetail>(inv, 'project.set', params), projectDetail)
+  }
+)
+
+const role = verb(
+  'role',
+  [
+    summary("Change a member's role; admins only"),
+    argument('<project>', 'project key, key prefix or name'),
+    argument('<member>', 'member id, id prefix, name, or "me"'),
+    argument('<role>', 'admin or member')
+  ],
+  async (inv, out) => {
+    const params = {
+      project: arg(inv, 'project'),
+      member: arg(inv, 'member'),
+      role: choice(arg(inv, 'role'), 'role', ROLES)
+    }
+    const project = await callNode<ProjectDetail>(inv, 'project.role', params)
+    out.result(project, projectDetail)
+  }
+)
+
+export const project = command(
+  'project',
+  summary('Create, join and manage projects'),
+  create,
+  invite,
+  join,
+  list,
+  show,
+  leave,
+  archive,
+  set,
+  role
+)

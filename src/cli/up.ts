@@ -1,0 +1,80 @@
+/** `flux up`: run a node in the foreground, with its control socket and a live status. */
+import { flag, summary, description } from 'paparam'
+import { homeOf, stringFlag, usageError, verb, type Invocation } from './command.js'
+import { LiveStatus } from './live-status.js'
+import { onShutdown, within } from './signals.js'
+
+/** How long a clean stop may take before `flux up` gives up and exits non-zero. */
+const STOP_TIMEOUT = 20_000
+
+export const up = verb(
+  'up',
+  [
+    summary('Run a node in the foreground'),
+    description(
+      'Starts the node for --home and serves the other `flux` verbs over a local socket.\n' +
+        'Without --bootstrap it joins the public HyperDHT. Stops cleanly on SIGINT or\n' +
+        'SIGTERM, or on `flux stop`. With --json it prints JSON lines events.\n' +
+        'Environment: FLUX_BOOTSTRAP and FLUX_HOST do what the flags do.'
+    ),
+    flag('--bootstrap <list>', 'DHT bootstrap nodes, HOST:PORT[,HOST:PORT...]'),
+    flag('--host <addr>', 'address to bind, e.g. 127.0.0.1 for a loopback mesh')
+  ],
+  async (inv, out) => {
+    const home = homeOf(inv)
+    const bootstrap = bootstrapOf(inv)
+    const host = stringFlag(inv, 'host') ?? (process.env.FLUX_HOST || undefined)
+    const shutdown = onShutdown()
+    try {
+      // loaded here, not at the top: the other verbs should not pay for the node's modules
+      const { startDaemon } = await import('../control/daemon.js')
+      const daemon = await startDaemon({ home, bootstrap, host })
+      const { node, server } = daemon
+      const network = bootstrap ? bootstrap.join(',') : 'public HyperDHT'
+      if (out.json) {
+        out.event('up', {
+          peerId: node.peerId,
+          home: node.home,
+          socket: server.path,
+          pid: process.pid,
+          bootstrap: bootstrap ?? null,
+          host: host ?? null
+        })
+      } else {
+        out.line(`flux node ${node.peerId} up, control socket ${server.path}`)
+        out.line(`  home ${node.home}, network ${network}${host ? `, bound to ${host}` : ''}`)
+      }
+      const live = new LiveStatus(node, out, { tty: process.stdout.isTTY === true })
+      live.start()
+      const reason = await Promise.race([
+        shutdown.signal,
+        daemon.stopped.then(() => 'a stop request' as const)
+      ])
+      live.stop()
+      if (out.json) out.event('stopping', { reason })
+      else out.line(`flux: ${reason}: stopping`)
+      await within(daemon.stop(), STOP_TIMEOUT, 'stopping the node')
+      if (out.json) out.event('stopped')
+      else out.line('flux: stopped')
+    } finally {
+      shutdown.dispose()
+    }
+  }
+)
+
+/** --bootstrap, else $FLUX_BOOTSTRAP, else undefined (the public HyperDHT). */
+function bootstrapOf(inv: Invocation): string[] | undefined {
+  const text = stringFlag(inv, 'bootstrap') ?? process.env.FLUX_BOOTSTRAP
+  if (text === undefined || text.trim() === '') return undefined
+  const list = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+  for (const entry of list) {
+    const m = /^([^\s:]+):(\d{1,5})$/.exec(entry)
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) {
+      throw usageError(`bootstrap "${entry}" is not HOST:PORT (e.g. 127.0.0.1:49737)`)
+    }
+  }
+  return list
+}
