@@ -2,8 +2,8 @@
  * A local mesh on loopback made of real processes: one `flux dht` bootstrap and N `flux up`
  * nodes, each with its own home in one temporary folder, driven over their control sockets.
  */
-import dgram from 'dgram'
 import fs from 'fs'
+import { freeUdpPort } from '../swarm/bootstrap.js'
 import os from 'os'
 import path from 'path'
 import { fileURLToPath } from 'url'
@@ -33,18 +33,6 @@ export function fluxCommand(): { command: string; prefix: string[] } {
     throw new FluxError('INTERNAL', `the flux CLI is missing at ${bin}: run \`npm install\``)
   }
   return { command: process.execPath, prefix: [bin] }
-}
-
-/** A free UDP port on loopback (HyperDHT speaks UDP). */
-export function freeUdpPort(host = HOST): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const socket = dgram.createSocket('udp4')
-    socket.once('error', reject)
-    socket.bind(0, host, () => {
-      const { port } = socket.address()
-      socket.close(() => resolve(port))
-    })
-  })
 }
 
 /** One `flux up` process and its control connection; restartable on the same home. */

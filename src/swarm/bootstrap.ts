@@ -48,7 +48,8 @@ export async function startBootstrap(opts: BootstrapOptions = {}): Promise<Runni
   }
 }
 
-function freeUdpPort(host: string): Promise<number> {
+/** A free UDP port on `host` (HyperDHT speaks UDP); another process may still take it first. */
+export function freeUdpPort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     const socket = dgram.createSocket('udp4')
     socket.once('error', reject)

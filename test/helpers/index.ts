@@ -2,6 +2,7 @@ import createTestnet from 'hyperdht/testnet.js'
 import type { Test } from 'brittle'
 import { FluxNode, type FluxNodeOptions } from '../../src/node.js'
 import { Actions } from '../../src/actions.js'
+import { FluxError } from '../../src/errors.js'
 
 export interface TestNode {
   node: FluxNode
@@ -100,4 +101,14 @@ export async function converged(
     `views to converge (last hashes ${last.map((h) => h.slice(0, 8)).join(',')})`
   )
   return last[0] as string
+}
+
+/** 'OK' if the promise resolves, else the FluxError code it rejects with. */
+export async function errorCode(p: Promise<unknown>): Promise<string> {
+  try {
+    await p
+    return 'OK'
+  } catch (err) {
+    return err instanceof FluxError ? err.code : `not a FluxError: ${String(err)}`
+  }
 }

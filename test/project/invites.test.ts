@@ -1,18 +1,8 @@
 import test from 'brittle'
 import BlindPairing from 'blind-pairing'
-import { mesh } from '../helpers/index.js'
-import { FluxError } from '../../src/errors.js'
+import { mesh, errorCode as code } from '../helpers/index.js'
 import { decodeInviteCode, encodeInviteCode } from '../../src/project/invite-code.js'
 import { decodeKey } from '../../src/identity/keys.js'
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p
-    return 'OK'
-  } catch (err) {
-    return err instanceof FluxError ? err.code : `not a FluxError: ${String(err)}`
-  }
-}
 
 test('invites - malformed, truncated and wrong-project codes are refused before any network', async (t) => {
   const m = await mesh(t)

@@ -1,15 +1,5 @@
 import test from 'brittle'
-import { mesh, converged, until } from '../helpers/index.js'
-import { FluxError } from '../../src/errors.js'
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p
-    return 'OK'
-  } catch (err) {
-    return err instanceof FluxError ? err.code : String(err)
-  }
-}
+import { mesh, converged, until, errorCode as code } from '../helpers/index.js'
 
 test('lifecycle - restart: projects and data are all there', async (t) => {
   const m = await mesh(t)
