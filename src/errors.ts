@@ -21,6 +21,14 @@ export type FluxErrorCode =
   | 'INVITE_REJECTED'
   | 'TIMEOUT'
   | 'CONTROL_PROTOCOL'
+  | 'NO_PROFILE'
+  | 'PROFILE_EXISTS'
+  | 'PHRASE_INVALID'
+  | 'PASSPHRASE_WRONG'
+  | 'KEYFILE_CORRUPT'
+  | 'KEYFILE_IO'
+  | 'DEVICE_PROOF_INVALID'
+  | 'SIGNATURE_MALFORMED'
   | 'INTERNAL'
 
 /** The one error class of Flux: `err.code` is stable, the message is for people. */

@@ -20,4 +20,49 @@ declare module 'hypercore-crypto' {
 declare module 'sodium-universal' {
   export function crypto_generichash(out: Buffer, input: Buffer, key?: Buffer): void
   export function randombytes_buf(buf: Buffer): void
+  export function sodium_memzero(buf: Uint8Array): void
+  /** Constant-time comparison of two equally long buffers. */
+  export function sodium_memcmp(a: Uint8Array, b: Uint8Array): boolean
+  export const crypto_sign_PUBLICKEYBYTES: number
+  export const crypto_sign_SECRETKEYBYTES: number
+  export function crypto_sign_keypair(pk: Uint8Array, sk: Uint8Array): void
+  export const crypto_pwhash_ALG_ARGON2ID13: number
+  export const crypto_pwhash_SALTBYTES: number
+  export const crypto_pwhash_OPSLIMIT_MIN: number
+  export const crypto_pwhash_MEMLIMIT_MIN: number
+  export const crypto_pwhash_OPSLIMIT_INTERACTIVE: number
+  export const crypto_pwhash_MEMLIMIT_INTERACTIVE: number
+  export const crypto_pwhash_OPSLIMIT_MODERATE: number
+  export const crypto_pwhash_MEMLIMIT_MODERATE: number
+  export const crypto_pwhash_OPSLIMIT_SENSITIVE: number
+  export const crypto_pwhash_MEMLIMIT_SENSITIVE: number
+  /** Argon2 on the libuv thread pool: the event loop keeps running. */
+  export function crypto_pwhash_async(
+    out: Uint8Array,
+    passwd: Uint8Array,
+    salt: Uint8Array,
+    opslimit: number,
+    memlimit: number,
+    alg: number
+  ): Promise<void>
+  export const crypto_aead_xchacha20poly1305_ietf_KEYBYTES: number
+  export const crypto_aead_xchacha20poly1305_ietf_NPUBBYTES: number
+  export const crypto_aead_xchacha20poly1305_ietf_ABYTES: number
+  export function crypto_aead_xchacha20poly1305_ietf_encrypt(
+    c: Uint8Array,
+    m: Uint8Array,
+    ad: Uint8Array | null,
+    nsec: null,
+    npub: Uint8Array,
+    k: Uint8Array
+  ): number
+  /** Throws when the box or the additional data does not authenticate. */
+  export function crypto_aead_xchacha20poly1305_ietf_decrypt(
+    m: Uint8Array,
+    nsec: null,
+    c: Uint8Array,
+    ad: Uint8Array | null,
+    npub: Uint8Array,
+    k: Uint8Array
+  ): number
 }
