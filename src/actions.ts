@@ -214,7 +214,7 @@ export class Actions {
     }
     await project.append({ type: 'project/archive', archived, prev: info?.archived.id ?? null })
     await project.update()
-    return this.node.describe(project)
+    return this.node.describe(project, { hash: false })
   }
 
   async setProject(
@@ -240,7 +240,7 @@ export class Actions {
       })
     }
     await project.update()
-    return this.node.describe(project)
+    return this.node.describe(project, { hash: false })
   }
 
   async setRole(ref: string, member: string, role: Role): Promise<ProjectDetail> {
@@ -248,7 +248,7 @@ export class Actions {
     const writer = await this.resolveMember(project, member)
     await project.append({ type: 'member/role', writer, role })
     await project.update()
-    return this.node.describe(project)
+    return this.node.describe(project, { hash: false })
   }
 
   async setName(ref: string, name: string): Promise<ProjectDetail> {
@@ -256,6 +256,6 @@ export class Actions {
     const me = await project.view.member(project.writerId)
     await project.append({ type: 'member/name', name, prev: me?.name?.id ?? null })
     await project.update()
-    return this.node.describe(project)
+    return this.node.describe(project, { hash: false })
   }
 }

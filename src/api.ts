@@ -41,8 +41,11 @@ export interface ProjectDetail extends ProjectSummary {
   creator: string | null
   createdAt: number | null
   memberList: MemberInfo[]
-  /** Digest of the whole view: equal on peers that hold the same state. */
-  stateHash: string
+  /**
+   * Digest of the whole view: equal on peers that hold the same state. Computed on request
+   * (`project show`); null in the results of create, join and other writes.
+   */
+  stateHash: string | null
   viewLength: number
   you: string
   invites: InviteInfo[]

@@ -240,7 +240,7 @@ export class FluxNode extends ReadyResource {
     }
     await this.state.putProject(entry)
     await this.track(entry, project)
-    return this.describe(project)
+    return this.describe(project, { hash: false })
   }
 
   /** Issue an invite code for a project. Expiry and uses are enforced by this node when it admits. */
@@ -371,7 +371,7 @@ export class FluxNode extends ReadyResource {
   private async joinByKey(key: Buffer): Promise<ProjectDetail> {
     const hex = toHex(key)
     const existing = this.held.get(hex)
-    if (existing) return this.describe(existing.project)
+    if (existing) return this.describe(existing.project, { hash: false })
     const entry: ProjectEntry = {
       key: hex,
       ns: crypto.randomBytes(16).toString('hex'),
@@ -381,7 +381,7 @@ export class FluxNode extends ReadyResource {
     }
     await this.state.putProject(entry)
     const held = await this.openProject(entry)
-    return this.describe(held.project)
+    return this.describe(held.project, { hash: false })
   }
 
   private async joinByInvite(code: string, opts: JoinOptions): Promise<ProjectDetail> {
@@ -482,7 +482,7 @@ export class FluxNode extends ReadyResource {
       held.project.off('update', onUpdate)
     }
     progress({ phase: 'writable', message: 'joined: this node is now a writer' })
-    return this.describe(held.project)
+    return this.describe(held.project, { hash: false })
   }
 
   /** Stop holding a project. A member also removes itself (the creator cannot). */
@@ -533,7 +533,8 @@ export class FluxNode extends ReadyResource {
     return held
   }
 
-  describe(project: Project): Promise<ProjectDetail> {
+  /** A project's details; `hash: false` skips the state hash (it reads the whole view). */
+  describe(project: Project, opts: { hash?: boolean } = {}): Promise<ProjectDetail> {
     const held = this.heldOf(project)
     const invites = this.state.invites(held.entry.key).map((i) => ({
       id: i.id,
@@ -542,7 +543,7 @@ export class FluxNode extends ReadyResource {
       uses: i.uses,
       used: i.used
     }))
-    return describeProject(project, invites)
+    return describeProject(project, invites, opts)
   }
 
   summaries(): Promise<ProjectSummary[]> {

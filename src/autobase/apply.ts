@@ -5,7 +5,7 @@
  */
 import type Autobase from 'autobase'
 import type Hyperbee from 'hyperbee'
-import { decodeOp, type HexKey, type Op, type Role } from './ops.js'
+import { decodeBlock, type HexKey, type Op, type Role, type Validation } from './ops.js'
 import { effectiveTs, wins, type Register } from './merge.js'
 import {
   Keys,
@@ -53,40 +53,56 @@ export function createApply(opts: ApplyOptions) {
     for (const node of nodes) {
       if (node.value === null) continue
       const author = node.from.key.toString('hex')
-      const decoded = decodeOp(node.value)
-      if (!decoded.ok) {
-        await skip(b, sys, author, null, decoded.reason)
-        continue
+      for (const decoded of decodeBlock(node.value)) {
+        await applyOne(b, host, sys, author, opts.bootstrap, decoded)
       }
-      const op = decoded.op
-      // A repeated op id changes nothing at all, not even the skip counter: after a kill -9
-      // during an append, Autobase can replay the in-flight op on the crashed node only, so
-      // recording the replay would make that node's state differ from its peers'.
-      if (await b.has(Keys.op(op.id))) continue
-      const ctx: Ctx = {
-        b,
-        host,
-        sys,
-        author,
-        ts: effectiveTs(op.ts, sys.clocks),
-        bootstrap: opts.bootstrap
-      }
-      try {
-        await applyOp(ctx, op)
-      } catch (err) {
-        if (err instanceof Skip) {
-          await skip(b, sys, author, op, err.reason)
-          continue
-        }
-        throw err
-      }
-      sys.applied++
-      sys.clocks[author] = Math.max(sys.clocks[author] ?? 0, op.ts)
-      await b.put(Keys.op(op.id), { seq: sys.applied, writer: author, type: op.type })
     }
     await b.put(Keys.system, sys)
     await b.flush()
   }
+}
+
+async function applyOne(
+  b: Batch,
+  host: Autobase.ApplyHost,
+  sys: SystemRecord,
+  author: HexKey,
+  bootstrap: HexKey,
+  decoded: Validation
+): Promise<void> {
+  if (!decoded.ok) {
+    await skip(b, sys, author, null, decoded.reason)
+    return
+  }
+  const op = decoded.op
+  // A repeated op id changes nothing at all, not even the skip counter: after a kill -9
+  // during an append, Autobase can replay the in-flight op on the crashed node only, so
+  // recording the replay would make that node's state differ from its peers'.
+  if (await b.has(dedupKey(op))) return
+  const ctx: Ctx = { b, host, sys, author, ts: effectiveTs(op.ts, sys.clocks), bootstrap }
+  try {
+    await applyOp(ctx, op)
+  } catch (err) {
+    if (err instanceof Skip) {
+      await skip(b, sys, author, op, err.reason)
+      return
+    }
+    throw err
+  }
+  sys.applied++
+  sys.clocks[author] = Math.max(sys.clocks[author] ?? 0, op.ts)
+  if (!createsEntity(op)) await b.put(Keys.op(op.id), { seq: sys.applied, writer: author })
+}
+
+/** Posts and tasks are keyed by their op id: their own record marks them applied. */
+function createsEntity(op: Op): boolean {
+  return op.type === 'post/add' || op.type === 'task/add'
+}
+
+function dedupKey(op: Op): string {
+  if (op.type === 'post/add') return Keys.post(op.id)
+  if (op.type === 'task/add') return Keys.task(op.id)
+  return Keys.op(op.id)
 }
 
 async function skip(b: Batch, sys: SystemRecord, writer: HexKey, op: Op | null, reason: string) {
@@ -137,6 +153,7 @@ async function applyOp(ctx: Ctx, op: Op): Promise<void> {
     await b.put(Keys.project, record)
     await b.put(Keys.member(ctx.author), member)
     await indexMember(b, ctx.author)
+    ctx.sys.members = 1
     return
   }
 
@@ -181,6 +198,7 @@ async function applyOp(ctx: Ctx, op: Op): Promise<void> {
       }
       await b.put(Keys.member(op.writer), record)
       await indexMember(b, op.writer)
+      ctx.sys.members++
       await ctx.host.addWriter(Buffer.from(op.writer, 'hex'), { indexer: false })
       return
     }
@@ -205,6 +223,7 @@ async function applyOp(ctx: Ctx, op: Op): Promise<void> {
         throw new Skip('cannot remove the last admin')
       target.removed = true
       await b.put(Keys.member(op.writer), target)
+      ctx.sys.members--
       await ctx.host.removeWriter(Buffer.from(op.writer, 'hex'))
       return
     }
@@ -231,6 +250,7 @@ async function applyOp(ctx: Ctx, op: Op): Promise<void> {
       await b.put(Keys.post(op.id), post)
       await b.put(Keys.feed(seq), op.id)
       if (op.replyTo !== null) await b.put(Keys.reply(op.replyTo, seq), op.id)
+      ctx.sys.posts++
       return
     }
     case 'task/add': {
@@ -249,6 +269,7 @@ async function applyOp(ctx: Ctx, op: Op): Promise<void> {
       }
       await b.put(Keys.task(op.id), task)
       await b.put(Keys.taskOrder(seq), op.id)
+      ctx.sys.tasks++
       return
     }
     case 'task/set': {

@@ -7,6 +7,10 @@
 export const OP_VERSION = 1
 /** Largest encoded op accepted, in bytes. Larger ops are skipped by every peer. */
 export const MAX_OP_BYTES = 16 * 1024
+/** Largest block (one op, or a batch of ops appended together) accepted, in bytes. */
+export const MAX_BLOCK_BYTES = 1024 * 1024
+/** Most ops one batch block may carry. */
+export const MAX_BATCH_OPS = 1000
 export const LIMITS = {
   name: 100,
   description: 2000,
@@ -65,19 +69,41 @@ const HEX32 = /^[0-9a-f]{32}$/
 
 type Obj = Record<string, unknown>
 
-/** Decode and validate one block from a writer. Never throws. */
+/** Decode and validate one block holding a single op. Never throws. */
 export function decodeOp(block: unknown): Validation {
-  if (!(block instanceof Uint8Array)) return bad('not a binary block')
-  if (block.byteLength > MAX_OP_BYTES) return bad(`oversized op (${block.byteLength} bytes)`)
+  const results = decodeBlock(block)
+  return results.length === 1 ? (results[0] as Validation) : bad('not a single op')
+}
+
+/**
+ * Decode and validate one block from a writer: a single op, or a batch `{ v, batch: [...] }`
+ * of ops a node appended together (one block for many ops: fewer blocks to store and
+ * replicate). Each op of a batch is judged on its own. Never throws.
+ */
+export function decodeBlock(block: unknown): Validation[] {
+  if (!(block instanceof Uint8Array)) return [bad('not a binary block')]
+  if (block.byteLength > MAX_BLOCK_BYTES)
+    return [bad(`oversized block (${block.byteLength} bytes)`)]
   let value: unknown
   try {
     value = JSON.parse(
       Buffer.from(block.buffer, block.byteOffset, block.byteLength).toString('utf-8')
     )
   } catch {
-    return bad('not JSON')
+    return [bad('not JSON')]
   }
-  return validateOp(value)
+  if (isObj(value) && 'batch' in value) {
+    if (value.v !== OP_VERSION || !Array.isArray(value.batch)) return [bad('malformed batch')]
+    if (value.batch.length === 0 || value.batch.length > MAX_BATCH_OPS) {
+      return [bad(`batch of ${value.batch.length} ops`)]
+    }
+    return value.batch.map((op) => {
+      const bytes = Buffer.byteLength(JSON.stringify(op) ?? '')
+      return bytes > MAX_OP_BYTES ? bad(`oversized op (${bytes} bytes)`) : validateOp(op)
+    })
+  }
+  if (block.byteLength > MAX_OP_BYTES) return [bad(`oversized op (${block.byteLength} bytes)`)]
+  return [validateOp(value)]
 }
 
 /** Validate the shape of a decoded op. Never throws. */
@@ -162,6 +188,12 @@ function validateBody(o: Obj): OpBody | string {
 /** Encode an op for appending. */
 export function encodeOp(op: Op): Buffer {
   return Buffer.from(JSON.stringify(op), 'utf-8')
+}
+
+/** Encode ops appended together as one block (a single op is encoded as itself). */
+export function encodeBatch(ops: Op[]): Buffer {
+  if (ops.length === 1) return encodeOp(ops[0] as Op)
+  return Buffer.from(JSON.stringify({ v: OP_VERSION, batch: ops }), 'utf-8')
 }
 
 function bad(reason: string): Validation {

@@ -169,7 +169,7 @@ export function projectDetail(p: ProjectDetail): string {
       ],
       ['ops', `${p.applied} applied, ${p.skipped} skipped (view length ${p.viewLength})`],
       ['peers', `${p.peers}${p.behind > 0 ? `, syncing: ${p.behind} blocks behind` : ''}`],
-      ['state', p.stateHash]
+      ['state', p.stateHash ?? '-']
     ])
   ]
   const members = p.memberList.filter((m) => !m.removed)

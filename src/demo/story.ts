@@ -313,7 +313,7 @@ export async function runStory(
       )
       r.note(
         `node 3 caught up ${Date.now() - started} ms after its restart: ` +
-          `${before.applied} → ${caught.applied} ops, state ${short(caught.stateHash)} matches`,
+          `${before.applied} → ${caught.applied} ops, state ${short(caught.stateHash ?? '')} matches`,
         { stateHash: caught.stateHash }
       )
     }
@@ -354,7 +354,7 @@ export async function runStory(
       name: PEOPLE[i] ?? '',
       applied: d.applied,
       skipped: d.skipped,
-      stateHash: d.stateHash
+      stateHash: d.stateHash ?? ''
     }))
     r.table(
       ['node', 'name', 'applied ops', 'skipped', 'state hash'],

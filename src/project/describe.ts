@@ -15,36 +15,39 @@ export function z(hex: string): string {
   return encodeKey(fromHex(hex))
 }
 
+/** A project's summary, from the counters apply keeps: it never scans the view. */
 export async function summarizeProject(project: Project): Promise<ProjectSummary> {
-  const [info, sys, members, readable] = await Promise.all([
+  const [info, sys, me, readable] = await Promise.all([
     project.view.project(),
     project.view.system(),
-    project.view.members(),
+    project.view.member(project.writerId),
     project.readable()
   ])
-  const me = members.find((m) => m.writer === project.writerId && !m.removed) ?? null
-  const posts = await project.view.feed()
-  const tasks = await project.view.tasks()
   return {
     key: encodeKey(project.key),
     name: info?.name.value ?? null,
-    role: me?.role ?? null,
+    role: me !== null && !me.removed ? me.role : null,
     writable: project.writable,
     readable,
     public: info?.public ?? false,
     archived: info?.archived.value ?? false,
-    members: members.filter((m) => !m.removed).length,
-    posts: posts.length,
-    tasks: tasks.length,
+    members: sys.members,
+    posts: sys.posts,
+    tasks: sys.tasks,
     applied: sys.applied,
     skipped: sys.skipped,
     ...project.syncState()
   }
 }
 
+/**
+ * A project's details. The state hash reads the whole view, so it is computed only when
+ * asked for (`flux project show`), never on the paths of joining or writing.
+ */
 export async function describeProject(
   project: Project,
-  invites: InviteInfo[]
+  invites: InviteInfo[],
+  opts: { hash?: boolean } = {}
 ): Promise<ProjectDetail> {
   const summary = await summarizeProject(project)
   const info = await project.view.project()
@@ -55,7 +58,7 @@ export async function describeProject(
     creator: info ? z(info.creator) : null,
     createdAt: info?.createdAt ?? null,
     memberList: members.map((m) => memberInfo(m, project.writerId)),
-    stateHash: await project.view.stateHash(),
+    stateHash: opts.hash === false ? null : await project.view.stateHash(),
     viewLength: project.base.view.core.length,
     you: z(project.writerId),
     invites

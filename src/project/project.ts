@@ -8,7 +8,17 @@ import ReadyResource from 'ready-resource'
 import crypto from 'hypercore-crypto'
 import type Corestore from 'corestore'
 import { createApply } from '../autobase/apply.js'
-import { encodeOp, OP_VERSION, validateOp, type Op, type OpBody } from '../autobase/ops.js'
+import {
+  encodeBatch,
+  encodeOp,
+  MAX_BATCH_OPS,
+  MAX_BLOCK_BYTES,
+  MAX_OP_BYTES,
+  OP_VERSION,
+  validateOp,
+  type Op,
+  type OpBody
+} from '../autobase/ops.js'
 import { ProjectView } from '../views/queries.js'
 import { FluxError } from '../errors.js'
 import { toHex } from '../identity/keys.js'
@@ -22,8 +32,14 @@ export interface ProjectOptions {
   now?: () => number
 }
 
+/** A batch block stays well inside what apply accepts. */
+const BATCH_OPS = Math.min(500, MAX_BATCH_OPS)
+const BATCH_BYTES = MAX_BLOCK_BYTES / 2
+
 interface Pending {
-  block: Buffer
+  /** A validated op to batch with its neighbours, or a raw block appended as is. */
+  op: Op | null
+  block: Buffer | null
   resolve: () => void
   reject: (err: unknown) => void
 }
@@ -105,19 +121,30 @@ export class Project extends ReadyResource {
 
   /**
    * Append one op. Resolves once it is durably in our writer core (an acknowledged op
-   * survives a crash). Ops submitted while an append is in flight are coalesced into one
-   * append of an array.
+   * survives a crash). Ops submitted while an append is in flight are coalesced: they are
+   * written together as one batch block, in one Autobase append.
    */
   async append(body: OpBody): Promise<Op> {
     const op = this.makeOp(body)
     const checked = validateOp(op)
     if (!checked.ok) throw new FluxError('INVALID_INPUT', checked.reason)
-    await this.appendRaw(encodeOp(op))
+    const bytes = encodeOp(op).byteLength
+    if (bytes > MAX_OP_BYTES) {
+      throw new FluxError(
+        'INVALID_INPUT',
+        `the op is too large (${bytes} bytes, at most ${MAX_OP_BYTES})`
+      )
+    }
+    await this.enqueue(op, null)
     return op
   }
 
   /** Append an already encoded block as is (no validation: peers validate in apply). */
   appendRaw(block: Buffer): Promise<void> {
+    return this.enqueue(null, block)
+  }
+
+  private enqueue(op: Op | null, block: Buffer | null): Promise<void> {
     if (this.closing) return Promise.reject(new FluxError('NODE_CLOSED', 'the project is closing'))
     if (!this.base.writable) {
       return Promise.reject(
@@ -125,7 +152,7 @@ export class Project extends ReadyResource {
       )
     }
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ block, resolve, reject })
+      this.pending.push({ op, block, resolve, reject })
       if (this.flushing === null) this.flushing = this.flush()
     })
   }
@@ -136,7 +163,7 @@ export class Project extends ReadyResource {
         const batch = this.pending
         this.pending = []
         try {
-          await this.base.append(batch.map((p) => p.block))
+          await this.base.append(toBlocks(batch))
           for (const p of batch) p.resolve()
         } catch (err) {
           for (const p of batch) p.reject(err)
@@ -190,4 +217,29 @@ export class Project extends ReadyResource {
   async update(): Promise<void> {
     await this.base.update()
   }
+}
+
+/** Pack queued ops into batch blocks (bounded in ops and bytes), keeping raw blocks in order. */
+function toBlocks(queue: Pending[]): Buffer[] {
+  const blocks: Buffer[] = []
+  let ops: Op[] = []
+  let bytes = 0
+  const cut = (): void => {
+    if (ops.length > 0) blocks.push(encodeBatch(ops))
+    ops = []
+    bytes = 0
+  }
+  for (const p of queue) {
+    if (p.op === null) {
+      cut()
+      blocks.push(p.block as Buffer)
+      continue
+    }
+    const size = encodeOp(p.op).byteLength
+    if (ops.length >= BATCH_OPS || bytes + size > BATCH_BYTES) cut()
+    ops.push(p.op)
+    bytes += size
+  }
+  cut()
+  return blocks
 }

@@ -51,8 +51,13 @@ export type KvRecord = Register<JsonValue> & { deleted: boolean }
 export interface SystemRecord {
   /** Ops applied (accepted) so far; also the feed and task sequence. */
   applied: number
-  /** Ops skipped as invalid, duplicate or not allowed. */
+  /** Ops skipped as invalid or not allowed. */
   skipped: number
+  /** Counts kept by apply so that summaries never scan the view. */
+  posts: number
+  tasks: number
+  /** Active members. */
+  members: number
   /** Latest timestamp reported by each writer (hex), for the mesh clock. */
   clocks: Record<string, number>
 }
@@ -94,5 +99,5 @@ export function prefixEnd(prefix: string): string {
 }
 
 export function emptySystem(): SystemRecord {
-  return { applied: 0, skipped: 0, clocks: {} }
+  return { applied: 0, skipped: 0, posts: 0, tasks: 0, members: 0, clocks: {} }
 }

@@ -113,6 +113,19 @@ export class ProjectView {
    * state have the same hash, whatever the internal layout of their cores.
    */
   async stateHash(): Promise<string> {
+    // Cached per exact view state: length plus Merkle tree hash (a reorder can rewrite the
+    // view to the same length with other content, so the length alone is not enough).
+    const core = this.bee.core
+    const at = `${core.length}:${core.length > 0 ? (await core.treeHash()).toString('hex') : ''}`
+    if (this.hashCache?.at === at) return this.hashCache.hash
+    const hash = await this.computeStateHash()
+    this.hashCache = { at, hash }
+    return hash
+  }
+
+  private hashCache: { at: string; hash: string } | null = null
+
+  private async computeStateHash(): Promise<string> {
     const parts: Buffer[] = []
     for await (const e of this.bee.createReadStream()) {
       parts.push(Buffer.from(e.key + '\u0000' + JSON.stringify(e.value) + '\u0000'))

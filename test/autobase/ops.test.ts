@@ -1,5 +1,14 @@
 import test from 'brittle'
-import { decodeOp, validateOp, encodeOp, MAX_OP_BYTES, type Op } from '../../src/autobase/ops.js'
+import {
+  decodeBlock,
+  decodeOp,
+  validateOp,
+  encodeOp,
+  encodeBatch,
+  MAX_OP_BYTES,
+  MAX_BLOCK_BYTES,
+  type Op
+} from '../../src/autobase/ops.js'
 
 const id = 'ab'.repeat(16)
 const base = { v: 1, id, ts: 1 }
@@ -33,8 +42,28 @@ test('ops - bad shape, unknown type, bad version, oversized and non-JSON are rej
     const r = validateOp(value)
     t.ok(!r.ok && reason.test(r.reason), `rejected: ${!r.ok ? r.reason : 'accepted!'}`)
   }
-  const big = decodeOp(Buffer.alloc(MAX_OP_BYTES + 1, 0x20))
-  t.ok(!big.ok && /oversized/.test(big.reason), 'oversized block rejected')
+  const bigOp = { ...base, type: 'post/add', text: 'x'.repeat(MAX_OP_BYTES), replyTo: null }
+  const big = decodeOp(Buffer.from(JSON.stringify(bigOp)))
+  t.ok(!big.ok && /oversized op/.test(big.reason), 'oversized op rejected')
+  const huge = decodeBlock(Buffer.alloc(MAX_BLOCK_BYTES + 1, 0x20))
+  t.ok(
+    huge.length === 1 && !huge[0]!.ok && /oversized block/.test(huge[0]!.reason),
+    'oversized block rejected'
+  )
   const junk = decodeOp(Buffer.from([0xff, 0x00, 0x12]))
   t.ok(!junk.ok && /JSON/.test(junk.reason), 'non-JSON rejected')
+})
+
+test('ops - a batch block: each op judged on its own', (t) => {
+  const good = { ...base, type: 'post/add', text: 'in a batch', replyTo: null } as Op
+  const bad = { ...base, id: 'cd'.repeat(16), type: 'post/add', text: '', replyTo: null } as Op
+  const results = decodeBlock(encodeBatch([good, bad, { ...good, id: 'ef'.repeat(16) }]))
+  t.alike(
+    results.map((r) => r.ok),
+    [true, false, true],
+    'the bad op is rejected, its neighbours are not'
+  )
+  const malformed = decodeBlock(Buffer.from(JSON.stringify({ v: 1, batch: 'nope' })))
+  t.ok(malformed.length === 1 && !malformed[0]!.ok, 'a malformed batch is one invalid op')
+  t.is(decodeBlock(encodeBatch([good])).length, 1, 'a batch of one is encoded as the op itself')
 })

@@ -17,9 +17,11 @@ async function converged(c: Cli, homes: string[], key: string): Promise<string> 
   return waitFor(
     async () => {
       last = await Promise.all(
-        homes.map(async (h) => (await c.json<ProjectDetail>(h, 'project', 'show', key)).stateHash)
+        homes.map(
+          async (h) => (await c.json<ProjectDetail>(h, 'project', 'show', key)).stateHash ?? ''
+        )
       )
-      return last.every((x) => x === last[0]) ? (last[0] as string) : null
+      return last[0] && last.every((x) => x === last[0]) ? last[0] : null
     },
     () => `the views to converge (last ${last.map((h) => h.slice(0, 8)).join(', ')})`,
     30_000,

@@ -144,7 +144,7 @@ test('cli - crash: kill -9 during a burst of posts loses no acknowledged post', 
       const [x, y] = await Promise.all(
         [a.home, b.home].map((h) => c.json<ProjectDetail>(h, 'project', 'show', key))
       )
-      if (!x || !y) return null
+      if (!x?.stateHash || !y?.stateHash) return null
       hashes = `a ${x.stateHash.slice(0, 8)} (skipped ${x.skipped}), b ${y.stateHash.slice(0, 8)} (skipped ${y.skipped})`
       return x.stateHash === y.stateHash ? { x, y } : null
     },
