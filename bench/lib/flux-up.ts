@@ -1,0 +1,109 @@
+/**
+ * A real `flux up` process (bin/flux.js, as a person starts it) on the testnet, driven over its
+ * control socket with the same ControlClient the `flux` verbs use. Its RSS is read from /proc.
+ */
+import { spawn, type ChildProcess } from 'child_process'
+import fs from 'fs'
+import path from 'path'
+import { fileURLToPath } from 'url'
+import { ControlClient } from '../../src/control/client.js'
+import { pollUntil, sleep, within, MiB } from './util.js'
+
+const BIN = path.join(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  '..',
+  'bin',
+  'flux.js'
+)
+
+export class FluxUp {
+  static readonly live = new Set<FluxUp>()
+  readonly client: ControlClient
+  private readonly tail: string[] = []
+
+  private constructor(
+    private readonly child: ChildProcess,
+    client: ControlClient,
+    readonly exited: Promise<void>
+  ) {
+    this.client = client
+  }
+
+  get pid(): number {
+    return this.child.pid ?? 0
+  }
+
+  static async start(home: string, bootstrap: string[]): Promise<FluxUp> {
+    fs.mkdirSync(home, { recursive: true })
+    const child = spawn(
+      process.execPath,
+      [BIN, 'up', '--home', home, '--bootstrap', bootstrap.join(','), '--host', '127.0.0.1'],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } }
+    )
+    const tail: string[] = []
+    for (const s of [child.stdout, child.stderr]) {
+      s?.setEncoding('utf-8')
+      s?.on('data', (d: string) => {
+        tail.push(...d.split('\n').filter(Boolean))
+        tail.splice(0, Math.max(0, tail.length - 20))
+      })
+    }
+    let gone = false
+    const exited = new Promise<void>((resolve) =>
+      child.once('exit', () => ((gone = true), resolve()))
+    )
+    child.on('error', () => {})
+    const kill = (): void => void (gone || child.kill('SIGKILL'))
+    try {
+      const client = await pollUntil(
+        '`flux up` to answer on its control socket',
+        async () => {
+          if (gone) throw new Error(`flux up exited: ${tail.join(' | ')}`)
+          return ControlClient.connect(home).catch(() => null)
+        },
+        30_000,
+        100
+      )
+      const up = new FluxUp(child, client, exited)
+      up.tail.push(...tail)
+      FluxUp.live.add(up)
+      void exited.then(() => FluxUp.live.delete(up))
+      return up
+    } catch (err) {
+      kill()
+      throw err
+    }
+  }
+
+  /** Resident memory of the process now, in MiB (no forced GC: what a person would see). */
+  rss(): number {
+    const status = fs.readFileSync(`/proc/${this.pid}/status`, 'utf-8')
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN)
+    return (kb * 1024) / MiB
+  }
+
+  call<T>(method: string, params: Record<string, unknown> = {}, timeout = 60_000): Promise<T> {
+    return within(this.client.call<T>(method, params), timeout, `flux up ${method}`)
+  }
+
+  async stop(): Promise<void> {
+    await this.client.call('node.stop').catch(() => {})
+    this.client.close()
+    const timer = setTimeout(() => this.kill(), 15_000)
+    await this.exited
+    clearTimeout(timer)
+    await sleep(0)
+  }
+
+  kill(): void {
+    try {
+      this.child.kill('SIGKILL')
+    } catch {}
+  }
+
+  static killAll(): void {
+    for (const u of FluxUp.live) u.kill()
+  }
+}
