@@ -10,7 +10,7 @@ import Hyperbee from 'hyperbee'
 import type Hyperswarm from 'hyperswarm'
 import crypto from 'hypercore-crypto'
 import { now } from '../lib/util.js'
-import { beeHash } from './content-hash.js'
+import { viewDigest } from '../../src/views/queries.js'
 import { loopbackSwarm, replicateOn, joinTopic } from './loopback.js'
 import {
   postText,
@@ -20,7 +20,7 @@ import {
   type WriteMode,
   type WriteResult
 } from './replica.js'
-import type { Snapshot } from './watch.js'
+import { treeId, type Snapshot } from './watch.js'
 
 type RawOp =
   | { type: 'post'; id: string; ts: number; text: string }
@@ -174,9 +174,8 @@ export class RawActor implements Replica {
     return {
       applied: async () =>
         ((await snap.get(SYS))?.value as { applied: number } | undefined)?.applied ?? 0,
-      hash: () => beeHash(snap),
-      tree: async () =>
-        `${snap.core.length}:${(await snap.core.treeHash(snap.version)).toString('hex').slice(0, 12)}`,
+      hash: () => viewDigest(snap),
+      tree: () => treeId(snap),
       close: () => snap.close()
     }
   }

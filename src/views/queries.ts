@@ -118,20 +118,24 @@ export class ProjectView {
     const core = this.bee.core
     const at = `${core.length}:${core.length > 0 ? (await core.treeHash()).toString('hex') : ''}`
     if (this.hashCache?.at === at) return this.hashCache.hash
-    const hash = await this.computeStateHash()
+    const hash = await viewDigest(this.bee)
     this.hashCache = { at, hash }
     return hash
   }
 
   private hashCache: { at: string; hash: string } | null = null
+}
 
-  private async computeStateHash(): Promise<string> {
-    const parts: Buffer[] = []
-    for await (const e of this.bee.createReadStream()) {
-      parts.push(Buffer.from(e.key + '\u0000' + JSON.stringify(e.value) + '\u0000'))
-    }
-    const out = Buffer.alloc(32)
-    sodium.crypto_generichash(out, Buffer.concat(parts))
-    return out.toString('hex')
+/**
+ * A digest of every key and value of a Hyperbee, in key order: equal for two views that hold
+ * the same state, whatever the internal layout of their cores.
+ */
+export async function viewDigest(bee: Hyperbee): Promise<string> {
+  const parts: Buffer[] = []
+  for await (const e of bee.createReadStream()) {
+    parts.push(Buffer.from(e.key + '\u0000' + JSON.stringify(e.value) + '\u0000'))
   }
+  const out = Buffer.alloc(32)
+  sodium.crypto_generichash(out, Buffer.concat(parts))
+  return out.toString('hex')
 }
