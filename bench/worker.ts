@@ -10,7 +10,7 @@ import { AutopassActor } from './worker/autopass-actor.js'
 import { HashWatch } from './worker/watch.js'
 import type { Replica, WriteMode } from './worker/replica.js'
 import type { FromWorker, HashSeen, Request } from './lib/protocol.js'
-import { errorText, now, sleep, within } from './lib/util.js'
+import { errorText, firstPass, now, sleep, within } from './lib/util.js'
 import inspector from 'inspector'
 import fs from 'fs'
 
@@ -69,46 +69,15 @@ function add(id: string, x: Actor): void {
 }
 
 /** Resolve with the time the replica first had applied at least `count` ops. */
-async function waitApplied(r: Replica, count: number, timeout: number): Promise<number> {
-  let off: () => void = () => {}
-  const seen = new Promise<number>((resolve) => {
-    let busy = false
-    let again = false
-    const check = async (): Promise<void> => {
-      if (busy) {
-        again = true
-        return
-      }
-      busy = true
-      try {
-        do {
-          again = false
-          const at = now()
-          if ((await r.applied()) >= count) {
-            off()
-            resolve(at)
-            return
-          }
-        } while (again)
-      } catch {
-        // the view is being updated: the next event checks again
-      } finally {
-        busy = false
-      }
-    }
-    const unlisten = r.onUpdate(() => void check())
-    const poll = setInterval(() => void check(), 200)
-    off = () => {
-      unlisten()
-      clearInterval(poll)
-    }
-    void check()
-  })
-  try {
-    return await within(seen, timeout, `${count} ops applied`)
-  } finally {
-    off()
-  }
+function waitApplied(r: Replica, count: number, timeout: number): Promise<number> {
+  return firstPass(
+    async () => {
+      const at = now()
+      return (await r.applied()) >= count ? at : null
+    },
+    (fn) => r.onUpdate(fn),
+    { poll: 200, timeout, what: `${count} ops applied` }
+  )
 }
 
 /** RSS after forcing garbage collection and letting things settle. */

@@ -72,3 +72,56 @@ export function errorText(err: unknown): string {
 }
 
 export const MiB = 1024 * 1024
+
+/**
+ * Resolve with what `check` returns the first time it returns a value other than null: it runs
+ * on every event `subscribe` delivers and on a poll (a safety net for missed events), one run at
+ * a time, re-running at once if events arrived meanwhile. A throwing check (a view being
+ * updated) is simply tried again later. Rejects with a TimeoutError after `timeout` ms.
+ */
+export async function firstPass<T>(
+  check: () => Promise<T | null>,
+  subscribe: (fn: () => void) => () => void,
+  opts: { poll: number; timeout: number; what: string }
+): Promise<T> {
+  let off: () => void = () => {}
+  const passed = new Promise<T>((resolve) => {
+    let busy = false
+    let again = false
+    let done = false
+    const run = async (): Promise<void> => {
+      if (busy) {
+        again = true
+        return
+      }
+      busy = true
+      try {
+        do {
+          again = false
+          const value = await check()
+          if (value !== null && !done) {
+            done = true
+            off()
+            resolve(value)
+          }
+        } while (again && !done)
+      } catch {
+        // the view is being updated: the next event checks again
+      } finally {
+        busy = false
+      }
+    }
+    const unsubscribe = subscribe(() => void run())
+    const poll = setInterval(() => void run(), opts.poll)
+    off = () => {
+      unsubscribe()
+      clearInterval(poll)
+    }
+    void run()
+  })
+  try {
+    return await within(passed, opts.timeout, opts.what)
+  } finally {
+    off()
+  }
+}

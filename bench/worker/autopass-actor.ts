@@ -12,7 +12,7 @@ import path from 'path'
 import { createRequire } from 'module'
 import Corestore from 'corestore'
 import type AutopassType from 'autopass'
-import { now } from '../lib/util.js'
+import { firstPass, now } from '../lib/util.js'
 import { postText, type WriteMode, type WriteResult } from './replica.js'
 
 const require = createRequire(import.meta.url)
@@ -99,48 +99,18 @@ export class AutopassActor {
 
   /** Resolve when entries 0..n-1 are all readable here; the time the last check passed. */
   waitEntries(n: number, timeout: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      let busy = false
-      let again = false
-      let done = false
-      const check = async (): Promise<void> => {
-        if (busy) {
-          again = true
-          return
-        }
-        busy = true
-        try {
-          do {
-            again = false
-            if ((await this.pass.get(`entry-${n - 1}`)) === null) continue
-            const at = now()
-            const all = await this.pass.list().toArray()
-            if (all.length >= n && !done) {
-              done = true
-              cleanup()
-              resolve(at)
-            }
-          } while (again && !done)
-        } catch {
-          // view being updated: the next update tries again
-        } finally {
-          busy = false
-        }
-      }
-      const onUpdate = (): void => void check()
-      const poll = setInterval(onUpdate, 250)
-      const timer = setTimeout(() => {
-        cleanup()
-        reject(new Error(`autopass: ${n} entries not seen within ${timeout} ms`))
-      }, timeout)
-      const cleanup = (): void => {
-        clearInterval(poll)
-        clearTimeout(timer)
-        this.pass.off('update', onUpdate)
-      }
-      this.pass.on('update', onUpdate)
-      void check()
-    })
+    return firstPass(
+      async () => {
+        if ((await this.pass.get(`entry-${n - 1}`)) === null) return null
+        const at = now()
+        return (await this.pass.list().toArray()).length >= n ? at : null
+      },
+      (fn) => {
+        this.pass.on('update', fn)
+        return () => this.pass.off('update', fn)
+      },
+      { poll: 250, timeout, what: `autopass: ${n} entries seen` }
+    )
   }
 
   async close(): Promise<void> {

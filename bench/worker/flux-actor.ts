@@ -17,7 +17,7 @@ import {
   type WriteMode,
   type WriteResult
 } from './replica.js'
-import type { Snapshot } from './watch.js'
+import { treeId, type Snapshot } from './watch.js'
 
 export interface FluxStartOptions {
   home: string
@@ -204,8 +204,7 @@ export class FluxActor implements Replica {
     return {
       applied: async () => (await view.system()).applied,
       hash: () => view.stateHash(),
-      tree: async () =>
-        `${snap.core.length}:${(await snap.core.treeHash(snap.version)).toString('hex').slice(0, 12)}`,
+      tree: () => treeId(snap),
       close: () => snap.close()
     }
   }

@@ -6,6 +6,7 @@
  * orchestrator confirms convergence with a full content hash (Flux's stateHash) afterwards.
  * Each report carries the time its snapshot was taken.
  */
+import type Hyperbee from 'hyperbee'
 import { now } from '../lib/util.js'
 import type { HashSeen } from '../lib/protocol.js'
 
@@ -16,6 +17,12 @@ export interface Snapshot {
   /** The view core's length and tree hash. */
   tree(): Promise<string>
   close(): Promise<void>
+}
+
+/** A view named by its core's length and (the start of its) tree hash. */
+export async function treeId(bee: Hyperbee): Promise<string> {
+  const hash = await bee.core.treeHash(bee.version)
+  return `${bee.core.length}:${hash.toString('hex').slice(0, 12)}`
 }
 
 export class HashWatch {
