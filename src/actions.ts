@@ -7,7 +7,7 @@ import type { FluxNode } from './node.js'
 import type { Project } from './project/project.js'
 import type { JsonValue, Role } from './autobase/ops.js'
 import { FluxError } from './errors.js'
-import { decodeKey, encodeKey, toHex } from './identity/keys.js'
+import { decodeKey, encodeKey, toHex, looksLikeKey } from './identity/keys.js'
 import { memberNames, postInfo, taskInfo } from './project/describe.js'
 import type { KvInfo, PostInfo, ProjectDetail, TaskInfo } from './api.js'
 
@@ -42,7 +42,7 @@ export class Actions {
   async resolveMember(project: Project, ref: string): Promise<string> {
     const text = ref.trim()
     if (text === 'me') return project.writerId
-    if (text.length === 52 || /^[0-9a-f]{64}$/i.test(text)) {
+    if (looksLikeKey(text)) {
       const hex = toHex(decodeKey(text, 'member id'))
       const m = await project.view.member(hex)
       if (m === null || m.removed)

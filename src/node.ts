@@ -15,7 +15,7 @@ import { Project } from './project/project.js'
 import { decodeInviteCode, encodeInviteCode } from './project/invite-code.js'
 import { NodeState, type InviteEntry, type ProjectEntry } from './node-state.js'
 import { FluxError } from './errors.js'
-import { decodeKey, encodeKey, fromHex, toHex } from './identity/keys.js'
+import { decodeKey, encodeKey, fromHex, toHex, looksLikeKey } from './identity/keys.js'
 import { Mutex } from './util/mutex.js'
 import { describeProject, summarizeProject } from './project/describe.js'
 import type { Role } from './autobase/ops.js'
@@ -174,7 +174,7 @@ export class FluxNode extends ReadyResource {
    */
   async resolve(ref: string): Promise<Project> {
     const text = ref.trim()
-    if (text.length === 52 || /^[0-9a-f]{64}$/i.test(text)) {
+    if (looksLikeKey(text)) {
       const held = this.held.get(toHex(decodeKey(text, 'project key')))
       if (!held) throw new FluxError('PROJECT_NOT_FOUND', `this node does not hold project ${text}`)
       return held.project
@@ -363,8 +363,7 @@ export class FluxNode extends ReadyResource {
    */
   async join(codeOrKey: string, opts: JoinOptions = {}): Promise<ProjectDetail> {
     const text = codeOrKey.trim()
-    if (text.length === 52 || /^[0-9a-f]{64}$/i.test(text))
-      return this.joinByKey(decodeKey(text, 'project key'))
+    if (looksLikeKey(text)) return this.joinByKey(decodeKey(text, 'project key'))
     return this.joinByInvite(text, opts)
   }
 

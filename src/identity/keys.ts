@@ -26,14 +26,13 @@ export function decodeKey(text: string, what = 'key'): Buffer {
   return key
 }
 
-/** True when the text parses as a 32-byte key. */
-export function isKey(text: string): boolean {
-  try {
-    decodeKey(text)
-    return true
-  } catch {
-    return false
-  }
+/**
+ * Whether text has the form of a key (52 z-base-32 or 64 hex characters), valid or not: such
+ * text is parsed as a key, so a damaged one gets KEY_MALFORMED rather than "not found".
+ */
+export function looksLikeKey(text: string): boolean {
+  const s = text.trim()
+  return s.length === 52 || /^[0-9a-f]{64}$/i.test(s)
 }
 
 export function toHex(key: Uint8Array): string {

@@ -55,8 +55,3 @@ export function decodeInviteCode(code: string): DecodedInviteCode {
     )
   }
 }
-
-/** Heuristic for the CLI: does this text look like an invite code rather than a key? */
-export function looksLikeInvite(text: string): boolean {
-  return text.trim().length > 64
-}

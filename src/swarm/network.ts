@@ -35,7 +35,6 @@ export class Network extends ReadyResource {
   readonly peers = new Map<string, PeerState>()
   private readonly store: Corestore
   private readonly topics = new Map<string, Hyperswarm.PeerDiscovery>()
-  private rejected = 0
 
   constructor(opts: NetworkOptions) {
     super()
@@ -49,9 +48,7 @@ export class Network extends ReadyResource {
       dht: this.dht,
       keyPair: opts.keyPair,
       firewall: (remote) => {
-        const verdict = this.policy.check(remote)
-        if (!verdict.admit) this.rejected++
-        return !verdict.admit
+        return !this.policy.check(remote).admit
       }
     })
     this.swarm.on('connection', (conn, info) => this.onConnection(conn, info))
@@ -59,10 +56,6 @@ export class Network extends ReadyResource {
 
   get publicKey(): Buffer {
     return this.swarm.keyPair.publicKey
-  }
-
-  get rejectedCount(): number {
-    return this.rejected
   }
 
   protected override async _open(): Promise<void> {
@@ -110,14 +103,5 @@ export class Network extends ReadyResource {
     const hex = toHex(topic)
     if (!this.topics.delete(hex)) return
     await this.swarm.leave(topic)
-  }
-
-  /** Look the topic up again now (after a peer comes back, say). */
-  async refresh(topic: Buffer): Promise<void> {
-    await this.topics.get(toHex(topic))?.refresh({ server: true, client: true })
-  }
-
-  async flush(): Promise<void> {
-    await this.swarm.flush()
   }
 }
