@@ -117,17 +117,13 @@ async function skip(b: Batch, sys: SystemRecord, writer: HexKey, op: Op | null, 
   await b.put(Keys.skip(sys.skipped), record)
 }
 
-function get<T>(b: Batch, key: string): Promise<T | null> {
-  return b.get<T>(key)
-}
-
 function reg<T>(ctx: Ctx, op: Op, value: T): Register<T> {
   return { value, id: op.id, ts: ctx.ts, by: ctx.author }
 }
 
 async function applyOp(ctx: Ctx, op: Op): Promise<void> {
   const { b } = ctx
-  const project = await get<ProjectRecord>(b, Keys.project)
+  const project = await b.get<ProjectRecord>(Keys.project)
 
   if (op.type === 'project/init') {
     if (project !== null) throw new Skip('project already initialised')
@@ -185,7 +181,7 @@ async function applyOp(ctx: Ctx, op: Op): Promise<void> {
     }
     case 'member/add': {
       if (op.role === 'admin') requireRole(me, 'admin')
-      const existing = await get<MemberRecord>(b, Keys.member(op.writer))
+      const existing = await b.get<MemberRecord>(Keys.member(op.writer))
       if (existing !== null && !existing.removed) throw new Skip('already a member')
       const record: MemberRecord = {
         writer: op.writer,
@@ -273,7 +269,7 @@ async function applyOp(ctx: Ctx, op: Op): Promise<void> {
       return
     }
     case 'task/set': {
-      const task = await get<TaskRecord>(b, Keys.task(op.task))
+      const task = await b.get<TaskRecord>(Keys.task(op.task))
       if (task === null) throw new Skip('unknown task')
       if (
         op.field === 'assignee' &&
@@ -291,7 +287,7 @@ async function applyOp(ctx: Ctx, op: Op): Promise<void> {
     }
     case 'kv/set':
     case 'kv/del': {
-      const current = await get<KvRecord>(b, Keys.kv(op.key))
+      const current = await b.get<KvRecord>(Keys.kv(op.key))
       if (wins(current, { id: op.id, ts: ctx.ts, prev: op.prev })) {
         const value = op.type === 'kv/set' ? op.value : null
         const record: KvRecord = { ...reg(ctx, op, value), deleted: op.type === 'kv/del' }
@@ -307,7 +303,7 @@ async function applyOp(ctx: Ctx, op: Op): Promise<void> {
 }
 
 async function activeMember(b: Batch, writer: HexKey): Promise<MemberRecord | null> {
-  const m = await get<MemberRecord>(b, Keys.member(writer))
+  const m = await b.get<MemberRecord>(Keys.member(writer))
   return m === null || m.removed ? null : m
 }
 
@@ -326,7 +322,7 @@ async function countAdmins(b: Batch): Promise<number> {
 
 /** Every writer ever added, in order (a batch cannot range-scan, and members are few). */
 async function memberIndex(b: Batch): Promise<HexKey[]> {
-  return (await get<HexKey[]>(b, Keys.memberIndex)) ?? []
+  return (await b.get<HexKey[]>(Keys.memberIndex)) ?? []
 }
 
 async function indexMember(b: Batch, writer: HexKey): Promise<void> {

@@ -192,9 +192,23 @@ export function encodeOp(op: Op): Buffer {
 
 /** Encode ops appended together as one block (a single op is encoded as itself). */
 export function encodeBatch(ops: Op[]): Buffer {
-  if (ops.length === 1) return encodeOp(ops[0] as Op)
-  return Buffer.from(JSON.stringify({ v: OP_VERSION, batch: ops }), 'utf-8')
+  return joinBatch(ops.map(encodeOp))
 }
+
+/** Join ops already encoded with {@link encodeOp} into one block, without encoding them again. */
+export function joinBatch(encoded: Buffer[]): Buffer {
+  if (encoded.length === 1) return encoded[0] as Buffer
+  const parts: Buffer[] = [Buffer.from(`{"v":${OP_VERSION},"batch":[`)]
+  encoded.forEach((op, i) => {
+    if (i > 0) parts.push(COMMA)
+    parts.push(op)
+  })
+  parts.push(CLOSE)
+  return Buffer.concat(parts)
+}
+
+const COMMA = Buffer.from(',')
+const CLOSE = Buffer.from(']}')
 
 function bad(reason: string): Validation {
   return { ok: false, reason }

@@ -9,8 +9,8 @@ import crypto from 'hypercore-crypto'
 import type Corestore from 'corestore'
 import { createApply } from '../autobase/apply.js'
 import {
-  encodeBatch,
   encodeOp,
+  joinBatch,
   MAX_BATCH_OPS,
   MAX_BLOCK_BYTES,
   MAX_OP_BYTES,
@@ -37,9 +37,10 @@ const BATCH_OPS = Math.min(500, MAX_BATCH_OPS)
 const BATCH_BYTES = MAX_BLOCK_BYTES / 2
 
 interface Pending {
-  /** A validated op to batch with its neighbours, or a raw block appended as is. */
-  op: Op | null
-  block: Buffer | null
+  /** The encoded block: a validated op (batched with its neighbours) or a raw block. */
+  block: Buffer
+  /** Whether the block is one op that may share a batch block. */
+  batchable: boolean
   resolve: () => void
   reject: (err: unknown) => void
 }
@@ -128,23 +129,24 @@ export class Project extends ReadyResource {
     const op = this.makeOp(body)
     const checked = validateOp(op)
     if (!checked.ok) throw new FluxError('INVALID_INPUT', checked.reason)
-    const bytes = encodeOp(op).byteLength
+    const block = encodeOp(op)
+    const bytes = block.byteLength
     if (bytes > MAX_OP_BYTES) {
       throw new FluxError(
         'INVALID_INPUT',
         `the op is too large (${bytes} bytes, at most ${MAX_OP_BYTES})`
       )
     }
-    await this.enqueue(op, null)
+    await this.enqueue(block, true)
     return op
   }
 
   /** Append an already encoded block as is (no validation: peers validate in apply). */
   appendRaw(block: Buffer): Promise<void> {
-    return this.enqueue(null, block)
+    return this.enqueue(block, false)
   }
 
-  private enqueue(op: Op | null, block: Buffer | null): Promise<void> {
+  private enqueue(block: Buffer, batchable: boolean): Promise<void> {
     if (this.closing) return Promise.reject(new FluxError('NODE_CLOSED', 'the project is closing'))
     if (!this.base.writable) {
       return Promise.reject(
@@ -152,7 +154,7 @@ export class Project extends ReadyResource {
       )
     }
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ op, block, resolve, reject })
+      this.pending.push({ block, batchable, resolve, reject })
       if (this.flushing === null) this.flushing = this.flush()
     })
   }
@@ -222,23 +224,22 @@ export class Project extends ReadyResource {
 /** Pack queued ops into batch blocks (bounded in ops and bytes), keeping raw blocks in order. */
 function toBlocks(queue: Pending[]): Buffer[] {
   const blocks: Buffer[] = []
-  let ops: Op[] = []
+  let ops: Buffer[] = []
   let bytes = 0
   const cut = (): void => {
-    if (ops.length > 0) blocks.push(encodeBatch(ops))
+    if (ops.length > 0) blocks.push(joinBatch(ops))
     ops = []
     bytes = 0
   }
   for (const p of queue) {
-    if (p.op === null) {
+    if (!p.batchable) {
       cut()
-      blocks.push(p.block as Buffer)
+      blocks.push(p.block)
       continue
     }
-    const size = encodeOp(p.op).byteLength
-    if (ops.length >= BATCH_OPS || bytes + size > BATCH_BYTES) cut()
-    ops.push(p.op)
-    bytes += size
+    if (ops.length >= BATCH_OPS || bytes + p.block.byteLength > BATCH_BYTES) cut()
+    ops.push(p.block)
+    bytes += p.block.byteLength
   }
   cut()
   return blocks
