@@ -1,4 +1,4 @@
-import test from 'brittle'
+import test, { type Test } from 'brittle'
 import { spawn } from 'child_process'
 import fs from 'fs'
 import path from 'path'
@@ -82,6 +82,23 @@ function started(run: Run): { pids: number[]; root: string | null } {
 }
 
 /** If the demo failed to clean up, do it here so a failing test leaves nothing behind. */
+/**
+ * Assert the demo left nothing behind: at least `minPids` children started, none alive, its
+ * temporary folder named and gone. Then sweep up anyway, so a failure leaves nothing either.
+ */
+function cleanedUp(t: Test, run: Run, minPids: number, startedWhat: string): void {
+  const { pids, root } = started(run)
+  t.ok(pids.length >= minPids, startedWhat)
+  t.alike(
+    pids.filter((p) => alive(p)),
+    [],
+    'no child process survives'
+  )
+  t.ok(root, 'it said where its temporary folders were')
+  t.absent(root && fs.existsSync(root), 'and removed them')
+  sweep(pids, root)
+}
+
 function sweep(pids: number[], root: string | null): void {
   for (const pid of pids) {
     try {
@@ -110,16 +127,7 @@ test('demo - local mesh converges and cleans up', { timeout: BOUND + 10_000 }, a
   const steps = run.lines.filter((l) => l.event === 'step' && l.status === 'done')
   t.is(steps.length, 8, 'every step is done')
 
-  const { pids, root } = started(run)
-  t.ok(pids.length >= 5, 'it started a bootstrap and three nodes, one of them twice')
-  t.alike(
-    pids.filter((p) => alive(p)),
-    [],
-    'no child process survives'
-  )
-  t.ok(root, 'it said where its temporary folders were')
-  t.absent(root && fs.existsSync(root), 'and removed them')
-  sweep(pids, root)
+  cleanedUp(t, run, 5, 'it started a bootstrap and three nodes, one of them twice')
 })
 
 test(
@@ -140,15 +148,6 @@ test(
       run.lines.some((l) => l.event === 'error' && /interrupted/.test(String(l.text))),
       'it says it was interrupted'
     )
-    const { pids, root } = started(run)
-    t.ok(pids.length >= 4, 'a bootstrap and three nodes had started')
-    t.alike(
-      pids.filter((p) => alive(p)),
-      [],
-      'no child process survives'
-    )
-    t.ok(root, 'it said where its temporary folders were')
-    t.absent(root && fs.existsSync(root), 'and removed them')
-    sweep(pids, root)
+    cleanedUp(t, run, 4, 'a bootstrap and three nodes had started')
   }
 )
