@@ -7,7 +7,7 @@ import sodium from 'sodium-universal'
 import b4a from 'b4a'
 import { FluxError } from '../errors.js'
 import { decodeKey, encodeKey } from './keys.js'
-import { MAX_PROOF_BYTES, verifyDevice } from './devices.js'
+import { MAX_PROOF_BYTES, verifyDelegation, verifyDevice } from './devices.js'
 import type { DeviceKeys } from './profile-keys.js'
 
 export const KEYFILE_TYPE = 'flux-device-key'
@@ -25,7 +25,8 @@ export interface KeyFileDocument {
   type: typeof KEYFILE_TYPE
   version: typeof KEYFILE_VERSION
   profile: { id: Buffer; name: string }
-  device: { publicKey: Buffer; proof: Buffer }
+  /** `proof` is a delegation grant when `delegated` (a time-limited device). */
+  device: { publicKey: Buffer; proof: Buffer; delegated: boolean }
   kdf: KdfParams & { salt: Buffer }
   cipher: { alg: 'xchacha20poly1305-ietf'; nonce: Buffer; check: Buffer; box: Buffer }
 }
@@ -43,7 +44,11 @@ export function serializeKeyFile(doc: KeyFileDocument): string {
     type: doc.type,
     version: doc.version,
     profile: { id: encodeKey(doc.profile.id), name: doc.profile.name },
-    device: { publicKey: encodeKey(doc.device.publicKey), proof: hex(doc.device.proof) },
+    device: {
+      publicKey: encodeKey(doc.device.publicKey),
+      proof: hex(doc.device.proof),
+      ...(doc.device.delegated ? { delegated: true } : {})
+    },
     kdf: { ...doc.kdf, salt: hex(doc.kdf.salt) },
     cipher: {
       ...doc.cipher,
@@ -76,13 +81,17 @@ export function parseKeyFile(text: string): KeyFileDocument {
   if (cipher.alg !== 'xchacha20poly1305-ietf') throw corrupt('unknown cipher')
   const name = profile.name
   if (typeof name !== 'string' || name.length > MAX_NAME) throw corrupt('bad profile.name')
+  if (device.delegated !== undefined && device.delegated !== true) {
+    throw corrupt('bad device.delegated')
+  }
   return {
     type: KEYFILE_TYPE,
     version: KEYFILE_VERSION,
     profile: { id: key(profile.id, 'profile.id'), name },
     device: {
       publicKey: key(device.publicKey, 'device.publicKey'),
-      proof: hex(device.proof, 'device.proof', 1, MAX_PROOF_BYTES)
+      proof: hex(device.proof, 'device.proof', 1, MAX_PROOF_BYTES + 64),
+      delegated: device.delegated === true
     },
     kdf: {
       alg: 'argon2id13',
@@ -109,25 +118,33 @@ export function additionalData(doc: KeyFileDocument): Buffer {
 
 const SECRETS_VERSION = 1
 const HAS_PROFILE_SECRETS = 1
+/** Set when the discovery secret key is kept (else only its public key is). */
+const HAS_DISCOVERY_SECRET = 2
+
+/** Whether a key file's device proof (or grant) chains its device to its profile. */
+export function proofMatches(doc: KeyFileDocument): boolean {
+  const expect = { profileId: doc.profile.id, devicePublicKey: doc.device.publicKey }
+  return doc.device.delegated
+    ? verifyDelegation(doc.device.proof, expect) !== null
+    : verifyDevice(doc.device.proof, expect) !== null
+}
 
 /** The sealed plaintext: device secret key, then (flagged) the profile's keys. */
 export function encodeSecrets(keys: DeviceKeys): Buffer {
   const s = keys.secrets
+  const discoverySecret = s?.discoveryKeyPair.secretKey ?? null
+  const flags = s ? HAS_PROFILE_SECRETS | (discoverySecret ? HAS_DISCOVERY_SECRET : 0) : 0
   const state = c.state()
-  c.uint.preencode(state, SECRETS_VERSION)
-  c.fixed64.preencode(state, keys.device.secretKey)
-  c.uint.preencode(state, s ? HAS_PROFILE_SECRETS : 0)
-  if (s) {
-    c.fixed64.preencode(state, s.discoveryKeyPair.secretKey)
-    c.fixed32.preencode(state, s.encryptionKey)
-  }
-  state.buffer = b4a.alloc(state.end)
-  c.uint.encode(state, SECRETS_VERSION)
-  c.fixed64.encode(state, keys.device.secretKey)
-  c.uint.encode(state, s ? HAS_PROFILE_SECRETS : 0)
-  if (s) {
-    c.fixed64.encode(state, s.discoveryKeyPair.secretKey)
-    c.fixed32.encode(state, s.encryptionKey)
+  for (const step of ['preencode', 'encode'] as const) {
+    if (step === 'encode') state.buffer = b4a.alloc(state.end)
+    c.uint[step](state, SECRETS_VERSION)
+    c.fixed64[step](state, keys.device.secretKey)
+    c.uint[step](state, flags)
+    if (s) {
+      if (discoverySecret) c.fixed64[step](state, discoverySecret)
+      else c.fixed32[step](state, s.discoveryKeyPair.publicKey)
+      c.fixed32[step](state, s.encryptionKey)
+    }
   }
   return state.buffer as Buffer
 }
@@ -142,29 +159,34 @@ export function decodeSecrets(plain: Buffer, doc: KeyFileDocument): DeviceKeys |
     if (c.uint.decode(state) !== SECRETS_VERSION) return null
     const deviceSecret = b4a.from(c.fixed64.decode(state)) as Buffer
     const flags = c.uint.decode(state)
-    if ((flags & ~HAS_PROFILE_SECRETS) !== 0) return null
+    if ((flags & ~(HAS_PROFILE_SECRETS | HAS_DISCOVERY_SECRET)) !== 0) return null
+    if (flags === HAS_DISCOVERY_SECRET) return null
     let secrets: DeviceKeys['secrets'] = null
     if (flags & HAS_PROFILE_SECRETS) {
-      const discoverySecret = b4a.from(c.fixed64.decode(state)) as Buffer
-      secrets = {
+      let discoveryKeyPair: { publicKey: Buffer; secretKey: Buffer | null }
+      if (flags & HAS_DISCOVERY_SECRET) {
+        const discoverySecret = b4a.from(c.fixed64.decode(state)) as Buffer
         // an ed25519 secret key ends with its public key
-        discoveryKeyPair: {
+        discoveryKeyPair = {
           publicKey: b4a.from(discoverySecret.subarray(32)) as Buffer,
           secretKey: discoverySecret
-        },
-        encryptionKey: b4a.from(c.fixed32.decode(state)) as Buffer
+        }
+      } else {
+        discoveryKeyPair = {
+          publicKey: b4a.from(c.fixed32.decode(state)) as Buffer,
+          secretKey: null
+        }
       }
+      secrets = { discoveryKeyPair, encryptionKey: b4a.from(c.fixed32.decode(state)) as Buffer }
     }
     const ok =
       state.start === state.end &&
       b4a.equals(deviceSecret.subarray(32), doc.device.publicKey) &&
-      verifyDevice(doc.device.proof, {
-        profileId: doc.profile.id,
-        devicePublicKey: doc.device.publicKey
-      }) !== null
+      proofMatches(doc)
     if (!ok) {
       sodium.sodium_memzero(deviceSecret)
-      if (secrets) sodium.sodium_memzero(secrets.discoveryKeyPair.secretKey)
+      const discoverySecret = secrets?.discoveryKeyPair.secretKey
+      if (discoverySecret) sodium.sodium_memzero(discoverySecret)
       if (secrets) sodium.sodium_memzero(secrets.encryptionKey)
       return null
     }
@@ -172,6 +194,7 @@ export function decodeSecrets(plain: Buffer, doc: KeyFileDocument): DeviceKeys |
       profileId: b4a.from(doc.profile.id) as Buffer,
       device: { publicKey: b4a.from(doc.device.publicKey) as Buffer, secretKey: deviceSecret },
       deviceProof: b4a.from(doc.device.proof) as Buffer,
+      ...(doc.device.delegated ? { delegated: true } : {}),
       secrets
     }
   } catch {
@@ -188,6 +211,7 @@ const PublicParts: Encoder<KeyFileDocument> = {
     c.string.preencode(state, d.profile.name)
     c.fixed32.preencode(state, d.device.publicKey)
     c.buffer.preencode(state, d.device.proof)
+    c.bool.preencode(state, d.device.delegated)
     c.string.preencode(state, d.kdf.alg)
     c.uint.preencode(state, d.kdf.opslimit)
     c.uint.preencode(state, d.kdf.memlimit)
@@ -200,6 +224,7 @@ const PublicParts: Encoder<KeyFileDocument> = {
     c.string.encode(state, d.profile.name)
     c.fixed32.encode(state, d.device.publicKey)
     c.buffer.encode(state, d.device.proof)
+    c.bool.encode(state, d.device.delegated)
     c.string.encode(state, d.kdf.alg)
     c.uint.encode(state, d.kdf.opslimit)
     c.uint.encode(state, d.kdf.memlimit)

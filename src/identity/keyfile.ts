@@ -3,7 +3,6 @@ import path from 'path'
 import sodium from 'sodium-universal'
 import b4a from 'b4a'
 import { FluxError } from '../errors.js'
-import { verifyDevice } from './devices.js'
 import type { DeviceKeys } from './profile-keys.js'
 import {
   KEYFILE_TYPE,
@@ -13,6 +12,7 @@ import {
   decodeSecrets,
   encodeSecrets,
   parseKeyFile,
+  proofMatches,
   serializeKeyFile,
   type KdfParams,
   type KeyFileDocument
@@ -32,6 +32,13 @@ export const KDF_INTERACTIVE: KdfParams = {
   alg: 'argon2id13',
   opslimit: sodium.crypto_pwhash_OPSLIMIT_INTERACTIVE,
   memlimit: sodium.crypto_pwhash_MEMLIMIT_INTERACTIVE
+}
+
+/** Argon2id, libsodium SENSITIVE limits (1 GiB of memory, seconds): for a key file kept long. */
+export const KDF_SENSITIVE: KdfParams = {
+  alg: 'argon2id13',
+  opslimit: sodium.crypto_pwhash_OPSLIMIT_SENSITIVE,
+  memlimit: sodium.crypto_pwhash_MEMLIMIT_SENSITIVE
 }
 
 /** The contents of a key file once unlocked. */
@@ -65,12 +72,12 @@ export async function saveKeyFile(
       `a profile name is a string of at most ${MAX_NAME} characters`
     )
   }
-  if (
-    !verifyDevice(keys.deviceProof, {
-      profileId: keys.profileId,
-      devicePublicKey: keys.device.publicKey
-    })
-  ) {
+  const delegated = keys.delegated === true
+  const publicDoc = {
+    profile: { id: keys.profileId },
+    device: { publicKey: keys.device.publicKey, proof: keys.deviceProof, delegated }
+  } as KeyFileDocument
+  if (!proofMatches(publicDoc)) {
     throw new FluxError('DEVICE_PROOF_INVALID', 'the device proof does not match these keys')
   }
   if (!opts.overwrite && (await exists(file))) {
@@ -82,7 +89,7 @@ export async function saveKeyFile(
     type: KEYFILE_TYPE,
     version: KEYFILE_VERSION,
     profile: { id: keys.profileId, name },
-    device: { publicKey: keys.device.publicKey, proof: keys.deviceProof },
+    device: { publicKey: keys.device.publicKey, proof: keys.deviceProof, delegated },
     kdf: { ...kdf, salt },
     cipher: {
       alg: 'xchacha20poly1305-ietf',

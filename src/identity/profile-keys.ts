@@ -4,6 +4,7 @@ import sodium from 'sodium-universal'
 import b4a from 'b4a'
 import { FluxError } from '../errors.js'
 import { encodeKey } from './keys.js'
+import { boxKeyPairFromSeed, type BoxKeyPair } from './seal.js'
 
 /** An ed25519 key pair (64-byte libsodium secret key: seed followed by the public key). */
 export interface KeyPair {
@@ -16,7 +17,11 @@ export interface KeyPair {
  * Autobase is announced under the discovery key pair and encrypted with `encryptionKey`.
  */
 export interface ProfileSecrets {
-  discoveryKeyPair: KeyPair
+  /**
+   * The profile discovery key pair. Only a device that held the phrase (created or recovered
+   * the profile) has its secret key; a linked device learns the public key from the profile.
+   */
+  discoveryKeyPair: { publicKey: Buffer; secretKey: Buffer | null }
   encryptionKey: Buffer
 }
 
@@ -25,8 +30,13 @@ export interface DeviceKeys {
   /** The identity public key: the profile id. */
   profileId: Buffer
   device: KeyPair
-  /** keet-identity-key proof chaining `device.publicKey` to `profileId`. */
+  /**
+   * keet-identity-key proof chaining `device.publicKey` to `profileId`; for a delegated device
+   * (`delegated`), its delegation grant instead (see devices.ts `delegateDevice`).
+   */
   deviceProof: Buffer
+  /** A time-limited device: `deviceProof` is a grant and `secrets` is null. */
+  delegated?: boolean
   /** Null on a device that was not given the profile's keys (e.g. a delegated one). */
   secrets: ProfileSecrets | null
 }
@@ -96,6 +106,20 @@ export class ProfileIdentity {
     return key
   }
 
+  /**
+   * The recovery box key pair (curve25519), deterministic from the phrase: project keys sealed
+   * to its public key (`sealToRecovery`) can be opened only by someone holding the phrase.
+   * Devices only ever hold the public key.
+   */
+  recoveryBoxKeyPair(): BoxKeyPair {
+    const seed = this.encryptionKey(b4a.from('flux/recovery-box/v1'))
+    try {
+      return boxKeyPairFromSeed(seed)
+    } finally {
+      sodium.sodium_memzero(seed)
+    }
+  }
+
   /** Zero every secret the library lets us reach; the object is unusable afterwards. */
   clear(): void {
     if (this.id === null) return
@@ -163,7 +187,8 @@ export async function restoreProfile(phrase: string): Promise<DeviceKeys> {
 export function clearDeviceKeys(keys: DeviceKeys): void {
   sodium.sodium_memzero(keys.device.secretKey)
   if (keys.secrets) {
-    sodium.sodium_memzero(keys.secrets.discoveryKeyPair.secretKey)
+    const secret = keys.secrets.discoveryKeyPair.secretKey
+    if (secret) sodium.sodium_memzero(secret)
     sodium.sodium_memzero(keys.secrets.encryptionKey)
   }
 }

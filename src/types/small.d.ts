@@ -26,6 +26,28 @@ declare module 'sodium-universal' {
   export const crypto_sign_PUBLICKEYBYTES: number
   export const crypto_sign_SECRETKEYBYTES: number
   export function crypto_sign_keypair(pk: Uint8Array, sk: Uint8Array): void
+  export const crypto_sign_BYTES: number
+  export function crypto_sign_detached(sig: Uint8Array, m: Uint8Array, sk: Uint8Array): void
+  export function crypto_sign_verify_detached(
+    sig: Uint8Array,
+    m: Uint8Array,
+    pk: Uint8Array
+  ): boolean
+  export function crypto_sign_ed25519_pk_to_curve25519(out: Uint8Array, pk: Uint8Array): void
+  export function crypto_sign_ed25519_sk_to_curve25519(out: Uint8Array, sk: Uint8Array): void
+  export const crypto_box_PUBLICKEYBYTES: number
+  export const crypto_box_SECRETKEYBYTES: number
+  export const crypto_box_SEEDBYTES: number
+  export const crypto_box_SEALBYTES: number
+  export function crypto_box_seed_keypair(pk: Uint8Array, sk: Uint8Array, seed: Uint8Array): void
+  export function crypto_box_seal(c: Uint8Array, m: Uint8Array, pk: Uint8Array): void
+  /** Returns false when the box does not open. */
+  export function crypto_box_seal_open(
+    m: Uint8Array,
+    c: Uint8Array,
+    pk: Uint8Array,
+    sk: Uint8Array
+  ): boolean
   export const crypto_pwhash_ALG_ARGON2ID13: number
   export const crypto_pwhash_SALTBYTES: number
   export const crypto_pwhash_OPSLIMIT_MIN: number

@@ -45,8 +45,8 @@ test('identity - restore from the phrase gives the same profile and a new device
   t.ok(b4a.equals(restored.profileId, keys.profileId), 'same profile id')
   t.ok(
     b4a.equals(
-      restored.secrets!.discoveryKeyPair.secretKey,
-      keys.secrets!.discoveryKeyPair.secretKey
+      restored.secrets!.discoveryKeyPair.secretKey!,
+      keys.secrets!.discoveryKeyPair.secretKey!
     ),
     'same discovery key pair'
   )
