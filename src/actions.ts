@@ -38,10 +38,10 @@ export class Actions {
     return ids[0] as string
   }
 
-  /** Resolve a member from "me", a name, a z32/hex writer id, or a unique id prefix. */
+  /** Resolve a member from "me", a name, a z32/hex profile id, or a unique id prefix. */
   async resolveMember(project: Project, ref: string): Promise<string> {
     const text = ref.trim()
-    if (text === 'me') return project.writerId
+    if (text === 'me') return project.memberId
     if (looksLikeKey(text)) {
       const hex = toHex(decodeKey(text, 'member id'))
       const m = await project.view.member(hex)
@@ -53,9 +53,9 @@ export class Actions {
       (m) =>
         !m.removed &&
         ((m.name?.value ?? '').toLowerCase() === text.toLowerCase() ||
-          (text.length >= 4 && encodeKey(Buffer.from(m.writer, 'hex')).startsWith(text)))
+          (text.length >= 4 && encodeKey(Buffer.from(m.profile, 'hex')).startsWith(text)))
     )
-    if (matches.length === 1) return (matches[0] as { writer: string }).writer
+    if (matches.length === 1) return (matches[0] as { profile: string }).profile
     if (matches.length > 1)
       throw new FluxError('INVALID_INPUT', `"${text}" matches several members: use the full id`)
     throw new FluxError(
@@ -193,7 +193,7 @@ export class Actions {
       if (!project.writable)
         throw new FluxError('NOT_WRITABLE', 'this node is not a writer of the project')
     } else await this.node.requireWritable(project)
-    const me = await project.view.member(project.writerId)
+    const me = await project.view.member(project.memberId)
     if (me === null || me.removed || me.role !== 'admin')
       throw new FluxError('NOT_ALLOWED', `only admins can ${what}`)
     return project
@@ -245,15 +245,15 @@ export class Actions {
 
   async setRole(ref: string, member: string, role: Role): Promise<ProjectDetail> {
     const project = await this.adminProject(ref, 'change roles')
-    const writer = await this.resolveMember(project, member)
-    await project.append({ type: 'member/role', writer, role })
+    const profile = await this.resolveMember(project, member)
+    await project.append({ type: 'member/role', profile, role })
     await project.update()
     return this.node.describe(project, { hash: false })
   }
 
   async setName(ref: string, name: string): Promise<ProjectDetail> {
     const project = await this.writable(ref)
-    const me = await project.view.member(project.writerId)
+    const me = await project.view.member(project.memberId)
     await project.append({ type: 'member/name', name, prev: me?.name?.id ?? null })
     await project.update()
     return this.node.describe(project, { hash: false })

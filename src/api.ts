@@ -26,12 +26,16 @@ export interface ProjectSummary {
   behind: number
 }
 
+/** A member: a profile (its id), writing from one or more devices. */
 export interface MemberInfo {
+  /** The member's profile id. */
   id: string
   name: string | null
   role: Role
   removed: boolean
   you: boolean
+  /** Writer cores (one per device) the profile writes through. */
+  writers: number
   addedBy: string
   addedAt: number
 }
@@ -47,7 +51,8 @@ export interface ProjectDetail extends ProjectSummary {
    */
   stateHash: string | null
   viewLength: number
-  you: string
+  /** This node's profile id; null on a node without a profile (hosting only). */
+  you: string | null
   invites: InviteInfo[]
 }
 
@@ -67,8 +72,10 @@ export interface CreatedInvite extends InviteInfo {
 export interface PostInfo {
   id: string
   seq: number
+  /** The author's profile id, and the device it wrote from. */
   author: string
   authorName: string | null
+  device: string
   text: string
   replyTo: string | null
   ts: number
@@ -112,8 +119,48 @@ export interface NodeStatus {
 
 /** Progress of long work (joining, syncing), for people and --json consumers. */
 export interface Progress {
-  phase: 'pairing' | 'paired' | 'syncing' | 'writable' | 'done'
+  phase:
+    | 'pairing'
+    | 'paired'
+    | 'syncing'
+    | 'writable'
+    | 'done'
+    | 'searching'
+    | 'found'
+    | 'profile'
+    | 'project'
   message: string
   /** Ops applied locally so far, when syncing. */
   applied?: number
+}
+
+export type {
+  WhoAmI,
+  DeviceInfo,
+  CreatedLink,
+  RecoveryAnswer,
+  RecoveryReport
+} from './profile/manager.js'
+
+/** A new profile (`flux init`): `phrase` is shown once and stored nowhere. */
+export interface InitResult {
+  profile: string
+  name: string
+  device: string
+  phrase: string
+}
+
+/** A message signed as the profile (`flux sign`). */
+export interface SignResult {
+  profile: string
+  device: string
+  signature: string
+}
+
+/** This device's proof (`flux device proof`): a delegate's is its time-limited grant. */
+export interface DeviceProofInfo {
+  profile: string
+  device: string
+  delegated: boolean
+  proof: string
 }

@@ -29,6 +29,15 @@ export type FluxErrorCode =
   | 'KEYFILE_IO'
   | 'DEVICE_PROOF_INVALID'
   | 'SIGNATURE_MALFORMED'
+  | 'LINK_MALFORMED'
+  | 'LINK_EXPIRED'
+  | 'LINK_USED'
+  | 'LINK_REJECTED'
+  | 'DEVICE_REVOKED'
+  | 'DELEGATION_EXPIRED'
+  | 'DEVICE_NOT_FOUND'
+  | 'RECOVERY_NO_PEERS'
+  | 'PASSPHRASE_REQUIRED'
   | 'INTERNAL'
 
 /** The one error class of Flux: `err.code` is stable, the message is for people. */

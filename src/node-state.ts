@@ -13,8 +13,34 @@ export interface ProjectEntry {
   ns: string
   /** Data encryption key (hex), or null (public project, or held by key only). */
   encryptionKey: string | null
-  via: 'created' | 'invite' | 'key'
+  /** 'profile': opened because the profile holds it (a linked or recovered device). */
+  via: 'created' | 'invite' | 'key' | 'profile'
   addedAt: number
+}
+
+/** The profile this node runs as: public facts only (its secrets live in profile.key). */
+export interface ProfileEntry {
+  /** Profile id (hex). */
+  id: string
+  name: string
+  /** The profile discovery public key (hex): its swarm topic is derived from it. */
+  discovery: string
+  /** The recovery box public key (hex): project keys are sealed to it for recovery. */
+  recovery: string
+  /** The profile Autobase key (hex), once created or found. */
+  base: string | null
+  /** A signature of the profile over the base key (see profile/manager.ts `baseStatement`). */
+  baseSig: string | null
+}
+
+/** A profile of another member that this node keeps available (it cannot read it). */
+export interface HostedProfile {
+  profile: string
+  discovery: string
+  base: string
+  sig: string
+  /** Its writer cores (hex), as its devices told us. */
+  cores: string[]
 }
 
 export interface InviteEntry {
@@ -30,14 +56,20 @@ export interface InviteEntry {
   uses: number
   used: number
   createdAt: number
-  /** Writer keys (hex) admitted with this invite. */
+  /** Writer keys (hex) admitted with this invite; device keys for a link code. */
   admitted: string[]
+  /** 'link': a device link code for this node's profile (`project` is the profile base key). */
+  kind?: 'project' | 'link'
+  /** For a delegation link: how long (ms) the linked device may act for the profile. */
+  delegateFor?: number | null
 }
 
 interface StateFile {
   version: 1
   projects: Record<string, ProjectEntry>
   invites: Record<string, InviteEntry>
+  profile?: ProfileEntry | null
+  hosted?: Record<string, HostedProfile>
 }
 
 export class NodeState {
@@ -50,7 +82,13 @@ export class NodeState {
     try {
       const parsed = JSON.parse(await fs.readFile(this.file, 'utf-8')) as StateFile
       if (parsed.version === 1)
-        this.data = { version: 1, projects: parsed.projects ?? {}, invites: parsed.invites ?? {} }
+        this.data = {
+          version: 1,
+          projects: parsed.projects ?? {},
+          invites: parsed.invites ?? {},
+          profile: parsed.profile ?? null,
+          hosted: parsed.hosted ?? {}
+        }
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
     }
@@ -81,6 +119,24 @@ export class NodeState {
     delete this.data.projects[keyHex]
     for (const [id, inv] of Object.entries(this.data.invites))
       if (inv.project === keyHex) delete this.data.invites[id]
+    await this.save()
+  }
+
+  profile(): ProfileEntry | null {
+    return this.data.profile ?? null
+  }
+
+  async putProfile(entry: ProfileEntry): Promise<void> {
+    this.data.profile = entry
+    await this.save()
+  }
+
+  hosted(): HostedProfile[] {
+    return Object.values(this.data.hosted ?? {})
+  }
+
+  async putHosted(entry: HostedProfile): Promise<void> {
+    this.data.hosted = { ...(this.data.hosted ?? {}), [entry.discovery]: entry }
     await this.save()
   }
 

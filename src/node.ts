@@ -19,6 +19,16 @@ import { decodeKey, encodeKey, fromHex, toHex, looksLikeKey } from './identity/k
 import { Mutex } from './util/mutex.js'
 import { describeProject, summarizeProject } from './project/describe.js'
 import type { Role } from './autobase/ops.js'
+import {
+  createWriterProof,
+  decodeWriterProof,
+  encodeWriterProof,
+  verifyWriterProof
+} from './identity/writer-proof.js'
+import type { DeviceKeys } from './identity/profile-keys.js'
+import { saveKeyFile, type KdfParams } from './identity/keyfile.js'
+import { ProfileManager, keyFilePath, newProfile, type WhoAmI } from './profile/manager.js'
+import type { RpcMessage, RpcPeer } from './swarm/rpc.js'
 import type {
   CreatedInvite,
   NodeStatus,
@@ -39,6 +49,10 @@ export interface FluxNodeOptions {
   pairingPoll?: number
   /** Clock for op timestamps (tests inject skewed clocks). */
   now?: () => number
+  /** The unlocked profile to run as (from the key file); none: a hosting-only node. */
+  profile?: { keys: DeviceKeys } | null | undefined
+  /** Key derivation cost for key files this node writes (init, device join, recover). */
+  kdf?: KdfParams | undefined
 }
 
 export interface JoinOptions {
@@ -82,8 +96,14 @@ export class FluxNode extends ReadyResource {
   readonly startedAt = Date.now()
   store!: Corestore
   network!: Network
+  /** The profile this node runs as (keys, profile Autobase, links, recovery). */
+  profile!: ProfileManager
   private pairing!: BlindPairing
   private state!: NodeState
+  /** Projects where this node waits to be added as a writer (a linked or recovered device). */
+  private readonly wantWriter = new Set<string>()
+  private readonly carrying = new Set<string>()
+  private writerTimer: NodeJS.Timeout | null = null
   private readonly held = new Map<string, Held>()
   private readonly admitLock = new Mutex()
   private readonly now: () => number
@@ -119,6 +139,29 @@ export class FluxNode extends ReadyResource {
     })
     await this.network.ready()
     this.pairing = new BlindPairing(this.network.swarm, { poll: this.opts.pairingPoll ?? 2000 })
+    const node = this
+    this.profile = new ProfileManager({
+      store: this.store,
+      network: this.network,
+      pairing: this.pairing,
+      state: this.state,
+      home: this.home,
+      now: this.now,
+      projects: () => this.list(),
+      adoptProject: (key, encryptionKey) => this.adoptProject(key, encryptionKey),
+      onProfile: () => this.onProfile(),
+      emit: (event, err) => node.emit(event, err)
+    })
+    this.network.rpc.on('message', (m: RpcMessage, peer: RpcPeer) => {
+      if (m.t !== 'writer-request') return
+      this.carryWriter(m).catch((err: unknown) => this.emit('warning', err))
+    })
+    this.network.rpc.on('open', (peer: RpcPeer) => {
+      for (const key of this.wantWriter) {
+        const ask = this.writerRequest(key)
+        if (ask !== null) peer.send(ask)
+      }
+    })
     for (const entry of this.state.projects()) {
       try {
         await this.openProject(entry)
@@ -126,9 +169,12 @@ export class FluxNode extends ReadyResource {
         this.emit('warning', err)
       }
     }
+    if (this.opts.profile) await this.profile.activate(this.opts.profile.keys)
   }
 
   protected override async _close(): Promise<void> {
+    if (this.writerTimer) clearInterval(this.writerTimer)
+    await this.profile?.close().catch(() => {})
     await this.pairing.close().catch(() => {})
     for (const held of this.held.values()) {
       await held.member?.close().catch(() => {})
@@ -147,7 +193,8 @@ export class FluxNode extends ReadyResource {
     const project = new Project(this.store.namespace(entry.ns), {
       key: fromHex(entry.key),
       encryptionKey: entry.encryptionKey === null ? null : fromHex(entry.encryptionKey),
-      now: this.now
+      now: this.now,
+      wakeup: this.network.wakeup
     })
     await project.ready()
     return this.track(entry, project)
@@ -155,8 +202,12 @@ export class FluxNode extends ReadyResource {
 
   private async track(entry: ProjectEntry, project: Project): Promise<Held> {
     const held: Held = { entry, project, member: null }
+    project.memberId = this.profile.profileHex
     this.held.set(entry.key, held)
-    project.on('update', () => this.emit('project-update', entry.key))
+    project.on('update', () => {
+      this.emit('project-update', entry.key)
+      this.profile.recheckHosting().catch((err: unknown) => this.emit('warning', err))
+    })
     project.on('warning', (err: unknown) => this.emit('warning', err))
     await this.network.join(projectTopic(project.discoveryKey))
     if (this.activeInvites(entry.key).length > 0) this.listenForJoiners(held)
@@ -209,19 +260,22 @@ export class FluxNode extends ReadyResource {
     description?: string
     public?: boolean
   }): Promise<ProjectDetail> {
+    const keys = this.profile.requireFullDevice('create projects')
     const encryptionKey = opts.public ? null : crypto.randomBytes(32)
     const ns = crypto.randomBytes(16).toString('hex')
     const project = new Project(this.store.namespace(ns), {
       key: null,
       encryptionKey,
-      now: this.now
+      now: this.now,
+      wakeup: this.network.wakeup
     })
     await project.ready()
     await project.append({
       type: 'project/init',
       name: opts.name,
       description: opts.description ?? '',
-      public: !!opts.public
+      public: !!opts.public,
+      as: createWriterProof(keys, project.discoveryKey, project.base.local.key as Buffer)
     })
     await project.update()
     if ((await project.view.project()) === null) {
@@ -240,7 +294,27 @@ export class FluxNode extends ReadyResource {
     }
     await this.state.putProject(entry)
     await this.track(entry, project)
+    await this.introduce(project)
     return this.describe(project, { hash: false })
+  }
+
+  /**
+   * Once writable in a project: give our profile's name and card (so that peers host our
+   * profile), and note the project in the profile.
+   */
+  private async introduce(project: Project): Promise<void> {
+    const me = await project.view.member(project.memberId)
+    if (me === null || me.removed || !project.writable) return
+    const name = this.profile.name
+    if (name !== '' && me.name?.value !== name) {
+      await project.append({ type: 'member/name', name, prev: me.name?.id ?? null })
+    }
+    const card = this.profile.card()
+    if (card !== null && (me.card === null || me.card.base !== card.base)) {
+      await project.append({ type: 'member/card', card })
+    }
+    await project.update()
+    await this.profile.recordProject(project)
   }
 
   /** Issue an invite code for a project. Expiry and uses are enforced by this node when it admits. */
@@ -249,7 +323,7 @@ export class FluxNode extends ReadyResource {
     const held = this.heldOf(project)
     const role = opts.role ?? 'member'
     await this.requireWritable(project)
-    const me = await project.view.member(project.writerId)
+    const me = await project.view.member(project.memberId)
     if (me === null || me.removed) throw new FluxError('NOT_ALLOWED', 'only members can invite')
     if (role === 'admin' && me.role !== 'admin')
       throw new FluxError('NOT_ALLOWED', 'only admins can invite admins')
@@ -321,8 +395,9 @@ export class FluxNode extends ReadyResource {
       req.deny({ status: 1 })
       return
     }
-    const writer = userData ? toHex(userData) : ''
-    if (invite.admitted.includes(writer)) {
+    const proof = verifyWriterProof(decodeWriterProof(userData), held.project.discoveryKey)
+    const writer = proof?.writer ?? ''
+    if (proof !== null && invite.admitted.includes(writer)) {
       // the same candidate asking again (it missed our first answer): answer the same way
       req.confirm({ key: held.project.key, encryptionKey: held.project.base.encryptionKey })
       return
@@ -337,21 +412,20 @@ export class FluxNode extends ReadyResource {
       this.emit('invite-denied', { project: held.entry.key, reason: 'used' })
       return
     }
-    if (userData === null || userData.byteLength !== 32 || held.project.closing) {
+    const as = decodeWriterProof(userData)
+    if (proof === null || as === null || held.project.closing) {
       req.deny({ status: 1 })
       return
     }
     invite.used++
     invite.admitted.push(writer)
     await this.state.putInvite(invite)
-    const existing = await held.project.view.member(writer)
+    const existing = await held.project.view.member(proof.profile)
     if (existing === null || existing.removed) {
-      await held.project.append({
-        type: 'member/add',
-        writer,
-        role: invite.role,
-        invite: invite.id
-      })
+      await held.project.append({ type: 'member/add', role: invite.role, invite: invite.id, as })
+    } else if ((await held.project.view.writer(writer)) === null) {
+      // another device of a profile that is already a member
+      await held.project.append({ type: 'writer/add', as })
     }
     req.confirm({ key: held.project.key, encryptionKey: held.project.base.encryptionKey })
     this.emit('invite-admitted', { project: held.entry.key, writer })
@@ -384,6 +458,7 @@ export class FluxNode extends ReadyResource {
   }
 
   private async joinByInvite(code: string, opts: JoinOptions): Promise<ProjectDetail> {
+    const keys = this.profile.requireKeys()
     const decoded = decodeInviteCode(code)
     const progress = opts.onProgress ?? (() => {})
     if (opts.project !== undefined) {
@@ -419,7 +494,8 @@ export class FluxNode extends ReadyResource {
     await local.close()
 
     progress({ phase: 'pairing', message: 'asking the project members to let us in' })
-    const candidate = this.pairing.addCandidate({ invite: decoded.invite, userData: writerKey })
+    const userData = encodeWriterProof(createWriterProof(keys, decoded.discoveryKey, writerKey))
+    const candidate = this.pairing.addCandidate({ invite: decoded.invite, userData })
     const timeout = opts.timeout ?? DEFAULT_JOIN_TIMEOUT
     let timer: NodeJS.Timeout | null = null
     let result: { key: Buffer; encryptionKey: Buffer | null } | null
@@ -480,20 +556,163 @@ export class FluxNode extends ReadyResource {
       syncing = false
       held.project.off('update', onUpdate)
     }
+    await this.introduce(held.project)
     progress({ phase: 'writable', message: 'joined: this node is now a writer' })
     return this.describe(held.project, { hash: false })
+  }
+
+  // ---- profiles ----------------------------------------------------------------------
+
+  /**
+   * Create a profile for this node (it has none): a fresh 24-word phrase, returned once to be
+   * shown. With a passphrase, the device keys are sealed in HOME/profile.key; without one they
+   * stay in memory (tests, embedding).
+   */
+  async initProfile(opts: {
+    name: string
+    passphrase?: string | null
+  }): Promise<{ phrase: string; whoami: WhoAmI }> {
+    if (this.profile.keys !== null || this.state.profile() !== null) {
+      throw new FluxError('PROFILE_EXISTS', 'this node already has a profile (see `flux whoami`)')
+    }
+    const name = opts.name.trim()
+    if (name.length === 0 || name.length > 100) {
+      throw new FluxError('INVALID_INPUT', 'a profile name is 1 to 100 characters')
+    }
+    const { phrase, keys, entry } = await newProfile(name)
+    if (opts.passphrase) {
+      await saveKeyFile(keyFilePath(this.home), { name, keys }, opts.passphrase, {
+        kdf: this.opts.kdf
+      })
+    }
+    await this.state.putProfile(entry)
+    await this.profile.activate(keys)
+    const whoami = await this.profile.whoami()
+    if (whoami === null) throw new FluxError('INTERNAL', 'the profile did not activate')
+    return { phrase, whoami }
+  }
+
+  whoami(): Promise<WhoAmI | null> {
+    return this.profile.whoami()
+  }
+
+  /** The profile became active or changed: projects learn who we are; ask to write where due. */
+  private onProfile(): void {
+    const me = this.profile.profileHex
+    for (const held of this.held.values()) {
+      held.project.memberId = me
+      if (me !== '' && !held.project.writable) void this.wantToWrite(held)
+    }
+  }
+
+  /**
+   * Hold a project of our profile (a linked or recovered device): open it with its key, sync
+   * it from any peer, and ask its writers to add this device.
+   */
+  async adoptProject(keyHex: string, encryptionKey: Buffer | null): Promise<Project> {
+    const existing = this.held.get(keyHex)
+    if (existing) {
+      if (!existing.project.writable) void this.wantToWrite(existing)
+      return existing.project
+    }
+    const entry: ProjectEntry = {
+      key: keyHex,
+      ns: crypto.randomBytes(16).toString('hex'),
+      encryptionKey: encryptionKey === null ? null : toHex(encryptionKey),
+      via: 'profile',
+      addedAt: Date.now()
+    }
+    await this.state.putProject(entry)
+    const held = await this.openProject(entry)
+    void this.wantToWrite(held)
+    return held.project
+  }
+
+  /** Keep asking (every peer, every 2 s and on every new peer) until a writer adds us. */
+  private async wantToWrite(held: Held): Promise<void> {
+    const key = held.entry.key
+    if (this.profile.keys === null || held.project.writable || this.wantWriter.has(key)) return
+    const member = await held.project.view.member(this.profile.profileHex)
+    // a project we hold by key, of which our profile is not a member, is just hosted
+    if (held.entry.via !== 'profile' && (member === null || member.removed)) return
+    this.wantWriter.add(key)
+    const ask = this.writerRequest(key)
+    if (ask !== null) this.network.rpc.broadcast(ask)
+    held.project.once('writable', () => {
+      this.wantWriter.delete(key)
+      this.introduce(held.project).catch((err: unknown) => this.emit('warning', err))
+    })
+    if (this.writerTimer === null) {
+      this.writerTimer = setInterval(() => {
+        for (const k of this.wantWriter) {
+          const h = this.held.get(k)
+          if (!h || h.project.writable) {
+            this.wantWriter.delete(k)
+            continue
+          }
+          const m = this.writerRequest(k)
+          if (m !== null) this.network.rpc.broadcast(m)
+        }
+      }, 2000)
+      this.writerTimer.unref()
+    }
+  }
+
+  private writerRequest(keyHex: string): RpcMessage | null {
+    const held = this.held.get(keyHex)
+    const keys = this.profile.keys
+    if (!held || keys === null) return null
+    return {
+      t: 'writer-request',
+      project: toHex(held.project.discoveryKey),
+      proof: createWriterProof(
+        keys,
+        held.project.discoveryKey,
+        held.project.base.local.key as Buffer
+      )
+    }
+  }
+
+  /**
+   * A peer asks to be added as a writer of a project we write to. Its proof is the authority
+   * (apply checks it again on every peer); we only carry it in, once.
+   */
+  private async carryWriter(m: Extract<RpcMessage, { t: 'writer-request' }>): Promise<void> {
+    if (typeof m.project !== 'string') return
+    let held: Held | null = null
+    for (const h of this.held.values()) {
+      if (toHex(h.project.discoveryKey) === m.project) held = h
+    }
+    if (held === null || !held.project.writable || held.project.closing) return
+    const project = held.project
+    const v = verifyWriterProof(m.proof, project.discoveryKey)
+    if (v === null || this.carrying.has(v.writer)) return
+    const member = await project.view.member(v.profile)
+    if (member === null || member.removed) return
+    if ((await project.view.writer(v.writer)) !== null) return
+    if ((await project.view.project())?.archived.value) return
+    this.carrying.add(v.writer)
+    try {
+      await project.append({ type: 'writer/add', as: m.proof })
+      await project.update()
+    } finally {
+      this.carrying.delete(v.writer)
+    }
   }
 
   /** Stop holding a project. A member also removes itself (the creator cannot). */
   async leave(ref: string): Promise<{ key: string }> {
     const project = await this.resolve(ref)
     const held = this.heldOf(project)
-    if (project.writable && (await project.view.project())?.creator !== project.writerId) {
-      const me = await project.view.member(project.writerId)
+    const profile = project.memberId
+    if (project.writable && (await project.view.project())?.creator !== profile) {
+      const me = await project.view.member(profile)
       if (me !== null && !me.removed) {
-        await project.append({ type: 'member/remove', writer: project.writerId }).catch(() => {})
+        await project.append({ type: 'member/remove', profile }).catch(() => {})
       }
     }
+    await this.profile.forgetProject(held.entry.key).catch(() => {})
+    this.wantWriter.delete(held.entry.key)
     this.held.delete(held.entry.key)
     await held.member?.close().catch(() => {})
     await this.network.leave(projectTopic(project.discoveryKey))
@@ -512,6 +731,21 @@ export class FluxNode extends ReadyResource {
     }
     if (!project.writable)
       throw new FluxError('NOT_WRITABLE', 'this node is not (or no longer) a writer of the project')
+    const self = await project.view.writer(project.writerId)
+    if (self?.delegated && self.expiresAt !== null && this.now() >= self.expiresAt) {
+      throw new FluxError(
+        'DELEGATION_EXPIRED',
+        `this device's delegation ended at ${new Date(self.expiresAt).toISOString()}`
+      )
+    }
+    if (self?.removed) {
+      const revoked = this.profile.keys
+        ? await project.view.revoked(project.memberId, toHex(this.profile.keys.device.publicKey))
+        : null
+      throw revoked
+        ? new FluxError('DEVICE_REVOKED', 'this device was revoked: its ops are not accepted')
+        : new FluxError('NOT_WRITABLE', 'this device no longer writes to the project')
+    }
     const info = await project.view.project()
     if (info?.archived.value)
       throw new FluxError('PROJECT_ARCHIVED', 'the project is archived: it is read-only')

@@ -3,6 +3,7 @@
  * Pure: no clock, no randomness, no I/O. Validation of shape happens here; rights and
  * references are checked in apply, against the view.
  */
+import { isWriterProofShape, type WriterProof } from '../identity/writer-proof.js'
 
 export const OP_VERSION = 1
 /** Largest encoded op accepted, in bytes. Larger ops are skipped by every peer. */
@@ -39,14 +40,40 @@ interface Envelope {
   ts: number
 }
 
+/**
+ * Where a member's profile can be found, so that project peers can host it (DESIGN.md): the
+ * profile discovery key (a topic), its Autobase key, and a signature of the profile over that
+ * key, which anyone recovering the profile checks.
+ */
+export interface ProfileCard {
+  discovery: HexKey
+  base: HexKey
+  sig: string
+}
+
 export type OpBody =
-  | { type: 'project/init'; name: string; description: string; public: boolean }
+  | {
+      type: 'project/init'
+      name: string
+      description: string
+      public: boolean
+      /** The creator's writer proof: this writer core belongs to that profile. */
+      as: WriterProof
+    }
   | { type: 'project/set'; field: ProjectField; value: string; prev: OpId | null }
   | { type: 'project/archive'; archived: boolean; prev: OpId | null }
-  | { type: 'member/add'; writer: HexKey; role: Role; invite: string | null }
-  | { type: 'member/role'; writer: HexKey; role: Role }
-  | { type: 'member/remove'; writer: HexKey }
+  /** Adds a profile as a member, with its first writer. */
+  | { type: 'member/add'; role: Role; invite: string | null; as: WriterProof }
+  /** Adds another writer (device) of a profile that is already a member. */
+  | { type: 'writer/add'; as: WriterProof }
+  | { type: 'member/role'; profile: HexKey; role: Role }
+  | { type: 'member/remove'; profile: HexKey }
   | { type: 'member/name'; name: string; prev: OpId | null }
+  | { type: 'member/card'; card: ProfileCard }
+  /** A device of the author's profile (and every device it attested) stops being accepted. */
+  | { type: 'device/revoke'; device: HexKey }
+  /** A delegate of the author's profile whose expiry the author's clock has passed. */
+  | { type: 'device/expire'; device: HexKey }
   | { type: 'post/add'; text: string; replyTo: OpId | null }
   | { type: 'task/add'; title: string; assignee: HexKey | null }
   | {
@@ -61,6 +88,8 @@ export type OpBody =
 
 export type Op = Envelope & OpBody
 export type OpType = OpBody['type']
+
+export type { WriterProof }
 
 export type Validation = { ok: true; op: Op } | { ok: false; reason: string }
 
@@ -123,7 +152,14 @@ function validateBody(o: Obj): OpBody | string {
       if (!isText(o.name, LIMITS.name)) return 'bad name'
       if (!isText(o.description, LIMITS.description, true)) return 'bad description'
       if (typeof o.public !== 'boolean') return 'bad public flag'
-      return { type: o.type, name: o.name, description: o.description, public: o.public }
+      if (!isWriterProofShape(o.as)) return 'bad writer proof'
+      return {
+        type: o.type,
+        name: o.name,
+        description: o.description,
+        public: o.public,
+        as: o.as
+      }
     case 'project/set':
       if (o.field !== 'name' && o.field !== 'description') return 'bad field'
       if (!isText(o.value, LIMITS[o.field], o.field === 'description')) return 'bad value'
@@ -134,18 +170,38 @@ function validateBody(o: Obj): OpBody | string {
       if (!isPrev(o.prev)) return 'bad prev'
       return { type: o.type, archived: o.archived, prev: o.prev }
     case 'member/add':
-      if (!isHexKey(o.writer)) return 'bad writer key'
+      if (!isWriterProofShape(o.as)) return 'bad writer proof'
       if (!isRole(o.role)) return 'bad role'
       if (o.invite !== null && !(typeof o.invite === 'string' && HEX64.test(o.invite)))
         return 'bad invite id'
-      return { type: o.type, writer: o.writer, role: o.role, invite: o.invite }
+      return { type: o.type, role: o.role, invite: o.invite, as: o.as }
+    case 'writer/add':
+      if (!isWriterProofShape(o.as)) return 'bad writer proof'
+      return { type: o.type, as: o.as }
     case 'member/role':
-      if (!isHexKey(o.writer)) return 'bad writer key'
+      if (!isHexKey(o.profile)) return 'bad profile id'
       if (!isRole(o.role)) return 'bad role'
-      return { type: o.type, writer: o.writer, role: o.role }
+      return { type: o.type, profile: o.profile, role: o.role }
     case 'member/remove':
-      if (!isHexKey(o.writer)) return 'bad writer key'
-      return { type: o.type, writer: o.writer }
+      if (!isHexKey(o.profile)) return 'bad profile id'
+      return { type: o.type, profile: o.profile }
+    case 'member/card': {
+      const card = o.card as Obj
+      if (
+        !isObj(card) ||
+        !isHexKey(card.discovery) ||
+        !isHexKey(card.base) ||
+        typeof card.sig !== 'string' ||
+        card.sig.length > 1000 ||
+        Object.keys(card).length !== 3
+      )
+        return 'bad profile card'
+      return { type: o.type, card: { discovery: card.discovery, base: card.base, sig: card.sig } }
+    }
+    case 'device/revoke':
+    case 'device/expire':
+      if (!isHexKey(o.device)) return 'bad device key'
+      return { type: o.type, device: o.device }
     case 'member/name':
       if (!isText(o.name, LIMITS.name)) return 'bad name'
       if (!isPrev(o.prev)) return 'bad prev'

@@ -20,7 +20,7 @@ export async function summarizeProject(project: Project): Promise<ProjectSummary
   const [info, sys, me, readable] = await Promise.all([
     project.view.project(),
     project.view.system(),
-    project.view.member(project.writerId),
+    project.view.member(project.memberId),
     project.readable()
   ])
   return {
@@ -57,21 +57,22 @@ export async function describeProject(
     description: info?.description.value ?? '',
     creator: info ? z(info.creator) : null,
     createdAt: info?.createdAt ?? null,
-    memberList: members.map((m) => memberInfo(m, project.writerId)),
+    memberList: members.map((m) => memberInfo(m, project.memberId)),
     stateHash: opts.hash === false ? null : await project.view.stateHash(),
     viewLength: project.base.view.core.length,
-    you: z(project.writerId),
+    you: project.memberId === '' ? null : z(project.memberId),
     invites
   }
 }
 
 export function memberInfo(m: MemberRecord, self: string): MemberInfo {
   return {
-    id: z(m.writer),
+    id: z(m.profile),
     name: m.name?.value ?? null,
     role: m.role,
     removed: m.removed,
-    you: m.writer === self,
+    you: m.profile === self,
+    writers: m.writers.length,
     addedBy: z(m.addedBy),
     addedAt: m.addedAt
   }
@@ -81,7 +82,7 @@ export type Names = Map<string, string | null>
 
 export async function memberNames(project: Project): Promise<Names> {
   const names: Names = new Map()
-  for (const m of await project.view.members()) names.set(m.writer, m.name?.value ?? null)
+  for (const m of await project.view.members()) names.set(m.profile, m.name?.value ?? null)
   return names
 }
 
@@ -91,6 +92,7 @@ export function postInfo(p: PostRecord, names: Names): PostInfo {
     seq: p.seq,
     author: z(p.author),
     authorName: names.get(p.author) ?? null,
+    device: z(p.device),
     text: p.text,
     replyTo: p.replyTo,
     ts: p.ts

@@ -30,6 +30,8 @@ export interface ProjectOptions {
   encryptionKey: Buffer | null
   /** Clock used for op timestamps (tests inject skewed clocks). */
   now?: () => number
+  /** The node's shared Autobase wakeup protocol (see Network.wakeup). */
+  wakeup?: unknown
 }
 
 /** A batch block stays well inside what apply accepts. */
@@ -50,6 +52,8 @@ export class Project extends ReadyResource {
   readonly base: Autobase<Hyperbee>
   readonly view: ProjectView
   private readonly now: () => number
+  /** This node's profile id (hex) as a member of the project; '' on a node without one. */
+  memberId = ''
   private pending: Pending[] = []
   private flushing: Promise<void> | null = null
 
@@ -67,6 +71,7 @@ export class Project extends ReadyResource {
       encryptionKey: opts.encryptionKey,
       valueEncoding: 'binary',
       ackInterval: 1000,
+      ...(opts.wakeup ? { wakeup: opts.wakeup } : {}),
       open: (viewStore) =>
         new Hyperbee(viewStore.get({ name: 'view' }), {
           keyEncoding: 'utf-8',

@@ -7,6 +7,8 @@ import HyperDHT from 'hyperdht'
 import ReadyResource from 'ready-resource'
 import type Corestore from 'corestore'
 import { PeerPolicy } from './peer-policy.js'
+import { Rpc } from './rpc.js'
+import ProtomuxWakeup from 'protomux-wakeup'
 import { encodeKey, toHex } from '../identity/keys.js'
 
 export interface NetworkOptions {
@@ -33,6 +35,13 @@ export class Network extends ReadyResource {
   readonly dht: HyperDHT
   readonly policy = new PeerPolicy()
   readonly peers = new Map<string, PeerState>()
+  /** The side channel for requests that are not ops (see rpc.ts). */
+  readonly rpc = new Rpc()
+  /**
+   * Autobase's wakeup protocol, shared by every Autobase of the node. Autobase only hears that
+   * an idle writer has new blocks through it; `store.replicate` alone does not carry it.
+   */
+  readonly wakeup = new ProtomuxWakeup()
   private readonly store: Corestore
   private readonly topics = new Map<string, Hyperswarm.PeerDiscovery>()
 
@@ -64,6 +73,7 @@ export class Network extends ReadyResource {
 
   protected override async _close(): Promise<void> {
     await this.swarm.destroy()
+    this.wakeup.destroy()
   }
 
   private onConnection(conn: Hyperswarm.SwarmConnection, info: Hyperswarm.PeerInfo): void {
@@ -82,7 +92,8 @@ export class Network extends ReadyResource {
       if (this.peers.get(hex) === peer) this.peers.delete(hex)
       this.emit('peer-remove', peer)
     })
-    this.store.replicate(conn)
+    this.wakeup.addStream(this.store.replicate(conn))
+    this.rpc.attach(conn, hex)
     this.emit('peer-add', peer)
   }
 

@@ -9,3 +9,13 @@ const NAMESPACE = Buffer.from('flux/project-topic/v1')
 export function projectTopic(discoveryKey: Buffer): Buffer {
   return crypto.hash([NAMESPACE, discoveryKey])
 }
+
+const PROFILE_NAMESPACE = Buffer.from('flux/profile-topic/v1')
+
+/**
+ * The swarm topic of a profile: a hash of its discovery public key (derived from the
+ * identity, never the profile id), where its devices and hosts meet (DESIGN.md "Profiles").
+ */
+export function profileTopic(discoveryPublicKey: Buffer): Buffer {
+  return crypto.hash([PROFILE_NAMESPACE, discoveryPublicKey])
+}

@@ -22,6 +22,8 @@ declare module 'autobase' {
     ackInterval?: number
     optimistic?: boolean
     fastForward?: boolean
+    /** A shared protomux-wakeup instance; the caller adds every replication stream to it. */
+    wakeup?: unknown
   }
   class Autobase<V = unknown> extends EventEmitter {
     constructor(store: Corestore, key: Buffer | null, handlers: AutobaseHandlers<V>)

@@ -3,7 +3,7 @@
  * This file is the only place that knows the layout: apply writes through these helpers,
  * queries read through them.
  */
-import type { HexKey, JsonValue, OpId, Role } from '../autobase/ops.js'
+import type { HexKey, JsonValue, OpId, ProfileCard, Role } from '../autobase/ops.js'
 import type { Register } from '../autobase/merge.js'
 
 export interface ProjectRecord {
@@ -11,25 +11,61 @@ export interface ProjectRecord {
   description: Register<string>
   archived: Register<boolean>
   public: boolean
+  /** The creating profile. */
   creator: HexKey
+  /** The creator's first writer core: the project's bootstrap and only indexer. */
+  creatorWriter: HexKey
   createdAt: number
   initOp: OpId
 }
 
+/** A member is a profile (keyed by its id), writing through one writer core per device. */
 export interface MemberRecord {
-  writer: HexKey
+  profile: HexKey
   role: Role
   name: Register<string> | null
+  /** The profile that added it. */
   addedBy: HexKey
   addedAt: number
   invite: string | null
   removed: boolean
+  /** Where its profile can be found (for hosting and recovery), if it said. */
+  card: ProfileCard | null
+  /** Its writer cores, in the order they were added. */
+  writers: HexKey[]
+}
+
+/** One writer core of a member: which device of which profile writes through it. */
+export interface WriterRecord {
+  writer: HexKey
+  profile: HexKey
+  device: HexKey
+  /** A delegate (time-limited device): its ops count only while `expiresAt` is ahead. */
+  delegated: boolean
+  expiresAt: number | null
+  /** Device keys from the first one the identity attested down to this device. */
+  chain: HexKey[]
+  addedAt: number
+  /** Removed with its member, or revoked/expired: its later ops are skipped. */
+  removed: boolean
+}
+
+/** A revoked device of a profile: every writer whose chain holds it is no longer accepted. */
+export interface RevokedRecord {
+  profile: HexKey
+  device: HexKey
+  /** The device that revoked it. */
+  by: HexKey
+  at: number
 }
 
 export interface PostRecord {
   id: OpId
   seq: number
+  /** The author's profile. */
   author: HexKey
+  /** The device it was written from. */
+  device: HexKey
   text: string
   replyTo: OpId | null
   ts: number
@@ -60,6 +96,11 @@ export interface SystemRecord {
   members: number
   /** Latest timestamp reported by each writer (hex), for the mesh clock. */
   clocks: Record<string, number>
+  /**
+   * Per profile, the highest op timestamp applied from its full devices: the clock a
+   * delegation's expiry is judged against (DESIGN.md "Delegated devices").
+   */
+  profileClocks: Record<string, number>
 }
 
 export interface SkipRecord {
@@ -76,7 +117,9 @@ export const Keys = {
   system: 'sys',
   project: 'project',
   op: (id: OpId) => `op/${id}`,
-  member: (writer: HexKey) => `member/${writer}`,
+  member: (profile: HexKey) => `member/${profile}`,
+  writer: (writer: HexKey) => `writer/${writer}`,
+  revoked: (profile: HexKey, device: HexKey) => `revoked/${profile}/${device}`,
   memberPrefix: 'member/',
   memberIndex: 'members',
   post: (id: OpId) => `post/${id}`,
@@ -99,5 +142,5 @@ export function prefixEnd(prefix: string): string {
 }
 
 export function emptySystem(): SystemRecord {
-  return { applied: 0, skipped: 0, posts: 0, tasks: 0, members: 0, clocks: {} }
+  return { applied: 0, skipped: 0, posts: 0, tasks: 0, members: 0, clocks: {}, profileClocks: {} }
 }

@@ -10,6 +10,8 @@ import {
   prefixEnd,
   type KvRecord,
   type MemberRecord,
+  type RevokedRecord,
+  type WriterRecord,
   type PostRecord,
   type ProjectRecord,
   type SkipRecord,
@@ -45,8 +47,16 @@ export class ProjectView {
     return (await this.value<SystemRecord>(Keys.system)) ?? emptySystem()
   }
 
-  member(writer: string): Promise<MemberRecord | null> {
-    return this.value<MemberRecord>(Keys.member(writer))
+  member(profile: string): Promise<MemberRecord | null> {
+    return this.value<MemberRecord>(Keys.member(profile))
+  }
+
+  writer(writer: string): Promise<WriterRecord | null> {
+    return this.value<WriterRecord>(Keys.writer(writer))
+  }
+
+  revoked(profile: string, device: string): Promise<RevokedRecord | null> {
+    return this.value<RevokedRecord>(Keys.revoked(profile, device))
   }
 
   members(): Promise<MemberRecord[]> {

@@ -12,15 +12,33 @@ import {
 
 const id = 'ab'.repeat(16)
 const base = { v: 1, id, ts: 1 }
+/** A writer proof of the right shape (apply verifies it; validation only checks its form). */
+const as = {
+  profile: 'ab'.repeat(32),
+  device: 'cd'.repeat(32),
+  writer: 'ef'.repeat(32),
+  proof: 'AAAA',
+  delegated: false,
+  sig: 'AAAA'
+}
 
 test('ops - valid ops of every kind pass', (t) => {
   const ops = [
-    { ...base, type: 'project/init', name: 'x', description: '', public: false },
+    { ...base, type: 'project/init', name: 'x', description: '', public: false, as },
     { ...base, type: 'post/add', text: 'hi', replyTo: null },
     { ...base, type: 'task/add', title: 'do it', assignee: null },
     { ...base, type: 'task/set', task: id, field: 'done', value: true, prev: null },
     { ...base, type: 'kv/set', key: 'k', value: { a: [1, 2] }, prev: null },
-    { ...base, type: 'member/add', writer: 'cd'.repeat(32), role: 'member', invite: null }
+    { ...base, type: 'member/add', role: 'member', invite: null, as },
+    { ...base, type: 'writer/add', as },
+    { ...base, type: 'member/remove', profile: 'cd'.repeat(32) },
+    { ...base, type: 'device/revoke', device: 'cd'.repeat(32) },
+    { ...base, type: 'device/expire', device: 'cd'.repeat(32) },
+    {
+      ...base,
+      type: 'member/card',
+      card: { discovery: 'cd'.repeat(32), base: 'ef'.repeat(32), sig: 'abc' }
+    }
   ]
   for (const op of ops) {
     const r = decodeOp(encodeOp(op as Op))
@@ -36,7 +54,9 @@ test('ops - bad shape, unknown type, bad version, oversized and non-JSON are rej
     [{ v: 1, ts: 1, type: 'post/add', text: 'x', replyTo: null }, /id/],
     [{ ...base, type: 'task/set', task: id, field: 'owner', value: 'x', prev: null }, /bad field/],
     [{ ...base, type: 'post/add', text: '', replyTo: null }, /bad text/],
-    [[1, 2, 3], /not an object/]
+    [[1, 2, 3], /not an object/],
+    [{ ...base, type: 'member/add', role: 'member', invite: null, as: { ...as, sig: 1 } }, /proof/],
+    [{ ...base, type: 'writer/add', as: { ...as, extra: true } }, /proof/]
   ]
   for (const [value, reason] of cases) {
     const r = validateOp(value)

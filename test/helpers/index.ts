@@ -3,16 +3,47 @@ import type { Test } from 'brittle'
 import { FluxNode, type FluxNodeOptions } from '../../src/node.js'
 import { Actions } from '../../src/actions.js'
 import { FluxError } from '../../src/errors.js'
+import type { DeviceKeys } from '../../src/identity/profile-keys.js'
+
+/** A deep copy of device keys (a closing node zeroes its own). */
+export function copyKeys(k: DeviceKeys): DeviceKeys {
+  const b = (x: Buffer): Buffer => Buffer.from(x)
+  return {
+    profileId: b(k.profileId),
+    device: { publicKey: b(k.device.publicKey), secretKey: b(k.device.secretKey) },
+    deviceProof: b(k.deviceProof),
+    ...(k.delegated ? { delegated: true } : {}),
+    secrets: k.secrets
+      ? {
+          discoveryKeyPair: {
+            publicKey: b(k.secrets.discoveryKeyPair.publicKey),
+            secretKey: k.secrets.discoveryKeyPair.secretKey
+              ? b(k.secrets.discoveryKeyPair.secretKey)
+              : null
+          },
+          encryptionKey: b(k.secrets.encryptionKey)
+        }
+      : null
+  }
+}
 
 export interface TestNode {
   node: FluxNode
   actions: Actions
   home: string
+  /** The recovery phrase of the node's profile ('' for a node created without one). */
+  phrase: string
+}
+
+export interface CreateOptions extends Partial<FluxNodeOptions> {
+  /** The profile name; a node gets a fresh in-memory profile unless `noProfile`. */
+  name?: string
+  noProfile?: boolean
 }
 
 export interface Mesh {
   bootstrap: string[]
-  create(opts?: Partial<FluxNodeOptions>): Promise<TestNode>
+  create(opts?: CreateOptions): Promise<TestNode>
 }
 
 /** A loopback HyperDHT testnet and a factory for nodes on it, all torn down with the test. */
@@ -20,14 +51,25 @@ export async function mesh(t: Test): Promise<Mesh> {
   const testnet = await createTestnet(3, { host: '127.0.0.1', teardown: t.teardown } as never)
   const bootstrap = testnet.bootstrap.map((b) => `${b.host}:${b.port}`)
   t.teardown(() => testnet.destroy(), { order: Infinity })
+  let count = 0
+  const profiles = new Map<string, DeviceKeys>()
   return {
     bootstrap,
     async create(opts = {}) {
-      const home = opts.home ?? (await t.tmp())
-      const node = new FluxNode({ home, bootstrap, host: '127.0.0.1', pairingPoll: 500, ...opts })
+      const { name, noProfile, ...rest } = opts
+      const home = rest.home ?? (await t.tmp())
+      // a node restarted on the same home runs as the same profile (its keys were in memory)
+      const known = profiles.get(home)
+      if (known && rest.profile === undefined) rest.profile = { keys: copyKeys(known) }
+      const node = new FluxNode({ home, bootstrap, host: '127.0.0.1', pairingPoll: 500, ...rest })
       await node.ready()
       t.teardown(() => node.close())
-      return { node, actions: new Actions(node), home }
+      let phrase = ''
+      if (!noProfile && rest.profile === undefined) {
+        phrase = (await node.initProfile({ name: name ?? `node-${++count}` })).phrase
+        profiles.set(home, copyKeys(node.profile.keys as DeviceKeys))
+      }
+      return { node, actions: new Actions(node), home, phrase }
     }
   }
 }

@@ -17,7 +17,19 @@ test('invalid ops - bad shape, unknown type, wrong role, oversized: skipped on e
     raw({ ...pb.makeOp({ type: 'post/add', text: 'x', replyTo: null }), type: 'post/explode' }), // unknown type
     encodeOp(pb.makeOp({ type: 'project/set', field: 'name', value: 'hijacked', prev: null })), // wrong role
     encodeOp(
-      pb.makeOp({ type: 'member/add', writer: 'ab'.repeat(32), role: 'admin', invite: null })
+      pb.makeOp({
+        type: 'member/add',
+        role: 'admin',
+        invite: null,
+        as: {
+          profile: 'ab'.repeat(32),
+          device: 'cd'.repeat(32),
+          writer: 'ef'.repeat(32),
+          proof: 'AAAA',
+          delegated: false,
+          sig: 'AAAA'
+        }
+      })
     ), // wrong role
     encodeOp(pb.makeOp({ type: 'project/archive', archived: true, prev: null })), // wrong role
     encodeOp({

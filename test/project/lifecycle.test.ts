@@ -61,10 +61,16 @@ test('lifecycle - leave: the member is removed everywhere and the node forgets t
   const [a, b] = [await m.create(), await m.create()]
   const { key } = await a.node.createProject({ name: 'p' })
   await b.node.join((await a.node.invite(key)).code)
-  const bWriter = (await b.node.resolve(key)).writerId
+  const bProject = await b.node.resolve(key)
+  const bProfile = bProject.memberId
+  const bWriter = bProject.writerId
   await b.node.leave(key)
   t.is(b.node.list().length, 0, 'forgotten locally')
   t.is(await code(b.node.resolve(key)), 'PROJECT_NOT_FOUND')
-  await until(a.node, async () => (await (await a.node.resolve(key)).view.member(bWriter))?.removed)
+  await until(
+    a.node,
+    async () => (await (await a.node.resolve(key)).view.member(bProfile))?.removed
+  )
   t.pass('removed from the member list on the other peer')
+  t.ok((await (await a.node.resolve(key)).view.writer(bWriter))?.removed, 'its writer too')
 })

@@ -1,0 +1,344 @@
+import test, { type Test } from 'brittle'
+import { mesh, converged, until, errorCode, type TestNode } from '../helpers/index.js'
+import { encodeOp } from '../../src/autobase/ops.js'
+import { KDF_INTERACTIVE, loadKeyFile } from '../../src/identity/keyfile.js'
+import { keyFilePath } from '../../src/profile/manager.js'
+import { encodeKey, toHex } from '../../src/identity/keys.js'
+import { allFiles, secretsOf } from '../identity/helpers.js'
+
+const HOUR = 3600_000
+
+async function postsOf(
+  n: TestNode,
+  key: string
+): Promise<Array<{ text: string; author: string; device: string }>> {
+  const p = await n.node.resolve(key)
+  await p.update()
+  return (await p.view.feed()).map((x) => ({ text: x.text, author: x.author, device: x.device }))
+}
+
+async function noSecretsUnder(t: Test, home: string, phrase: string) {
+  const needles = await secretsOf(phrase)
+  const files = await allFiles(home)
+  const leaks: string[] = []
+  for (const { file, bytes } of files) {
+    for (const { what, needle } of needles)
+      if (bytes.includes(needle)) leaks.push(`${what} in ${file}`)
+  }
+  t.is(
+    leaks.length,
+    0,
+    `no phrase or identity secret in ${files.length} files (${leaks.join(', ')})`
+  )
+}
+
+test('link - a device linked while the first device is offline; then both post as the same profile', async (t) => {
+  const m = await mesh(t)
+  const a = await m.create({ name: 'Ada' })
+  const helper = await m.create({ name: 'Bob' })
+  const { key } = await a.node.createProject({ name: 'shared' })
+  await helper.node.join((await a.node.invite(key)).code)
+  await a.actions.post(key, 'from the laptop')
+  const link = await a.node.profile.createLink({ expires: 10 * 60_000 })
+  await a.node.close() // the first device goes offline right after making the code
+
+  const b = await m.create({ noProfile: true })
+  const phases: string[] = []
+  const joining = b.node.profile.joinDevice(link.code, {
+    passphrase: 'correct horse',
+    kdf: KDF_INTERACTIVE,
+    name: 'phone',
+    timeout: 60_000,
+    onProgress: (p) => phases.push(p.phase)
+  })
+  const a2 = await m.create({ home: a.home }) // back online, same profile
+  const who = await joining
+  t.is(who.profile, encodeKey(a2.node.profile.keys!.profileId), 'the same profile')
+  t.is(who.devices.length, 2, 'two devices listed')
+  t.ok(phases.includes('pairing') && phases.includes('writable'), `progress shown (${phases})`)
+
+  await b.actions.post(key, 'from the phone')
+  await a2.actions.post(key, 'laptop again')
+  await converged([a2, b, helper], key)
+  const posts = await postsOf(helper, key)
+  const profile = toHex(a2.node.profile.keys!.profileId)
+  t.alike(
+    posts.map((p) => p.text).sort(),
+    ['from the laptop', 'from the phone', 'laptop again'],
+    'every post arrived'
+  )
+  t.ok(
+    posts.every((p) => p.author === profile),
+    'all written as the same profile'
+  )
+  t.is(new Set(posts.map((p) => p.device)).size, 2, 'from two devices')
+  const feed = await helper.actions.feed(key)
+  t.ok(
+    feed.every((p) => p.authorName === 'Ada'),
+    'the feed names the profile'
+  )
+
+  // the new device's key file opens with its passphrase; nothing secret reached its disk
+  const unlocked = await loadKeyFile(keyFilePath(b.home), 'correct horse')
+  t.is(toHex(unlocked.keys.profileId), profile, 'key file of the same profile')
+  await noSecretsUnder(t, b.home, a.phrase)
+})
+
+test('link - malformed, expired and reused link codes each get their own error', async (t) => {
+  const m = await mesh(t)
+  const a = await m.create({ name: 'Ada' })
+  const b = await m.create({ noProfile: true })
+  const c = await m.create({ noProfile: true })
+  const opts = { passphrase: null, timeout: 20_000 }
+  t.is(await errorCode(b.node.profile.joinDevice('not a code', opts)), 'LINK_MALFORMED')
+  const { key } = await a.node.createProject({ name: 'p' })
+  const invite = await a.node.invite(key)
+  t.is(
+    await errorCode(b.node.profile.joinDevice(invite.code, opts)),
+    'LINK_MALFORMED',
+    'an invite is not a link'
+  )
+  const link = await a.node.profile.createLink()
+  t.is(
+    await errorCode(b.node.profile.joinDevice(link.code.slice(0, 40), opts)),
+    'LINK_MALFORMED',
+    'truncated'
+  )
+  const short = await a.node.profile.createLink({ expires: 1 })
+  await until(a.node, () => Date.now() > short.expires, 5000, 'the code to expire')
+  t.is(await errorCode(b.node.profile.joinDevice(short.code, opts)), 'LINK_EXPIRED')
+  t.is(await errorCode(b.node.profile.joinDevice(link.code, opts)), 'OK', 'a fresh code links')
+  t.is(await errorCode(c.node.profile.joinDevice(link.code, opts)), 'LINK_USED', 'one use only')
+  t.is(c.node.profile.keys, null, 'the refused node has no profile')
+})
+
+test('revoke - a revoked device is rejected identically on every peer', async (t) => {
+  const m = await mesh(t)
+  const a = await m.create({ name: 'Ada' })
+  const c = await m.create({ name: 'Cy' })
+  const { key } = await a.node.createProject({ name: 'p' })
+  await c.node.join((await a.node.invite(key)).code)
+  const b = await m.create({ noProfile: true })
+  await b.node.profile.joinDevice((await a.node.profile.createLink()).code, {
+    passphrase: null,
+    timeout: 30_000
+  })
+  await b.actions.post(key, 'before revocation')
+  await converged([a, b, c], key)
+
+  const bDevice = encodeKey(b.node.profile.keys!.device.publicKey)
+  const { device, projects } = await a.node.profile.revokeDevice(bDevice)
+  t.ok(device.revoked, 'marked revoked in the profile')
+  t.is(projects, 1, 'revoked in the project')
+  const pb = await b.node.resolve(key)
+  await until(
+    b.node,
+    async () => (await pb.view.writer(pb.writerId))?.removed,
+    20_000,
+    'B to see it'
+  )
+  t.is(
+    await errorCode(b.actions.post(key, 'refused locally')),
+    'DEVICE_REVOKED',
+    'the node refuses'
+  )
+  // a revoked device that writes anyway (a modified node): its op comes after the revocation
+  await pb.appendRaw(
+    encodeOp(pb.makeOp({ type: 'post/add', text: 'after revocation', replyTo: null }))
+  )
+  await a.actions.post(key, 'still here')
+  const hash = await converged([a, b, c], key)
+  t.ok(hash, 'same state everywhere')
+  for (const n of [a, b, c]) {
+    const texts = (await postsOf(n, key)).map((p) => p.text)
+    t.alike(texts.sort(), ['before revocation', 'still here'], 'the late op is not applied')
+    const skips = await (await n.node.resolve(key)).view.skipped()
+    t.ok(
+      skips.some((s) => s.reason === 'device revoked' && s.type === 'post/add'),
+      'skipped as revoked'
+    )
+  }
+  // it gets no new keys: a new project of the profile is not sealed to it
+  const { key: later } = await a.node.createProject({ name: 'later' })
+  const entry = await a.node.profile.base!.view.project(toHex((await a.node.resolve(later)).key))
+  t.ok(
+    entry && entry.keys[toHex(b.node.profile.keys!.device.publicKey)] === undefined,
+    'no key sealed to it'
+  )
+  t.is(
+    await errorCode(a.node.profile.revokeDevice(encodeKey(a.node.profile.keys!.device.publicKey))),
+    'NOT_ALLOWED'
+  )
+})
+
+test('delegate - a delegated device is accepted until its expiry, then rejected everywhere', async (t) => {
+  const m = await mesh(t)
+  const clock = { a: 0, d: 0 }
+  const a = await m.create({ name: 'Ada', now: () => Date.now() + clock.a })
+  const c = await m.create({ name: 'Cy' })
+  const { key } = await a.node.createProject({ name: 'p' })
+  await c.node.join((await a.node.invite(key)).code)
+  const d = await m.create({ noProfile: true, now: () => Date.now() + clock.d })
+  const link = await a.node.profile.createLink({ delegateFor: HOUR })
+  t.is(link.delegateFor, HOUR)
+  const who = await d.node.profile.joinDevice(link.code, { passphrase: null, timeout: 30_000 })
+  t.ok(who.delegated && who.expiresAt !== null, 'a delegated device with an expiry')
+  t.is(
+    await errorCode(Promise.resolve().then(() => d.node.profile.sign('x'))),
+    'NOT_ALLOWED',
+    'cannot sign'
+  )
+  await d.actions.post(key, 'within the hour')
+
+  clock.d = 2 * HOUR // the delegate's own clock is past the expiry: its node refuses...
+  t.is(await errorCode(d.actions.post(key, 'late')), 'DELEGATION_EXPIRED', 'refused locally')
+  const pd = await d.node.resolve(key) // ...and a node that writes anyway is refused by peers
+  await pd.appendRaw(
+    encodeOp(pd.makeOp({ type: 'post/add', text: 'after expiry, honest clock', replyTo: null }))
+  )
+  await converged([a, c, d], key)
+  t.alike(
+    (await postsOf(c, key)).map((p) => p.text),
+    ['within the hour'],
+    'expired op rejected'
+  )
+
+  clock.a = 2 * HOUR // the grantor's clock passes the expiry: it ends the delegation everywhere
+  t.is(await a.node.profile.expireDelegations(), 1, 'expiry written to the project')
+  clock.d = 0 // a back-dated op after that
+  await until(
+    d.node,
+    async () => (await pd.view.writer(pd.writerId))?.removed,
+    20_000,
+    'D to see it'
+  )
+  await pd.appendRaw(encodeOp(pd.makeOp({ type: 'post/add', text: 'back-dated', replyTo: null })))
+  await a.actions.post(key, 'grantor')
+  await converged([a, c, d], key)
+  for (const n of [a, c, d]) {
+    t.alike(
+      (await postsOf(n, key)).map((p) => p.text).sort(),
+      ['grantor', 'within the hour'],
+      'same verdicts on every peer'
+    )
+    const reasons = (await (await n.node.resolve(key)).view.skipped()).map((s) => s.reason)
+    t.ok(
+      reasons.includes('delegation expired') && reasons.includes('writer is not a member'),
+      reasons.join('; ')
+    )
+  }
+})
+
+test('forged - a node that is not a device of a profile cannot write as it', async (t) => {
+  const m = await mesh(t)
+  const a = await m.create({ name: 'Ada' })
+  const e = await m.create({ name: 'Eve' })
+  const { key } = await a.node.createProject({ name: 'p' })
+  await e.node.join((await a.node.invite(key)).code)
+  const pe = await e.node.resolve(key)
+  const pa = await a.node.resolve(key)
+  const adaInit = (await pa.view.writer(pa.writerId))!
+  const eveKeys = e.node.profile.keys!
+  const { createWriterProof } = await import('../../src/identity/writer-proof.js')
+  // Eve's own device signs a writer, claiming Ada's profile and borrowing Ada's public proof
+  const mine = createWriterProof(eveKeys, pe.discoveryKey, Buffer.alloc(32, 7))
+  const forged = [
+    { ...mine, profile: adaInit.profile }, // wrong profile for Eve's proof
+    { ...mine, profile: adaInit.profile, device: adaInit.device }, // Ada's device, Eve's signature
+    { ...mine, writer: pe.writerId } // a signature over another writer
+  ]
+  for (const as of forged) await pe.appendRaw(encodeOp(pe.makeOp({ type: 'writer/add', as })))
+  await converged([a, e], key)
+  for (const n of [a, e]) {
+    const p = await n.node.resolve(key)
+    const ada = await p.view.member(adaInit.profile)
+    t.is(ada?.writers.length, 1, 'Ada still has only her own writer')
+    const reasons = (await p.view.skipped()).map((s) => s.reason)
+    t.is(
+      reasons.filter((r) => r === 'invalid writer proof').length,
+      forged.length,
+      'every forgery skipped'
+    )
+  }
+})
+
+test('recover - from one of three hosts the phrase brings back profile, projects and data; with none, a clear error', async (t) => {
+  const m = await mesh(t)
+  const a = await m.create({ name: 'Ada' })
+  const hosts = [
+    await m.create({ name: 'H1' }),
+    await m.create({ name: 'H2' }),
+    await m.create({ name: 'H3' })
+  ]
+  const { key } = await a.node.createProject({ name: 'kept alive' })
+  for (const h of hosts) await h.node.join((await a.node.invite(key)).code)
+  await a.actions.post(key, 'remember me')
+  await a.actions.addTask(key, 'a task')
+  await converged([a, ...hosts], key)
+  const discovery = a.node.profile.entry!.discovery
+  for (const h of hosts) {
+    await until(
+      h.node,
+      () => h.node.profile.hosted().some((x) => x.discovery === discovery),
+      20_000,
+      'hosts to keep the profile'
+    )
+  }
+  // every host holds the whole profile before the device is lost
+  const length = a.node.profile.base!.base.local.length
+  for (const h of hosts) {
+    const core = h.node.store.get({ key: a.node.profile.base!.key })
+    await core.ready()
+    await until(h.node, () => core.contiguousLength >= length, 20_000, 'the profile cores')
+    await core.close()
+  }
+  const phrase = a.phrase
+  await a.node.close() // the only device is lost
+  await hosts[1]!.node.close()
+  await hosts[2]!.node.close()
+
+  const r = await m.create({ noProfile: true })
+  const phases: string[] = []
+  const report = await r.node.profile.recover(phrase, {
+    passphrase: 'new passphrase',
+    kdf: KDF_INTERACTIVE,
+    timeout: 30_000,
+    onProgress: (p) => phases.push(p.phase)
+  })
+  t.is(report.whoami.name, 'Ada', 'profile restored')
+  t.ok(
+    report.answered.some((x) => x.peer === hosts[0]!.node.peerId && x.valid && x.chosen),
+    'the online host answered'
+  )
+  t.is(report.projects.length, 1, 'its project is back')
+  t.ok(report.projects[0]!.writable, 'writable again (an online member carried it in)')
+  t.ok(phases.includes('searching') && phases.includes('found'), `progress (${phases})`)
+  t.alike(
+    (await postsOf(r, key)).map((p) => p.text),
+    ['remember me'],
+    'data restored'
+  )
+  t.is((await r.actions.tasks(key)).length, 1, 'tasks restored')
+  await r.actions.post(key, 'back from the phrase')
+  await converged([r, hosts[0]!], key)
+  const posts = await postsOf(hosts[0]!, key)
+  t.ok(
+    posts.every((p) => p.author === toHex(r.node.profile.keys!.profileId)),
+    'as the same profile'
+  )
+  await noSecretsUnder(t, r.home, phrase)
+
+  await hosts[0]!.node.close() // now nobody holds it (the recovered device goes offline too)
+  await r.node.close()
+  const lonely = await m.create({ noProfile: true })
+  const err = await errorCode(
+    lonely.node.profile.recover(phrase, { passphrase: 'x', timeout: 3000 })
+  )
+  t.is(err, 'RECOVERY_NO_PEERS', 'a clear error when no holder is online')
+  t.is(lonely.node.profile.keys, null, 'nothing changed')
+  t.is(
+    await errorCode(loadKeyFile(keyFilePath(lonely.home), 'x')),
+    'NO_PROFILE',
+    'no key file written'
+  )
+})
