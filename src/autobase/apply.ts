@@ -316,7 +316,9 @@ async function applyOp(ctx: Ctx, op: Op): Promise<void> {
       const v = await verified(ctx, op.as)
       const target = await activeMember(b, v.profile)
       if (target === null) throw new Skip('that profile is not a member')
-      if (await liveWriter(b, v.writer)) throw new Skip('writer already added')
+      // several members may carry the same request at once: the first one counts, the others
+      // change nothing (not an error: each carrier acted correctly on what it knew)
+      if (await liveWriter(b, v.writer)) return
       if (!target.writers.includes(v.writer)) target.writers.push(v.writer)
       await b.put(Keys.member(v.profile), target)
       await b.put(Keys.writer(v.writer), writerRecord(ctx, v))
