@@ -70,7 +70,7 @@ export class Actions {
     const op = await project.append({ type: 'post/add', text, replyTo: parent })
     await project.update()
     const post = await project.view.post(op.id)
-    if (post === null) throw new FluxError('INTERNAL', 'the post was appended but not applied')
+    if (post === null) throw await notApplied(project, op.id, 'post')
     return postInfo(post, await memberNames(project))
   }
 
@@ -142,7 +142,7 @@ export class Actions {
 
   private async task(project: Project, id: string): Promise<TaskInfo> {
     const t = await project.view.task(id)
-    if (t === null) throw new FluxError('INTERNAL', 'the task was appended but not applied')
+    if (t === null) throw await notApplied(project, id, 'task')
     return taskInfo(t, await memberNames(project))
   }
 
@@ -258,4 +258,12 @@ export class Actions {
     await project.update()
     return this.node.describe(project, { hash: false })
   }
+}
+
+/** The error for an op that was appended but is not in the view: the peers' verdict, if any. */
+async function notApplied(project: Project, opId: string, what: string): Promise<FluxError> {
+  const reason = await project.view.rejection(opId)
+  return reason === null
+    ? new FluxError('INTERNAL', `the ${what} was appended but not applied yet`)
+    : new FluxError('NOT_ALLOWED', `the ${what} was rejected: ${reason}`)
 }

@@ -53,6 +53,8 @@ export interface FluxNodeOptions {
   profile?: { keys: DeviceKeys } | null | undefined
   /** Key derivation cost for key files this node writes (init, device join, recover). */
   kdf?: KdfParams | undefined
+  /** Peers (public keys) never admitted, from the start (the admission blocklist). */
+  blocked?: Buffer[] | undefined
 }
 
 export interface JoinOptions {
@@ -137,6 +139,7 @@ export class FluxNode extends ReadyResource {
       host: this.opts.host,
       firewalled: this.opts.firewalled
     })
+    for (const peer of this.opts.blocked ?? []) this.network.policy.block(peer)
     await this.network.ready()
     this.pairing = new BlindPairing(this.network.swarm, { poll: this.opts.pairingPoll ?? 2000 })
     const node = this

@@ -72,6 +72,9 @@ export class FluxActor implements Replica {
       await a.node.ready()
     }
     a.node.on('warning', () => {})
+    // members are profiles: a fresh home gets an in-memory one (a restarted home keeps its
+    // data and runs without keys, which is all the idle measurements need)
+    if (a.node.profile.entry === null) await a.node.initProfile({ name: 'bench' })
     a.actions = new Actions(a.node)
     return a
   }

@@ -383,6 +383,33 @@ export class ProfileManager extends EventEmitter {
     }
   }
 
+  /** Rename the profile: in the profile itself and in every project it writes to. */
+  async setName(name: string): Promise<WhoAmI> {
+    this.requireFullDevice('rename the profile')
+    const text = name.trim()
+    if (text.length === 0 || text.length > 100) {
+      throw new FluxError('INVALID_INPUT', 'a profile name is 1 to 100 characters')
+    }
+    const base = this.base
+    const entry = this.entry
+    if (base === null || entry === null || !base.writable) {
+      throw new FluxError('NOT_WRITABLE', 'this device does not write to its profile yet')
+    }
+    const record = await base.view.profile()
+    await base.append({ type: 'profile/name', name: text, prev: record?.name.id ?? null })
+    await base.update()
+    await this.host.state.putProfile({ ...entry, name: text })
+    for (const project of this.host.projects()) {
+      if (!project.writable || project.memberId !== entry.id) continue
+      const me = await project.view.member(entry.id)
+      if (me === null || me.removed || me.name?.value === text) continue
+      await project.append({ type: 'member/name', name: text, prev: me.name?.id ?? null })
+    }
+    const who = await this.whoami()
+    if (who === null) throw new FluxError('INTERNAL', 'no profile')
+    return who
+  }
+
   async devices(): Promise<DeviceInfo[]> {
     return (await this.whoami())?.devices ?? []
   }
@@ -884,7 +911,7 @@ export class ProfileManager extends EventEmitter {
         await waitFor(
           async () => {
             await probe.update()
-            const have = sumLength(probe)
+            const have = await copyLength(this.host.store, probe)
             progress({ phase: 'profile', message: `profile: ${have}/${chosen.length} blocks` })
             return have >= chosen.length && (await probe.view.profile()) !== null ? true : null
           },
@@ -1041,17 +1068,20 @@ export class ProfileManager extends EventEmitter {
   private greet(peer: RpcPeer): void {
     const ask = this.deviceRequest()
     if (ask !== null) peer.send(ask)
-    const cores = this.coresMessage()
-    if (cores !== null) peer.send(cores)
+    this.coresMessage()
+      .then((cores) => {
+        if (cores !== null) peer.send(cores)
+      })
+      .catch((err: unknown) => this.host.emit('warning', err))
   }
 
-  private coresMessage(): RpcMessage | null {
+  private async coresMessage(): Promise<RpcMessage | null> {
     const base = this.base
     const entry = this.entry
     if (base === null || entry === null || entry.base === null || entry.baseSig === null) {
       return null
     }
-    const cores = [...base.base.activeWriters].map((w) => toHex(w.core.key as Buffer))
+    const cores = await profileCores(base)
     return {
       t: 'profile-cores',
       profile: entry.id,
@@ -1063,8 +1093,11 @@ export class ProfileManager extends EventEmitter {
   }
 
   private announceCores(): void {
-    const msg = this.coresMessage()
-    if (msg !== null) this.host.network.rpc.broadcast(msg)
+    this.coresMessage()
+      .then((msg) => {
+        if (msg !== null) this.host.network.rpc.broadcast(msg)
+      })
+      .catch((err: unknown) => this.host.emit('warning', err))
   }
 
   private async onMessage(m: RpcMessage, peer: RpcPeer): Promise<void> {
@@ -1084,7 +1117,7 @@ export class ProfileManager extends EventEmitter {
     if (typeof discovery !== 'string') return
     const entry = this.entry
     if (entry !== null && entry.discovery === discovery && entry.base && entry.baseSig) {
-      const length = this.base ? sumLength(this.base) : 0
+      const length = this.base ? await copyLength(this.host.store, this.base) : 0
       peer.send({
         t: 'profile-answer',
         discovery,
@@ -1228,10 +1261,25 @@ function deviceInfo(d: DeviceRecord, self: string): DeviceInfo {
   }
 }
 
-/** Blocks held across the profile base's writer cores: how long a copy is. */
-function sumLength(base: ProfileBase): number {
+/** Every writer core of a profile base (hex): the bootstrap and each device's writer. */
+async function profileCores(base: ProfileBase): Promise<string[]> {
+  const keys = new Set([toHex(base.key)])
+  for (const d of await base.view.devices()) if (d.writer !== null) keys.add(d.writer)
+  return [...keys]
+}
+
+/**
+ * How long a copy of a profile is: the blocks held locally across its writer cores (idle
+ * writers included: Autobase's active set drops them). Devices and hosts count the same way.
+ */
+async function copyLength(store: Corestore, base: ProfileBase): Promise<number> {
   let n = 0
-  for (const w of base.base.activeWriters) n += w.core.contiguousLength
+  for (const key of await profileCores(base)) {
+    const core = store.get({ key: fromHex(key), active: false })
+    await core.ready()
+    n += core.contiguousLength
+    await core.close()
+  }
   return n
 }
 

@@ -114,6 +114,13 @@ export class ProjectView {
     return out
   }
 
+  /** Why an op was skipped, or null if it was not (or is not applied yet). */
+  async rejection(opId: string): Promise<string | null> {
+    const mark = await this.value<{ skipped?: number }>(Keys.op(opId))
+    if (!mark?.skipped) return null
+    return (await this.value<SkipRecord>(Keys.skip(mark.skipped)))?.reason ?? null
+  }
+
   skipped(opts: { limit?: number } = {}): Promise<SkipRecord[]> {
     return this.prefix<SkipRecord>(Keys.skipPrefix, opts)
   }

@@ -262,7 +262,7 @@ test('forged - a node that is not a device of a profile cannot write as it', asy
   }
 })
 
-test('recover - from one of three hosts the phrase brings back profile, projects and data; with none, a clear error', async (t) => {
+test('recover - with some of three hosts online the phrase brings back profile, projects and data from the longest copy; with none, a clear error', async (t) => {
   const m = await mesh(t)
   const a = await m.create({ name: 'Ada' })
   const hosts = [
@@ -293,9 +293,18 @@ test('recover - from one of three hosts the phrase brings back profile, projects
     await core.close()
   }
   const phrase = a.phrase
-  await a.node.close() // the only device is lost
+  // H2 goes offline with the profile as it is now; then the profile changes; H3 leaves too
   await hosts[1]!.node.close()
   await hosts[2]!.node.close()
+  await a.node.profile.setName('Ada L.')
+  const grown = a.node.profile.base!.base.local.length
+  const core1 = hosts[0]!.node.store.get({ key: a.node.profile.base!.key })
+  await core1.ready()
+  await until(hosts[0]!.node, () => core1.contiguousLength >= grown, 20_000, 'H1 to follow')
+  await core1.close()
+  await a.node.close() // the only device is lost
+  // H2 is back with its older copy; it does not connect to H1, so its copy stays as it was
+  const h2 = await m.create({ home: hosts[1]!.home, blocked: [hosts[0]!.node.network.publicKey] })
 
   const r = await m.create({ noProfile: true })
   const phases: string[] = []
@@ -305,7 +314,16 @@ test('recover - from one of three hosts the phrase brings back profile, projects
     timeout: 30_000,
     onProgress: (p) => phases.push(p.phase)
   })
-  t.is(report.whoami.name, 'Ada', 'profile restored')
+  t.is(report.whoami.name, 'Ada L.', 'profile restored from the longest copy')
+  const answers = new Map(report.answered.map((x) => [x.peer, x]))
+  const fromH1 = answers.get(hosts[0]!.node.peerId)
+  const fromH2 = answers.get(h2.node.peerId)
+  t.ok(fromH1 && fromH2, `both online holders answered (${report.answered.length})`)
+  t.ok(
+    fromH1!.length > fromH2!.length,
+    `H1's copy is longer (${fromH1!.length} > ${fromH2!.length})`
+  )
+  t.ok(fromH1!.chosen && !fromH2!.chosen, 'the longest validly signed copy was chosen')
   t.ok(
     report.answered.some((x) => x.peer === hosts[0]!.node.peerId && x.valid && x.chosen),
     'the online host answered'
@@ -329,6 +347,7 @@ test('recover - from one of three hosts the phrase brings back profile, projects
   await noSecretsUnder(t, r.home, phrase)
 
   await hosts[0]!.node.close() // now nobody holds it (the recovered device goes offline too)
+  await h2.node.close()
   await r.node.close()
   const lonely = await m.create({ noProfile: true })
   const err = await errorCode(
