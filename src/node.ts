@@ -29,6 +29,7 @@ import type { DeviceKeys } from './identity/profile-keys.js'
 import { saveKeyFile, type KdfParams } from './identity/keyfile.js'
 import { ProfileManager, keyFilePath, newProfile, type WhoAmI } from './profile/manager.js'
 import type { RpcMessage, RpcPeer } from './swarm/rpc.js'
+import { askToPair, type PairingAnswer } from './swarm/pairing.js'
 import type {
   CreatedInvite,
   NodeStatus,
@@ -498,33 +499,18 @@ export class FluxNode extends ReadyResource {
 
     progress({ phase: 'pairing', message: 'asking the project members to let us in' })
     const userData = encodeWriterProof(createWriterProof(keys, decoded.discoveryKey, writerKey))
-    const candidate = this.pairing.addCandidate({ invite: decoded.invite, userData })
     const timeout = opts.timeout ?? DEFAULT_JOIN_TIMEOUT
-    let timer: NodeJS.Timeout | null = null
-    let result: { key: Buffer; encryptionKey: Buffer | null } | null
+    let result: PairingAnswer | null
     try {
-      result = await Promise.race([
-        candidate.pairing,
-        // a denial does not end `pairing` (the library keeps polling): it is an event
-        new Promise<never>((_, reject) => candidate.request.on('rejected', reject)),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () =>
-              reject(
-                new FluxError(
-                  'TIMEOUT',
-                  `no member of the project answered within ${Math.round(timeout / 1000)}s: none is online, or none knows this invite`
-                )
-              ),
-            timeout
-          )
-        })
-      ])
+      result = await askToPair(
+        this.pairing,
+        decoded.invite,
+        userData,
+        timeout,
+        `no member of the project answered within ${Math.round(timeout / 1000)}s: none is online, or none knows this invite`
+      )
     } catch (err) {
       throw pairingError(err)
-    } finally {
-      if (timer) clearTimeout(timer)
-      await candidate.close().catch(() => {})
     }
     if (!result) throw new FluxError('INVITE_REJECTED', 'the pairing ended without an answer')
     progress({ phase: 'paired', message: 'accepted: opening the project' })

@@ -138,22 +138,10 @@ export function verifyWriterProof(v: unknown, discoveryKey: Uint8Array): Verifie
 // Pairing requests ride the DHT in small mutable records: the proof travels there in binary.
 const Wire: Encoder<WriterProof> = {
   preencode(state, p) {
-    c.uint.preencode(state, 1)
-    c.fixed32.preencode(state, b4a.from(p.profile, 'hex'))
-    c.fixed32.preencode(state, b4a.from(p.device, 'hex'))
-    c.fixed32.preencode(state, b4a.from(p.writer, 'hex'))
-    c.bool.preencode(state, p.delegated)
-    c.buffer.preencode(state, b4a.from(p.proof, 'base64'))
-    c.fixed64.preencode(state, b4a.from(p.sig, 'base64'))
+    wire(state, p, 'preencode')
   },
   encode(state, p) {
-    c.uint.encode(state, 1)
-    c.fixed32.encode(state, b4a.from(p.profile, 'hex'))
-    c.fixed32.encode(state, b4a.from(p.device, 'hex'))
-    c.fixed32.encode(state, b4a.from(p.writer, 'hex'))
-    c.bool.encode(state, p.delegated)
-    c.buffer.encode(state, b4a.from(p.proof, 'base64'))
-    c.fixed64.encode(state, b4a.from(p.sig, 'base64'))
+    wire(state, p, 'encode')
   },
   decode(state) {
     if (c.uint.decode(state) !== 1) throw new Error('unknown writer proof version')
@@ -172,6 +160,20 @@ const Wire: Encoder<WriterProof> = {
       sig: b4a.toString(sig, 'base64')
     }
   }
+}
+
+function wire(
+  state: Parameters<Encoder<WriterProof>['encode']>[0],
+  p: WriterProof,
+  step: 'preencode' | 'encode'
+): void {
+  c.uint[step](state, 1)
+  c.fixed32[step](state, b4a.from(p.profile, 'hex'))
+  c.fixed32[step](state, b4a.from(p.device, 'hex'))
+  c.fixed32[step](state, b4a.from(p.writer, 'hex'))
+  c.bool[step](state, p.delegated)
+  c.buffer[step](state, b4a.from(p.proof, 'base64'))
+  c.fixed64[step](state, b4a.from(p.sig, 'base64'))
 }
 
 export function encodeWriterProof(p: WriterProof): Buffer {

@@ -11,6 +11,7 @@ import crypto from 'hypercore-crypto'
 import b4a from 'b4a'
 import type Corestore from 'corestore'
 import { FluxError } from '../errors.js'
+import { withTimeout } from '../util/timeout.js'
 import { createProfileApply } from './apply.js'
 import {
   MAX_PROFILE_OP_BYTES,
@@ -156,20 +157,10 @@ export class ProfileBase extends ReadyResource {
   /** Wait until this device is a writer, or fail with TIMEOUT after `timeoutMs`. */
   async waitWritable(timeoutMs: number): Promise<void> {
     if (this.autobase.writable) return
-    let timer: NodeJS.Timeout | null = null
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new FluxError('TIMEOUT', 'not yet a writer of the profile: no linked device added us')
-          ),
-        timeoutMs
-      )
-    })
-    try {
-      await Promise.race([this.autobase.waitForWritable(), expired])
-    } finally {
-      if (timer) clearTimeout(timer)
-    }
+    await withTimeout(
+      this.autobase.waitForWritable(),
+      timeoutMs,
+      'not yet a writer of the profile: no linked device added us'
+    )
   }
 }

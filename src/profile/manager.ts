@@ -36,6 +36,7 @@ import { openFromDevice, openRecovery, sealToDevice, sealToRecovery } from '../i
 import { saveKeyFile, type KdfParams } from '../identity/keyfile.js'
 import { decodeLinkCode, encodeLinkCode } from '../project/invite-code.js'
 import { profileTopic } from '../swarm/topics.js'
+import { askToPair, type PairingAnswer } from '../swarm/pairing.js'
 import type { Network } from '../swarm/network.js'
 import type { RpcMessage, RpcPeer } from '../swarm/rpc.js'
 import type { NodeState, InviteEntry, ProfileEntry, HostedProfile } from '../node-state.js'
@@ -615,33 +616,11 @@ export class ProfileManager extends EventEmitter {
     if (result.encryptionKey === null) {
       throw new FluxError('LINK_REJECTED', 'the profile answered without its keys')
     }
-    const probe = new ProfileBase(this.host.store.namespace(PROFILE_NS), {
-      key: result.key,
-      encryptionKey: result.encryptionKey,
-      profileId: decoded.profileId,
-      now: this.host.now,
-      wakeup: this.host.network.wakeup
-    })
-    await probe.ready()
-    let record: DeviceRecord | null = null
-    try {
-      record = await waitFor(
-        async () => {
-          await probe.update()
-          return probe.view.device(toHex(device.publicKey))
-        },
-        probe,
-        timeout,
-        'the profile did not arrive: is a device of the profile online?'
-      )
-    } finally {
-      await probe.close()
-    }
-    const profileRecord = await readProfileRecord(
-      this.host.store,
-      this.host.network.wakeup,
-      result,
-      decoded.profileId
+    const { value: record, profile: profileRecord } = await this.readProfile(
+      { key: result.key, encryptionKey: result.encryptionKey, profileId: decoded.profileId },
+      (probe) => probe.view.device(toHex(device.publicKey)),
+      timeout,
+      'the profile did not arrive: is a device of the profile online?'
     )
     const delegated = record.grant !== null
     const proof = b4a.from((record.grant ?? record.proof) as string, 'base64') as Buffer
@@ -690,6 +669,44 @@ export class ProfileManager extends EventEmitter {
     const who = await this.whoami()
     if (who === null) throw new FluxError('INTERNAL', 'the profile did not activate')
     return who
+  }
+
+  /**
+   * Open a profile base (not yet ours), wait until `check` gives a value (on every update,
+   * bounded by `timeout`), and read its profile record. The base is closed again.
+   */
+  private async readProfile<T>(
+    at: { key: Buffer; encryptionKey: Buffer; profileId: Buffer },
+    check: (probe: ProfileBase) => Promise<T | null>,
+    timeout: number,
+    message: string
+  ): Promise<{ value: T; profile: { name: string; recovery: string } }> {
+    const probe = new ProfileBase(this.host.store.namespace(PROFILE_NS), {
+      ...at,
+      now: this.host.now,
+      wakeup: this.host.network.wakeup
+    })
+    await probe.ready()
+    try {
+      const found = await waitFor(
+        async () => {
+          await probe.update()
+          const record = await probe.view.profile()
+          if (record === null) return null
+          const value = await check(probe)
+          return value === null ? null : { value, record }
+        },
+        probe,
+        timeout,
+        message
+      )
+      return {
+        value: found.value,
+        profile: { name: found.record.name.value, recovery: found.record.recovery }
+      }
+    } finally {
+      await probe.close()
+    }
   }
 
   /** A delegate reads the profile once, for its projects and their sealed keys. */
@@ -900,33 +917,15 @@ export class ProfileManager extends EventEmitter {
         message: `${valid.length} peer(s) hold the profile; reading the longest copy (${chosen.length} blocks)`
       })
       const base = fromHex(chosen.base)
-      const probe = new ProfileBase(this.host.store.namespace(PROFILE_NS), {
-        key: base,
-        encryptionKey: secrets.encryptionKey,
-        profileId: keys.profileId,
-        now: this.host.now
-      })
-      await probe.ready()
-      try {
-        await waitFor(
-          async () => {
-            await probe.update()
-            const have = await copyLength(this.host.store, probe)
-            progress({ phase: 'profile', message: `profile: ${have}/${chosen.length} blocks` })
-            return have >= chosen.length && (await probe.view.profile()) !== null ? true : null
-          },
-          probe,
-          timeout,
-          'the profile did not finish syncing'
-        )
-      } finally {
-        await probe.close()
-      }
-      const profileRecord = await readProfileRecord(
-        this.host.store,
-        this.host.network.wakeup,
-        { key: base, encryptionKey: secrets.encryptionKey },
-        keys.profileId
+      const { profile: profileRecord } = await this.readProfile(
+        { key: base, encryptionKey: secrets.encryptionKey, profileId: keys.profileId },
+        async (probe) => {
+          const have = await copyLength(this.host.store, probe)
+          progress({ phase: 'profile', message: `profile: ${have}/${chosen.length} blocks` })
+          return have >= chosen.length ? true : null
+        },
+        timeout,
+        'the profile did not finish syncing'
       )
       if (opts.passphrase !== null) {
         await saveKeyFile(
@@ -1295,30 +1294,6 @@ function chooseCopy<T extends { base: string; length: number }>(valid: T[]): T {
   )[0] as T
 }
 
-async function readProfileRecord(
-  store: Corestore,
-  wakeup: unknown,
-  at: { key: Buffer; encryptionKey: Buffer | null },
-  profileId: Buffer
-): Promise<{ name: string; recovery: string }> {
-  if (at.encryptionKey === null) throw new FluxError('INTERNAL', 'no profile encryption key')
-  const base = new ProfileBase(store.namespace(PROFILE_NS), {
-    key: at.key,
-    encryptionKey: at.encryptionKey,
-    profileId,
-    wakeup
-  })
-  await base.ready()
-  try {
-    await base.update()
-    const record = await base.view.profile()
-    if (record === null) throw new FluxError('INTERNAL', 'the profile record is missing')
-    return { name: record.name.value, recovery: record.recovery }
-  } finally {
-    await base.close()
-  }
-}
-
 /** Poll `check` on every update of `base` (and every second), until it gives a value. */
 async function waitFor<T>(
   check: () => Promise<T | null>,
@@ -1367,34 +1342,21 @@ async function pair(
   invite: Buffer,
   userData: Buffer,
   timeout: number
-): Promise<{ key: Buffer; encryptionKey: Buffer | null }> {
-  const candidate = pairing.addCandidate({ invite, userData })
-  let timer: NodeJS.Timeout | null = null
+): Promise<PairingAnswer> {
+  let result: PairingAnswer | null
   try {
-    const result = await Promise.race([
-      candidate.pairing,
-      new Promise<never>((_, reject) => candidate.request.on('rejected', reject)),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              new FluxError(
-                'TIMEOUT',
-                `no device of the profile answered within ${Math.round(timeout / 1000)}s: is the device that made the code online?`
-              )
-            ),
-          timeout
-        )
-      })
-    ])
-    if (!result) throw new FluxError('LINK_REJECTED', 'the pairing ended without an answer')
-    return { key: result.key, encryptionKey: result.encryptionKey }
+    result = await askToPair(
+      pairing,
+      invite,
+      userData,
+      timeout,
+      `no device of the profile answered within ${Math.round(timeout / 1000)}s: is the device that made the code online?`
+    )
   } catch (err) {
     throw linkError(err)
-  } finally {
-    if (timer) clearTimeout(timer)
-    await candidate.close().catch(() => {})
   }
+  if (!result) throw new FluxError('LINK_REJECTED', 'the pairing ended without an answer')
+  return result
 }
 
 function linkError(err: unknown): FluxError {

@@ -26,42 +26,8 @@ export function encodeInviteCode(invite: Buffer): string {
 
 /** Decode an invite code; throws INVITE_MALFORMED with a reason a person understands. */
 export function decodeInviteCode(code: string): DecodedInviteCode {
-  let raw: Buffer
-  try {
-    raw = z32.decode(code.trim())
-  } catch {
-    throw new FluxError(
-      'INVITE_MALFORMED',
-      'this invite code is not valid z-base-32: check it was copied whole'
-    )
-  }
-  if (raw[0] === LINK_VERSION) {
-    throw new FluxError(
-      'INVITE_MALFORMED',
-      'this is a device link code, not a project invite: use `flux device join`'
-    )
-  }
-  if (raw.byteLength < 2 || raw[0] !== VERSION) {
-    throw new FluxError(
-      'INVITE_MALFORMED',
-      'this is not a Flux invite code (unknown format or version)'
-    )
-  }
-  const invite = raw.subarray(1)
-  try {
-    const decoded = BlindPairing.decodeInvite(invite)
-    return {
-      id: decoded.id.toString('hex'),
-      discoveryKey: decoded.discoveryKey,
-      expires: decoded.expires,
-      invite
-    }
-  } catch {
-    throw new FluxError(
-      'INVITE_MALFORMED',
-      'this invite code is damaged or truncated: check it was copied whole'
-    )
-  }
+  const raw = unwrap(code, 'project')
+  return { ...openInvite(raw.subarray(1), 'project'), invite: raw.subarray(1) }
 }
 
 export interface DecodedLinkCode extends DecodedInviteCode {
@@ -76,39 +42,62 @@ export function encodeLinkCode(profileId: Buffer, discovery: Buffer, invite: Buf
 
 /** Decode a device link code; throws LINK_MALFORMED with a reason a person understands. */
 export function decodeLinkCode(code: string): DecodedLinkCode {
+  const raw = unwrap(code, 'link')
+  const invite = raw.subarray(65)
+  return {
+    ...openInvite(invite, 'link'),
+    invite,
+    profileId: Buffer.from(raw.subarray(1, 33)),
+    discovery: Buffer.from(raw.subarray(33, 65))
+  }
+}
+
+type Kind = 'project' | 'link'
+
+const KINDS = {
+  project: {
+    code: 'INVITE_MALFORMED',
+    what: 'invite code',
+    version: VERSION,
+    min: 2,
+    other: 'this is a device link code, not a project invite: use `flux device join`'
+  },
+  link: {
+    code: 'LINK_MALFORMED',
+    what: 'link code',
+    version: LINK_VERSION,
+    min: 66,
+    other: 'this is a project invite, not a device link code: use `flux project join`'
+  }
+} as const
+
+/** The bytes of a code of `kind`, its version checked (a code of the other kind says so). */
+function unwrap(code: string, kind: Kind): Buffer {
+  const k = KINDS[kind]
   let raw: Buffer
   try {
     raw = z32.decode(code.trim())
   } catch {
-    throw new FluxError(
-      'LINK_MALFORMED',
-      'this link code is not valid z-base-32: check it was copied whole'
-    )
+    throw new FluxError(k.code, `this ${k.what} is not valid z-base-32: check it was copied whole`)
   }
-  if (raw[0] === VERSION) {
-    throw new FluxError(
-      'LINK_MALFORMED',
-      'this is a project invite, not a device link code: use `flux project join`'
-    )
+  const other = kind === 'project' ? KINDS.link : KINDS.project
+  if (raw[0] === other.version) throw new FluxError(k.code, k.other)
+  if (raw.byteLength < k.min || raw[0] !== k.version) {
+    throw new FluxError(k.code, `this is not a Flux ${k.what} (unknown format or version)`)
   }
-  if (raw.byteLength < 66 || raw[0] !== LINK_VERSION) {
-    throw new FluxError('LINK_MALFORMED', 'this is not a Flux device link code')
-  }
-  const invite = raw.subarray(65)
+  return raw
+}
+
+function openInvite(invite: Buffer, kind: Kind): Omit<DecodedInviteCode, 'invite'> {
+  const k = KINDS[kind]
   try {
     const decoded = BlindPairing.decodeInvite(invite)
     return {
       id: decoded.id.toString('hex'),
       discoveryKey: decoded.discoveryKey,
-      expires: decoded.expires,
-      invite,
-      profileId: Buffer.from(raw.subarray(1, 33)),
-      discovery: Buffer.from(raw.subarray(33, 65))
+      expires: decoded.expires
     }
   } catch {
-    throw new FluxError(
-      'LINK_MALFORMED',
-      'this link code is damaged or truncated: check it was copied whole'
-    )
+    throw new FluxError(k.code, `this ${k.what} is damaged or truncated: check it was copied whole`)
   }
 }

@@ -21,6 +21,7 @@ import {
 } from '../autobase/ops.js'
 import { ProjectView } from '../views/queries.js'
 import { FluxError } from '../errors.js'
+import { withTimeout } from '../util/timeout.js'
 import { toHex } from '../identity/keys.js'
 
 export interface ProjectOptions {
@@ -190,21 +191,11 @@ export class Project extends ReadyResource {
   /** Wait until this node is a writer, or fail after `timeout` ms. */
   async waitWritable(timeout: number): Promise<void> {
     if (this.base.writable) return
-    let timer: NodeJS.Timeout | null = null
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new FluxError('TIMEOUT', 'not yet accepted as a writer: no member is online to add us')
-          ),
-        timeout
-      )
-    })
-    try {
-      await Promise.race([this.base.waitForWritable(), expired])
-    } finally {
-      if (timer) clearTimeout(timer)
-    }
+    await withTimeout(
+      this.base.waitForWritable(),
+      timeout,
+      'not yet accepted as a writer: no member is online to add us'
+    )
   }
 
   /**

@@ -9,18 +9,12 @@ import {
   MAX_BLOCK_BYTES,
   type Op
 } from '../../src/autobase/ops.js'
+import { shapeOnlyProof } from '../helpers/fixtures.js'
 
 const id = 'ab'.repeat(16)
 const base = { v: 1, id, ts: 1 }
-/** A writer proof of the right shape (apply verifies it; validation only checks its form). */
-const as = {
-  profile: 'ab'.repeat(32),
-  device: 'cd'.repeat(32),
-  writer: 'ef'.repeat(32),
-  proof: 'AAAA',
-  delegated: false,
-  sig: 'AAAA'
-}
+// validation only checks a writer proof's form (apply verifies it)
+const as = shapeOnlyProof
 
 test('ops - valid ops of every kind pass', (t) => {
   const ops = [

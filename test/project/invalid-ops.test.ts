@@ -1,6 +1,7 @@
 import test from 'brittle'
 import { mesh, converged } from '../helpers/index.js'
 import { encodeOp, MAX_OP_BYTES, type Op } from '../../src/autobase/ops.js'
+import { shapeOnlyProof } from '../helpers/fixtures.js'
 
 test('invalid ops - bad shape, unknown type, wrong role, oversized: skipped on every peer; a replay changes nothing', async (t) => {
   const m = await mesh(t)
@@ -21,14 +22,7 @@ test('invalid ops - bad shape, unknown type, wrong role, oversized: skipped on e
         type: 'member/add',
         role: 'admin',
         invite: null,
-        as: {
-          profile: 'ab'.repeat(32),
-          device: 'cd'.repeat(32),
-          writer: 'ef'.repeat(32),
-          proof: 'AAAA',
-          delegated: false,
-          sig: 'AAAA'
-        }
+        as: shapeOnlyProof
       })
     ), // wrong role
     encodeOp(pb.makeOp({ type: 'project/archive', archived: true, prev: null })), // wrong role
