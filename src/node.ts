@@ -210,7 +210,7 @@ export class FluxNode extends ReadyResource {
     this.held.set(entry.key, held)
     project.on('update', () => {
       this.emit('project-update', entry.key)
-      this.profile.recheckHosting().catch((err: unknown) => this.emit('warning', err))
+      this.profile.recheckHosting()
     })
     project.on('warning', (err: unknown) => this.emit('warning', err))
     await this.network.join(projectTopic(project.discoveryKey))

@@ -113,6 +113,8 @@ export function baseStatement(base: Uint8Array, discovery: Uint8Array): string {
 }
 
 const PROFILE_NS = 'flux/profile'
+/** How many members of a project keep each member's profile available. */
+export const HOSTS_PER_PROFILE = 3
 const LINK_TAG = b4a.from('flux/link/v1')
 const DEFAULT_LINK_TTL = 10 * 60 * 1000
 const DEFAULT_TIMEOUT = 120_000
@@ -130,6 +132,7 @@ export class ProfileManager extends EventEmitter {
   private syncing: Promise<void> | null = null
   private again = false
   private expiryTimer: NodeJS.Timeout | null = null
+  private recheckTimer: NodeJS.Timeout | null = null
 
   constructor(private readonly host: ProfileHost) {
     super()
@@ -196,6 +199,7 @@ export class ProfileManager extends EventEmitter {
 
   async close(): Promise<void> {
     if (this.expiryTimer) clearInterval(this.expiryTimer)
+    if (this.recheckTimer) clearTimeout(this.recheckTimer)
     await this.member?.close().catch(() => {})
     await this.base?.close().catch(() => {})
     for (const cores of this.hostedCores.values()) {
@@ -1167,22 +1171,29 @@ export class ProfileManager extends EventEmitter {
 
   /**
    * Keep another member's profile available: only for profiles that are members of a
-   * project we hold, with a card whose signature checks out. We store its cores; we cannot
-   * read them (the profile is encrypted).
+   * project we hold, with a card whose signature checks out, and only if we are one of the
+   * HOSTS_PER_PROFILE members closest to it (XOR of profile ids): every member computes the
+   * same hosts from the member list, so each profile gets a few hosts and each node hosts a
+   * few profiles, however large the project. We store its cores; we cannot read them.
    */
   private async maybeHost(m: Extract<RpcMessage, { t: 'profile-cores' }>): Promise<void> {
     if (typeof m.profile !== 'string' || m.profile === this.profileHex) return
+    if (!/^[0-9a-f]{64}$/.test(m.profile) || this.profileHex === '') return
     if (!Array.isArray(m.cores) || m.cores.length > 64) return
     if (!m.cores.every((c) => typeof c === 'string' && /^[0-9a-f]{64}$/.test(c))) return
-    let member = false
+    let chosen = false
     for (const project of this.host.projects()) {
       const rec = await project.view.member(m.profile)
-      if (rec?.card && rec.card.discovery === m.discovery && rec.card.base === m.base) {
-        member = true
+      if (!rec?.card || rec.card.discovery !== m.discovery || rec.card.base !== m.base) continue
+      const others = (await project.view.members())
+        .filter((x) => !x.removed && x.profile !== m.profile)
+        .map((x) => x.profile)
+      if (closest(m.profile, others, HOSTS_PER_PROFILE).includes(this.profileHex)) {
+        chosen = true
         break
       }
     }
-    if (!member) {
+    if (!chosen) {
       if (this.pendingCores.size < 64 || this.pendingCores.has(m.discovery)) {
         this.pendingCores.set(m.discovery, m)
       }
@@ -1219,11 +1230,21 @@ export class ProfileManager extends EventEmitter {
     return this.host.state.hosted()
   }
 
-  /** A project changed: profiles offered to us earlier may now be of members we know. */
-  async recheckHosting(): Promise<void> {
-    for (const m of [...this.pendingCores.values()]) {
-      await this.lock.run(() => this.maybeHost(m))
-    }
+  /**
+   * A project changed: profiles offered to us earlier may now be of members we know (or we
+   * may now be among their closest). At most one pass every 2 s.
+   */
+  recheckHosting(): void {
+    if (this.pendingCores.size === 0 || this.recheckTimer !== null) return
+    this.recheckTimer = setTimeout(() => {
+      this.recheckTimer = null
+      void (async () => {
+        for (const m of [...this.pendingCores.values()]) {
+          await this.lock.run(() => this.maybeHost(m))
+        }
+      })().catch((err: unknown) => this.host.emit('warning', err))
+    }, 2000)
+    this.recheckTimer.unref()
   }
 
   private async hostCores(entry: HostedProfile): Promise<void> {
@@ -1280,6 +1301,21 @@ async function copyLength(store: Corestore, base: ProfileBase): Promise<number> 
     await core.close()
   }
   return n
+}
+
+/** The `k` profiles (hex) closest to `target` by XOR distance, closest first. */
+export function closest(target: string, profiles: string[], k: number): string[] {
+  const t = fromHex(target)
+  const distance = (p: string): Buffer => {
+    const d = fromHex(p)
+    for (let i = 0; i < d.length; i++) d[i] = (d[i] as number) ^ (t[i] as number)
+    return d
+  }
+  return [...new Set(profiles)]
+    .map((p) => ({ p, d: distance(p) }))
+    .sort((a, b) => Buffer.compare(a.d, b.d))
+    .slice(0, k)
+    .map((x) => x.p)
 }
 
 /** The longest validly signed copy; ties go to the copy more peers hold, then the lower key. */
