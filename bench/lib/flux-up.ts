@@ -2,7 +2,7 @@
  * A real `flux up` process (bin/flux.js, as a person starts it) on the testnet, driven over its
  * control socket with the same ControlClient the `flux` verbs use. Its RSS is read from /proc.
  */
-import { spawn, type ChildProcess } from 'child_process'
+import { spawn, spawnSync, type ChildProcess } from 'child_process'
 import fs from 'fs'
 import path from 'path'
 import { fileURLToPath } from 'url'
@@ -37,10 +37,19 @@ export class FluxUp {
 
   static async start(home: string, bootstrap: string[]): Promise<FluxUp> {
     fs.mkdirSync(home, { recursive: true })
+    // members are profiles: a fresh home gets one first (cheap key derivation: not measured)
+    const env = { ...process.env, NO_COLOR: '1', FLUX_PASSPHRASE: 'bench', FLUX_KDF: 'interactive' }
+    if (!fs.existsSync(path.join(home, 'profile.key'))) {
+      const r = spawnSync(process.execPath, [BIN, 'init', '--name', 'bench', '--home', home], {
+        env,
+        encoding: 'utf-8'
+      })
+      if (r.status !== 0) throw new Error(`flux init failed: ${r.stderr}`)
+    }
     const child = spawn(
       process.execPath,
       [BIN, 'up', '--home', home, '--bootstrap', bootstrap.join(','), '--host', '127.0.0.1'],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } }
+      { stdio: ['ignore', 'pipe', 'pipe'], env }
     )
     const tail: string[] = []
     for (const s of [child.stdout, child.stderr]) {
