@@ -119,6 +119,16 @@ export class FluxNode extends ReadyResource {
   }
 
   protected override async _open(): Promise<void> {
+    try {
+      await this.openAll()
+    } catch (err) {
+      // ready-resource does not run _close after a failed open: release what was opened
+      await this.releaseAll().catch(() => {})
+      throw err
+    }
+  }
+
+  private async openAll(): Promise<void> {
     await fs.mkdir(this.home, { recursive: true, mode: 0o700 })
     this.store = new Corestore(path.join(this.home, 'store'))
     try {
@@ -177,16 +187,24 @@ export class FluxNode extends ReadyResource {
   }
 
   protected override async _close(): Promise<void> {
+    await this.releaseAll()
+  }
+
+  private async releaseAll(): Promise<void> {
     if (this.writerTimer) clearInterval(this.writerTimer)
-    await this.profile?.close().catch(() => {})
-    await this.pairing.close().catch(() => {})
+    // after a failed open, some of these were never made
+    const self = this as unknown as Partial<Pick<FluxNode, 'profile' | 'network' | 'store'>> & {
+      pairing?: BlindPairing
+    }
+    await self.profile?.close().catch(() => {})
+    await self.pairing?.close().catch(() => {})
     for (const held of this.held.values()) {
       await held.member?.close().catch(() => {})
       await held.project.close().catch(() => {})
     }
     this.held.clear()
-    await this.network.close()
-    await this.store.close()
+    await self.network?.close()
+    await self.store?.close()
   }
 
   get peerId(): string {

@@ -21,7 +21,8 @@ export interface Invocation {
   flags: Record<string, string | boolean | undefined>
 }
 
-type Job = () => Promise<void>
+/** A queued verb; a number it returns is the exit code (`flux verify`: 1 for "invalid"). */
+type Job = () => Promise<void | number>
 type Part = Parameters<typeof command>[1]
 
 let queued: Job | null = null
@@ -45,7 +46,7 @@ export function takeJob(): Job | null {
 export function verb(
   name: string,
   parts: Part[],
-  run: (inv: Invocation, out: Output) => Promise<void>
+  run: (inv: Invocation, out: Output) => Promise<void | number>
 ): Command {
   return command(
     name,

@@ -17,6 +17,9 @@ import { kv } from './kv.js'
 import { name } from './member.js'
 import { peers } from './peers.js'
 import { status, stop } from './status.js'
+import { init, recover, whoami } from './profile.js'
+import { device } from './device.js'
+import { sign, verify } from './sign.js'
 
 const FOOTER = `Every command takes --home DIR (default: $FLUX_HOME, else ~/.flux); flags go after the
 command. Commands that print data take --json: exactly one JSON document on stdout.
@@ -25,7 +28,10 @@ Errors print one line on stderr: "flux: error CODE: message". With --json the er
 also printed on stdout as {"error":{"code":"CODE","message":"..."}}.
 Exit codes: 0 done, 1 failed, 2 the command line is wrong (see --help).
 
-Environment: FLUX_HOME, FLUX_BOOTSTRAP (HOST:PORT,...), FLUX_HOST, FLUX_DEBUG=1 (stack traces).`
+Environment: FLUX_HOME, FLUX_BOOTSTRAP (HOST:PORT,...), FLUX_HOST, FLUX_DEBUG=1 (stack traces),
+FLUX_PASSPHRASE (unlocks or seals the profile keys; else asked in a terminal), FLUX_KDF
+(interactive, moderate, sensitive: key derivation cost, default moderate), FLUX_PHRASE
+(the recovery phrase for \`flux recover\`).`
 
 /** What paparam reports when it refuses a command line. */
 interface BailInfo {
@@ -65,12 +71,14 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(leaf.help())
     return 2
   }
+  let code: void | number
   try {
-    await job()
+    code = await job()
   } catch (err) {
     return fail(out, err)
   }
-  return state.refused !== null ? fail(out, usageOf(state.refused)) : 0
+  if (state.refused !== null) return fail(out, usageOf(state.refused))
+  return typeof code === 'number' ? code : 0
 }
 
 /** Run `flux` as a process: main, then exit once stdout and stderr are flushed. */
@@ -110,8 +118,14 @@ function buildCli(onBail: (info: BailInfo) => void, bailed: () => boolean): Comm
     header('Flux: build projects together, peer to peer'),
     summary('Run a node, then use the other commands to work in its projects.'),
     flag('--version', 'print the version'),
+    init,
+    whoami,
     up,
     dht,
+    device,
+    recover,
+    sign,
+    verify,
     project,
     post,
     feed,

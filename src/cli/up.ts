@@ -1,8 +1,12 @@
 /** `flux up`: run a node in the foreground, with its control socket and a live status. */
 import { flag, summary, description } from 'paparam'
+import { FluxError } from '../errors.js'
+import { ControlClient } from '../control/client.js'
 import { homeOf, stringFlag, usageError, verb, type Invocation } from './command.js'
 import { LiveStatus } from './live-status.js'
 import { onShutdown, within } from './signals.js'
+import { existingPassphrase, kdfChoice, kdfParams } from './passphrase.js'
+import type { UnlockedProfile } from '../identity/keyfile.js'
 
 /** How long a clean stop may take before `flux up` gives up and exits non-zero. */
 const STOP_TIMEOUT = 20_000
@@ -15,7 +19,11 @@ export const up = verb(
       'Starts the node for --home and serves the other `flux` verbs over a local socket.\n' +
         'Without --bootstrap it joins the public HyperDHT. Stops cleanly on SIGINT or\n' +
         'SIGTERM, or on `flux stop`. With --json it prints JSON lines events.\n' +
-        'Environment: FLUX_BOOTSTRAP and FLUX_HOST do what the flags do.'
+        'With a profile (HOME/profile.key) it first unlocks the device keys: the passphrase\n' +
+        'comes from FLUX_PASSPHRASE, else it is asked in the terminal. Without one the node\n' +
+        'only hosts projects: run `flux init` (or `flux device join`, `flux recover`).\n' +
+        'Environment: FLUX_BOOTSTRAP and FLUX_HOST do what the flags do; FLUX_KDF\n' +
+        '(interactive, moderate, sensitive) sets the cost of key files this node writes.'
     ),
     flag('--bootstrap <list>', 'DHT bootstrap nodes, HOST:PORT[,HOST:PORT...]'),
     flag('--host <addr>', 'address to bind, e.g. 127.0.0.1 for a loopback mesh')
@@ -24,13 +32,24 @@ export const up = verb(
     const home = homeOf(inv)
     const bootstrap = bootstrapOf(inv)
     const host = stringFlag(inv, 'host') ?? (process.env.FLUX_HOST || undefined)
+    const kdf = await kdfParams(kdfChoice())
+    await refuseIfRunning(home)
+    // unlocked before anything starts: a wrong passphrase changes nothing in the home
+    const profile = await unlock(home)
     const shutdown = onShutdown()
     try {
       // loaded here, not at the top: the other verbs should not pay for the node's modules
       const { startDaemon } = await import('../control/daemon.js')
-      const daemon = await startDaemon({ home, bootstrap, host })
+      const daemon = await startDaemon({
+        home,
+        bootstrap,
+        host,
+        kdf,
+        profile: profile ? { keys: profile.keys } : null
+      })
       const { node, server } = daemon
       const network = bootstrap ? bootstrap.join(',') : 'public HyperDHT'
+      const who = await node.whoami()
       if (out.json) {
         out.event('up', {
           peerId: node.peerId,
@@ -38,11 +57,18 @@ export const up = verb(
           socket: server.path,
           pid: process.pid,
           bootstrap: bootstrap ?? null,
-          host: host ?? null
+          host: host ?? null,
+          profile: who ? { id: who.profile, name: who.name, device: who.device } : null
         })
       } else {
         out.line(`flux node ${node.peerId} up, control socket ${server.path}`)
         out.line(`  home ${node.home}, network ${network}${host ? `, bound to ${host}` : ''}`)
+        if (who) out.line(`  profile ${who.name} (${who.profile}), device ${who.device}`)
+        else if (node.profile.entry !== null) {
+          out.line(
+            `  no profile key file: ${node.profile.entry.name}'s keys are not on this device`
+          )
+        } else out.line('  no profile: run flux init (until then this node only hosts projects)')
       }
       const live = new LiveStatus(node, out, { tty: process.stdout.isTTY === true })
       live.start()
@@ -61,6 +87,33 @@ export const up = verb(
     }
   }
 )
+
+/** Say NODE_RUNNING before asking for a passphrase (the node's store lock would say it after). */
+async function refuseIfRunning(home: string): Promise<void> {
+  try {
+    const client = await ControlClient.connect(home)
+    client.close()
+  } catch {
+    return
+  }
+  throw new FluxError('NODE_RUNNING', `another Flux node is already running for ${home}`)
+}
+
+/** The profile sealed in the home's key file, unlocked; null when the home has none. */
+async function unlock(home: string): Promise<UnlockedProfile | null> {
+  const { keyFilePath } = await import('../profile/manager.js')
+  const { loadKeyFile, readKeyFileInfo } = await import('../identity/keyfile.js')
+  const file = keyFilePath(home)
+  let name: string
+  try {
+    name = (await readKeyFileInfo(file)).name
+  } catch (err) {
+    if (err instanceof FluxError && err.code === 'NO_PROFILE') return null
+    throw err
+  }
+  const passphrase = await existingPassphrase(`Passphrase for profile ${JSON.stringify(name)}: `)
+  return loadKeyFile(file, passphrase)
+}
 
 /** --bootstrap, else $FLUX_BOOTSTRAP, else undefined (the public HyperDHT). */
 function bootstrapOf(inv: Invocation): string[] | undefined {

@@ -6,7 +6,7 @@ import { FluxError } from '../errors.js'
 import type { FluxNode } from '../node.js'
 import type { Actions } from '../actions.js'
 import type { JsonValue, Role } from '../autobase/ops.js'
-import type { Progress } from '../api.js'
+import type { DeviceProofInfo, InitResult, Progress, SignResult, WhoAmI } from '../api.js'
 
 type Params = Record<string, unknown>
 
@@ -69,6 +69,15 @@ export const METHODS = [
   'kv.get',
   'kv.del',
   'kv.list',
+  'whoami',
+  'profile.init',
+  'profile.recover',
+  'profile.sign',
+  'device.link',
+  'device.join',
+  'device.list',
+  'device.revoke',
+  'device.proof',
   'node.stop'
 ] as const
 
@@ -163,7 +172,80 @@ export async function dispatch(
       return actions.kvDel(str(p, 'project'), str(p, 'key'))
     case 'kv.list':
       return actions.kvList(str(p, 'project'))
+    case 'whoami':
+      return whoami(node)
+    case 'profile.init': {
+      const { phrase, whoami: who } = await node.initProfile({
+        name: str(p, 'name'),
+        passphrase: str(p, 'passphrase')
+      })
+      const result: InitResult = {
+        profile: who.profile,
+        name: who.name,
+        device: who.device,
+        phrase
+      }
+      return result
+    }
+    case 'profile.recover': {
+      const timeout = optNum(p, 'timeout')
+      return node.profile.recover(str(p, 'phrase'), {
+        passphrase: str(p, 'passphrase'),
+        kdf: node.opts.kdf,
+        ...(timeout !== undefined ? { timeout } : {}),
+        onProgress: progress
+      })
+    }
+    case 'profile.sign': {
+      const message = p.message
+      if (typeof message !== 'string') throw new FluxError('INVALID_INPUT', 'missing message')
+      const signature = node.profile.sign(message)
+      const who = await whoami(node)
+      const result: SignResult = { profile: who.profile, device: who.device, signature }
+      return result
+    }
+    case 'device.link': {
+      const opts: { expires?: number; delegateFor?: number } = {}
+      const expires = optNum(p, 'expires')
+      if (expires !== undefined) opts.expires = expires
+      const delegateFor = optNum(p, 'delegateFor')
+      if (delegateFor !== undefined) opts.delegateFor = delegateFor
+      return node.profile.createLink(opts)
+    }
+    case 'device.join': {
+      const timeout = optNum(p, 'timeout')
+      const name = optStr(p, 'name')
+      return node.profile.joinDevice(str(p, 'code'), {
+        passphrase: str(p, 'passphrase'),
+        kdf: node.opts.kdf,
+        ...(name !== undefined ? { name } : {}),
+        ...(timeout !== undefined ? { timeout } : {}),
+        onProgress: progress
+      })
+    }
+    case 'device.list':
+      return (await whoami(node)).devices
+    case 'device.revoke':
+      return node.profile.revokeDevice(str(p, 'device'))
+    case 'device.proof': {
+      const who = await whoami(node)
+      const result: DeviceProofInfo = {
+        profile: who.profile,
+        device: who.device,
+        delegated: who.delegated,
+        proof: node.profile.deviceProof()
+      }
+      return result
+    }
     default:
       throw new FluxError('CONTROL_PROTOCOL', `unknown method "${method}"`)
   }
+}
+
+/** The profile this node runs as; NO_PROFILE when it runs without one (hosting only). */
+async function whoami(node: FluxNode): Promise<WhoAmI> {
+  node.profile.requireKeys()
+  const who = await node.whoami()
+  if (who === null) throw new FluxError('NO_PROFILE', 'this node has no profile yet')
+  return who
 }

@@ -22,10 +22,16 @@ export class Child {
   exit: Exit | null = null
   private readonly tail: string[] = []
   private readonly lineWatchers = new Set<(line: string) => void>()
+  private out = ''
 
+  /**
+   * `result`: the child prints one result on stdout (e.g. `flux init --json`), kept whole for
+   * `stdout()` and left out of the tail that error messages show.
+   */
   constructor(
     readonly name: string,
-    private readonly proc: ChildProcess
+    private readonly proc: ChildProcess,
+    private readonly result = false
   ) {
     // 'error' (spawn failure, failed kill) must never go unhandled: it would crash the demo
     proc.on('error', (err) => this.remember(`process error: ${err.message}`))
@@ -37,8 +43,16 @@ export class Child {
         resolve(this.exit)
       })
     })
-    this.capture(proc.stdout)
+    if (result) {
+      proc.stdout?.setEncoding('utf-8')
+      proc.stdout?.on('data', (chunk: string) => (this.out += chunk))
+    } else this.capture(proc.stdout)
     this.capture(proc.stderr)
+  }
+
+  /** Everything the child printed on stdout (only for a child started for its `result`). */
+  stdout(): string {
+    return this.out
   }
 
   get running(): boolean {
@@ -134,15 +148,19 @@ export class Children {
     private readonly prefix: string[]
   ) {}
 
-  start(name: string, args: string[]): Child {
+  start(
+    name: string,
+    args: string[],
+    opts: { env?: Record<string, string>; result?: boolean } = {}
+  ): Child {
     const proc = spawn(this.command, [...this.prefix, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: process.env,
+      env: { ...process.env, ...opts.env },
       // its own process group: a Ctrl-C in the terminal reaches only the demo, which then
       // stops each child once, cleanly (a second signal makes `flux` exit without cleanup)
       detached: true
     })
-    const child = new Child(name, proc)
+    const child = new Child(name, proc, opts.result === true)
     this.all.push(child)
     return child
   }

@@ -2,6 +2,7 @@
  * A local mesh on loopback made of real processes: one `flux dht` bootstrap and N `flux up`
  * nodes, each with its own home in one temporary folder, driven over their control sockets.
  */
+import crypto from 'crypto'
 import fs from 'fs'
 import { freeUdpPort } from '../swarm/bootstrap.js'
 import os from 'os'
@@ -24,6 +25,13 @@ export interface Bounds {
 }
 
 export const DEFAULT_BOUNDS: Bounds = { start: 30_000, call: 30_000 }
+
+/** A profile made by `flux init --json` (its recovery phrase is dropped unread). */
+export interface MeshProfile {
+  profile: string
+  name: string
+  device: string
+}
 
 /** The command that runs the `flux` CLI: this Node binary and the package's bin/flux.js. */
 export function fluxCommand(): { command: string; prefix: string[] } {
@@ -86,6 +94,14 @@ export class LocalMesh {
   readonly nodes: MeshNode[]
   bootstrap = ''
   private closing: Promise<void> | null = null
+  /**
+   * Seals every node's profile keys (FLUX_PASSPHRASE of `flux init` and `flux up`): made up
+   * for this run, never shown. FLUX_KDF=interactive keeps the key derivation quick.
+   */
+  private readonly unlock: Record<string, string> = {
+    FLUX_PASSPHRASE: crypto.randomBytes(18).toString('base64'),
+    FLUX_KDF: 'interactive'
+  }
 
   private constructor(
     readonly root: string,
@@ -142,20 +158,36 @@ export class LocalMesh {
     }
   }
 
+  /** `flux init` for a node's home: a profile with this name, its keys sealed in the home. */
+  async initProfile(node: MeshNode, name: string): Promise<MeshProfile> {
+    await fs.promises.mkdir(node.home, { recursive: true })
+    const what = `${node.label}: flux init`
+    const child = this.children.start(
+      `${node.label} (init)`,
+      ['init', '--name', name, '--home', node.home, '--json'],
+      { env: this.unlock, result: true }
+    )
+    const exit = await within(child.exited, this.bounds.start, what)
+    if (exit.code !== 0) throw child.diedError(what)
+    // the document also holds the recovery phrase: take the public fields only
+    const doc = JSON.parse(child.stdout()) as Partial<MeshProfile>
+    const { profile, device } = doc
+    if (typeof profile !== 'string' || typeof device !== 'string') {
+      throw new FluxError('INTERNAL', `${what} printed no profile`)
+    }
+    return { profile, name: doc.name ?? name, device }
+  }
+
   /** Start `flux up` for a node (again, on the same home) and wait until it answers `status`. */
   async startNode(node: MeshNode): Promise<NodeStatus> {
     if (!this.bootstrap) throw new FluxError('INTERNAL', 'start the bootstrap first')
     if (node.child?.running) throw new FluxError('NODE_RUNNING', `${node.label} is already running`)
     await fs.promises.mkdir(node.home, { recursive: true })
-    const child = this.children.start(node.label, [
-      'up',
-      '--home',
-      node.home,
-      '--bootstrap',
-      this.bootstrap,
-      '--host',
-      HOST
-    ])
+    const child = this.children.start(
+      node.label,
+      ['up', '--home', node.home, '--bootstrap', this.bootstrap, '--host', HOST],
+      { env: this.unlock }
+    )
     node.child = child
     const what = `${node.label} (pid ${child.pid}) to answer on its control socket`
     const status = await poll<NodeStatus>(

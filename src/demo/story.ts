@@ -101,20 +101,26 @@ export async function runStory(
     }
   )
 
-  await r.step('start', '1. Start three Flux nodes, one process each (flux up)', async () => {
-    await Promise.all(
-      all.map(async (n) => {
-        const status = await mesh.startNode(n)
-        const pid = n.child?.pid ?? 0
-        r.data('spawn', { name: n.label, pid, home: n.home })
-        r.note(`${n.label} ready: peer ${short(status.peerId)} (pid ${pid})`, {
-          node: n.index,
-          peerId: status.peerId,
-          pid
+  await r.step(
+    'start',
+    '1. Three people each create a profile (flux init) and start a node (flux up)',
+    async () => {
+      await Promise.all(
+        all.map(async (n) => {
+          const profile = await mesh.initProfile(n, person(n))
+          const status = await mesh.startNode(n)
+          const pid = n.child?.pid ?? 0
+          r.data('spawn', { name: n.label, pid, home: n.home })
+          r.note(
+            `${n.label} ready as ${profile.name} (profile ${short(profile.profile)}): ` +
+              `peer ${short(status.peerId)} (pid ${pid})`,
+            { node: n.index, profile: profile.profile, peerId: status.peerId, pid }
+          )
         })
-      })
-    )
-  })
+      )
+      r.note('each profile key is sealed in its home under a passphrase; the phrases are not kept')
+    }
+  )
 
   const key = await r.step(
     'create',

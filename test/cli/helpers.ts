@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'child_process'
 import dgram from 'dgram'
+import fs from 'fs'
 import path from 'path'
 import { fileURLToPath } from 'url'
 import type { Test } from 'brittle'
@@ -36,13 +37,36 @@ export interface FluxNodeProc extends Running {
   home: string
 }
 
+/** The passphrase every test profile is sealed with (FLUX_PASSPHRASE of init and up). */
+export const PASSPHRASE = 'correct horse battery staple'
+
+/** The environment that unlocks (or seals) a test profile, cheaply (FLUX_KDF=interactive). */
+export const UNLOCK: Record<string, string> = {
+  FLUX_PASSPHRASE: PASSPHRASE,
+  FLUX_KDF: 'interactive'
+}
+
+export interface UpOptions {
+  /** Profile name for `flux init` when the home has no profile yet (default: node-N). */
+  name?: string
+  /** false: start without a profile (a hosting-only node, or one to link or recover). */
+  profile?: boolean
+  /** Extra environment for `flux up` (e.g. another FLUX_PASSPHRASE). */
+  env?: Record<string, string>
+}
+
 export interface Cli {
   /** `flux dht` on a free loopback port; resolves with its address. */
   dht(): Promise<string>
-  /** `flux up` for a home on the local dht; resolves once its control socket answers. */
-  up(home: string, extra?: string[]): Promise<FluxNodeProc>
+  /**
+   * `flux up` for a home on the local dht; resolves once its control socket answers. A home
+   * without a profile gets one first (`flux init`), unless `opts.profile` is false.
+   */
+  up(home: string, extra?: string[], opts?: UpOptions): Promise<FluxNodeProc>
   /** Run one verb with --home and return its outcome. */
   run(home: string, ...args: string[]): Promise<RunResult>
+  /** Like run, with extra environment (FLUX_PASSPHRASE, FLUX_PHRASE...). */
+  runWith(env: Record<string, string>, home: string, ...args: string[]): Promise<RunResult>
   /** Like run, with --json, failing the test unless it exits 0 with a JSON document. */
   json<T>(home: string, ...args: string[]): Promise<T>
   bootstrap: string | null
@@ -55,6 +79,9 @@ function env(): NodeJS.ProcessEnv {
   delete e.FLUX_BOOTSTRAP
   delete e.FLUX_HOST
   delete e.FLUX_DEBUG
+  delete e.FLUX_PASSPHRASE
+  delete e.FLUX_PHRASE
+  delete e.FLUX_KDF
   return e
 }
 
@@ -101,10 +128,10 @@ export function flux(
   })
 }
 
-function start(args: string[]): Running {
+function start(args: string[], extraEnv: Record<string, string> = {}): Running {
   const child = spawn(process.execPath, [bin, ...args], {
     cwd: root,
-    env: env(),
+    env: { ...env(), ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   live.add(child)
@@ -211,6 +238,7 @@ export async function answers(home: string): Promise<boolean> {
 export function cli(t: Test): Cli {
   const procs: Running[] = []
   let dhtProc: Running | null = null
+  let count = 0
   t.teardown(async () => {
     // nodes before the dht: a node whose DHT vanished first takes seconds to unannounce
     const nodes = procs.filter((p) => p !== dhtProc)
@@ -236,10 +264,15 @@ export function cli(t: Test): Cli {
       }
       throw new Error('flux dht did not start')
     },
-    async up(home, extra = []) {
+    async up(home, extra = [], opts = {}) {
       if (self.bootstrap === null) throw new Error('start the dht first')
+      if (opts.profile !== false && !fs.existsSync(path.join(home, 'profile.key'))) {
+        const name = opts.name ?? `node-${++count}`
+        const r = await flux(['init', '--name', name, '--home', home, '--json'], { env: UNLOCK })
+        if (r.code !== 0) throw new Error(`flux init for ${home} exited ${r.code}: ${r.stderr}`)
+      }
       const args = ['up', '--home', home, '--bootstrap', self.bootstrap, '--host', '127.0.0.1']
-      const proc = start([...args, ...extra])
+      const proc = start([...args, ...extra], { ...UNLOCK, ...opts.env })
       procs.push(proc)
       let gone = false
       void proc.exited.then(() => (gone = true))
@@ -255,6 +288,9 @@ export function cli(t: Test): Cli {
     },
     run(home, ...args) {
       return flux([...args, '--home', home])
+    },
+    runWith(extraEnv, home, ...args) {
+      return flux([...args, '--home', home], { env: extraEnv })
     },
     async json<T>(home: string, ...args: string[]): Promise<T> {
       const r = await flux([...args, '--home', home, '--json'])

@@ -73,6 +73,19 @@ test('cli - two nodes: project, invite, join, post, feed, tasks, kv, archive, le
   t.is(joined.stdout.trim(), key, 'project join prints the key')
   t.ok(/pairing/.test(joined.stderr), 'join shows the pairing step')
   t.ok(/writable/.test(joined.stderr), 'join shows when it is writable')
+  // members are profiles: each node's profile (flux init by the harness), not its peer key
+  const [whoA, whoB] = await Promise.all(
+    [a.home, b.home].map((h) => c.json<{ profile: string }>(h, 'whoami'))
+  )
+  const members = (await c.json<ProjectDetail>(a.home, 'project', 'show', key)).memberList
+  t.alike(
+    members.map((m) => [m.id, m.role]).sort(),
+    [
+      [whoA?.profile, 'admin'],
+      [whoB?.profile, 'member']
+    ].sort(),
+    'the members are the two profiles'
+  )
 
   // posts and a reply, from both sides
   const first = await c.json<PostInfo>(a.home, 'post', key, 'hello from a')

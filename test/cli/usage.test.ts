@@ -1,10 +1,18 @@
 import test from 'brittle'
+import fs from 'fs'
+import path from 'path'
 import { flux } from './helpers.js'
 
 test('cli - help is readable and exits 0', async (t) => {
   const root = await flux(['--help'])
   t.is(root.code, 0)
   for (const verb of [
+    'init',
+    'whoami',
+    'device',
+    'recover',
+    'sign',
+    'verify',
     'up',
     'dht',
     'project',
@@ -56,6 +64,12 @@ test('cli - usage errors exit 2 with one line', async (t) => {
     [['project', 'invite', 'x', '--expires', 'soon'], /--expires: "soon" is not a duration/],
     [['task', 'edit', 'x', 'abcd'], /nothing to change/],
     [['up', '--bootstrap', 'nowhere'], /is not HOST:PORT/],
+    [['init', '--name', ' '], /--name must be 1 to 100 characters/],
+    [['device', 'delegate'], /give --for/],
+    [['device', 'delegate', '--for', 'ever'], /--for: "ever" is not a duration/],
+    [['device', 'join'], /missing argument <link-code>/],
+    [['recover', '--timeout', 'soon'], /--timeout: "soon" is not a duration/],
+    [['verify', 'x'], /missing argument <signature>/],
     [['project'], /./],
     [['help', 'nope'], /unknown command "nope"/]
   ]
@@ -91,4 +105,14 @@ test('cli - no node running: NO_NODE, exit 1, JSON error document', async (t) =>
   t.ok(byEnv.stderr.includes(`no node is running for ${home}:`), 'FLUX_HOME names the home')
   const badEnv = await flux(['up', '--home', home], { env: { FLUX_BOOTSTRAP: 'nowhere' } })
   t.is(badEnv.code, 2, 'FLUX_BOOTSTRAP is checked like --bootstrap')
+  const badKdf = await flux(['init', '--name', 'Ada', '--home', home], {
+    env: { FLUX_KDF: 'bogus', FLUX_PASSPHRASE: 'a passphrase' }
+  })
+  t.is(badKdf.code, 2, 'an unknown FLUX_KDF is a usage error')
+  t.ok(badKdf.stderr.startsWith('flux: error USAGE: FLUX_KDF must be interactive, moderate'))
+  t.absent(fs.existsSync(path.join(home, 'profile.key')), 'and no key file was written')
+  const noPass = await flux(['init', '--name', 'Ada', '--home', home])
+  t.is(noPass.code, 1, 'init without a passphrase or a terminal fails')
+  t.ok(noPass.stderr.startsWith('flux: error PASSPHRASE_REQUIRED: '))
+  t.absent(fs.existsSync(path.join(home, 'profile.key')), 'and writes no key file')
 })
