@@ -1,7 +1,8 @@
 /**
- * `npm start`: Flux on an embedded local mesh. A private HyperDHT bootstrap and three Flux
- * nodes, each a separate `flux` process on loopback with its own temporary home, walk through
- * the life of a project; the demo exits 0 only if all three end with the same state.
+ * `npm start`: Flux on an embedded local mesh. A private HyperDHT bootstrap and four Flux
+ * nodes (three people and one person's linked phone), each a separate `flux` process on
+ * loopback with its own temporary home, walk through the life of a project; the demo exits 0
+ * only if all four end with the same state.
  *
  *   node dist/src/demo/local-mesh.js [--json] [--keep]
  *
@@ -51,8 +52,10 @@ async function main(): Promise<number> {
   // a closed stdout (`npm start | head`) must not crash the demo before it cleans up
   process.stdout.on('error', () => {})
   const r = new Reporter(args.json)
-  const mesh = await LocalMesh.create(3)
-  r.say('Flux local mesh demo: a private DHT and 3 nodes on 127.0.0.1, each its own process')
+  const mesh = await LocalMesh.create(4)
+  r.say(
+    'Flux local mesh demo: a private DHT and 4 nodes (3 people, one linked phone) on 127.0.0.1, each its own process'
+  )
   r.say(`(homes in ${mesh.root})\n`)
   r.data('start', { root: mesh.root, pid: process.pid })
 

@@ -103,6 +103,11 @@ export class LocalMesh {
     FLUX_KDF: 'interactive'
   }
 
+  /** The passphrase that seals this run's key files (a device joining by link needs it). */
+  get passphrase(): string {
+    return this.unlock.FLUX_PASSPHRASE as string
+  }
+
   private constructor(
     readonly root: string,
     private readonly children: Children,

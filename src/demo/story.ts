@@ -1,9 +1,18 @@
 /**
- * The life of one project on a local mesh of three nodes, step by step: start, create,
- * invite and join, concurrent writes with a conflict, a node offline and catching up,
- * archive, and the final check that every node holds the same state.
+ * The life of one project on a local mesh, step by step: three people start nodes with their
+ * profiles, create, invite and join, write concurrently with a conflict, a node goes offline
+ * and catches up, one person links her phone as a second device of her profile and posts from
+ * it, the project is archived, and the final check that every node holds the same state.
  */
-import type { CreatedInvite, PostInfo, ProjectDetail, Progress, TaskInfo } from '../api.js'
+import type {
+  CreatedInvite,
+  CreatedLink,
+  PostInfo,
+  ProjectDetail,
+  Progress,
+  TaskInfo,
+  WhoAmI
+} from '../api.js'
 import { FluxError, isFluxError } from '../errors.js'
 import type { LocalMesh, MeshNode } from './mesh.js'
 import type { Reporter } from './report.js'
@@ -36,7 +45,8 @@ export interface Outcome {
 }
 
 const PROJECT = 'Solar kiln'
-const PEOPLE = ['Amara', 'Bruno', 'Chen'] as const
+/** Who runs each node: node 4 is Amara's second device (her phone), not a person of its own. */
+const PEOPLE = ['Amara', 'Bruno', 'Chen', 'Amara (phone)'] as const
 
 function short(text: string, n = 8): string {
   return text.length > n ? `${text.slice(0, n)}…` : text
@@ -88,7 +98,7 @@ export async function runStory(
   r: Reporter,
   bounds: StoryBounds = DEFAULT_STORY_BOUNDS
 ): Promise<Outcome> {
-  const [n1, n2, n3] = [node(mesh, 0), node(mesh, 1), node(mesh, 2)]
+  const [n1, n2, n3, n4] = [node(mesh, 0), node(mesh, 1), node(mesh, 2), node(mesh, 3)]
   const all = [n1, n2, n3]
 
   await r.step(
@@ -325,7 +335,46 @@ export async function runStory(
     }
   )
 
-  await r.step('archive', '6. Node 1 archives the project (read-only from now on)', async () => {
+  await r.step(
+    'link',
+    `6. ${person(n1)} links her phone (node 4) to her profile, and posts from it`,
+    async () => {
+      const status = await mesh.startNode(n4) // no flux init: a fresh device
+      const pid = n4.child?.pid ?? 0
+      r.data('spawn', { name: n4.label, pid, home: n4.home })
+      r.note(`node 4 started with no profile: peer ${short(status.peerId)} (pid ${pid})`, { pid })
+      const link = await n1.call<CreatedLink>('device.link', { expires: 10 * 60_000 })
+      r.note(`node 1 made a one-use link code, valid 10 minutes: ${short(link.code, 16)}`)
+      const who = await n4.call<WhoAmI>(
+        'device.join',
+        { code: link.code, passphrase: mesh.passphrase, name: 'phone', timeout: bounds.join },
+        (p: Progress) => r.note(`node 4: ${p.message}`, { node: 4, ...p }),
+        bounds.join + 5_000
+      )
+      r.note(
+        `node 4 is a device of ${who.name} now (profile ${short(who.profile)}, ` +
+          `${who.devices.length} devices); it holds ${who.projects} project(s)`
+      )
+      const post = await n4.call<PostInfo>('post.add', {
+        project: key,
+        text: 'From my phone: the vents are cut.'
+      })
+      const seen = await poll(
+        "node 2 to see the phone's post",
+        async () => {
+          const feed = await n2.call<PostInfo[]>('post.feed', { project: key })
+          return feed.find((p) => p.id === post.id) ?? null
+        },
+        { timeout: bounds.converge, interval: 150 }
+      )
+      r.note(
+        `node 2 sees it written by ${seen.authorName ?? short(seen.author)} ` +
+          `(profile ${short(seen.author)}) from device ${short(seen.device)}`
+      )
+    }
+  )
+
+  await r.step('archive', '7. Node 1 archives the project (read-only from now on)', async () => {
     const d = await n1.call<ProjectDetail>('project.archive', { project: key })
     r.note(`archived with ${d.posts} posts, ${d.tasks} tasks and ${d.members} members`)
     await poll(
@@ -346,14 +395,15 @@ export async function runStory(
     r.note(`every node sees it archived; node 2's late post is refused (${refused.code})`)
   })
 
-  return r.step('check', '7. Final check: project.show on every node', async () => {
+  return r.step('check', '8. Final check: project.show on every node', async () => {
     let details: ProjectDetail[]
     let problem: string | null = null
+    const every = [...all, n4]
     try {
-      details = await converged(all, key, bounds.converge, 'the three nodes to agree')
+      details = await converged(every, key, bounds.converge, 'the four nodes to agree')
     } catch (err) {
       problem = err instanceof Error ? err.message : String(err)
-      details = await shows(all, key)
+      details = await shows(every, key)
     }
     const rows: FinalRow[] = details.map((d, i) => ({
       node: `node ${i + 1}`,

@@ -749,7 +749,9 @@ export class ProfileManager extends EventEmitter {
   private async waitProjects(timeout: number, progress: (p: Progress) => void): Promise<void> {
     const deadline = Date.now() + timeout
     for (const project of this.host.projects()) {
-      const name = (await project.view.project())?.name.value ?? encodeKey(project.key)
+      const listed = await this.base?.view.project(toHex(project.key))
+      const name =
+        (await project.view.project())?.name.value || listed?.name || encodeKey(project.key)
       progress({ phase: 'project', message: `syncing ${name}` })
       try {
         await project.waitWritable(Math.max(1, deadline - Date.now()))

@@ -120,14 +120,14 @@ test('demo - local mesh converges and cleans up', { timeout: BOUND + 10_000 }, a
 
   const final = run.lines.find((l) => l.event === 'final')
   const rows = (final?.rows ?? []) as { stateHash: string; applied: number }[]
-  t.is(rows.length, 3, 'the final check covers three nodes')
+  t.is(rows.length, 4, 'the final check covers four nodes (three people, one linked phone)')
   t.is(new Set(rows.map((r) => r.stateHash)).size, 1, 'with one state hash')
   t.is(new Set(rows.map((r) => r.applied)).size, 1, 'and one applied count')
 
   const steps = run.lines.filter((l) => l.event === 'step' && l.status === 'done')
-  t.is(steps.length, 8, 'every step is done')
+  t.is(steps.length, 9, 'every step is done')
 
-  cleanedUp(t, run, 5, 'it started a bootstrap and three nodes, one of them twice')
+  cleanedUp(t, run, 6, 'it started a bootstrap and four nodes, one of them twice')
 })
 
 test(
