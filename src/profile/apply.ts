@@ -10,12 +10,14 @@
 import type Autobase from 'autobase'
 import type Hyperbee from 'hyperbee'
 import b4a from 'b4a'
+import sodium from 'sodium-universal'
 import { effectiveTs, wins, type Register } from '../autobase/merge.js'
 import { verifyDelegation, verifyDevice } from '../identity/devices.js'
 import { ViewTx } from '../views/tx.js'
 import {
   decodeProfileBlock,
   fromB64,
+  recoveryStatement,
   type HexKey,
   type ProfileOp,
   type ProfileValidation,
@@ -171,6 +173,7 @@ async function applyOp(ctx: Ctx, op: ProfileOp): Promise<void> {
   }
 
   if (profile === null) throw new Skip('profile not initialised')
+  if (op.type === 'device/recover') return recoverDevice(ctx, op)
   const me = await authorDevice(ctx)
 
   switch (op.type) {
@@ -278,6 +281,53 @@ async function applyOp(ctx: Ctx, op: ProfileOp): Promise<void> {
       throw new Skip(`unhandled op ${(never as ProfileOp).type}`)
     }
   }
+}
+
+/**
+ * A device that holds the phrase adds itself (recovery, when no other device is left to add
+ * it): the op comes from a writer core that is not in the base yet, appended optimistically,
+ * and is accepted only if the device was attested by the identity itself (a chain of one link:
+ * only the phrase makes such a proof) and signed this base and this writer core. Otherwise it
+ * is skipped, and Autobase drops the optimistic block on every peer.
+ */
+async function recoverDevice(
+  ctx: Ctx,
+  op: Extract<ProfileOp, { type: 'device/recover' }>
+): Promise<void> {
+  const { b } = ctx
+  if ((await b.get<HexKey>(ProfileKeys.writer(ctx.author))) !== null) {
+    throw new Skip('this writer is already a device')
+  }
+  const device = b4a.from(op.device, 'hex')
+  const verified = verifyDevice(fromB64(op.proof), {
+    profileId: b4a.from(ctx.profileId, 'hex'),
+    devicePublicKey: device
+  })
+  if (verified === null) throw new Skip('the device proof does not chain to the profile')
+  if (verified.chain.length !== 1) {
+    throw new Skip('only a device attested by the identity itself (the phrase) can recover')
+  }
+  const statement = recoveryStatement(b4a.from(ctx.bootstrap, 'hex'), b4a.from(ctx.author, 'hex'))
+  if (!sodium.crypto_sign_verify_detached(fromB64(op.sig), statement, device)) {
+    throw new Skip('the recovery is not signed by that device')
+  }
+  const existing = await getDevice(b, op.device)
+  if (existing !== null) throw new Skip('that device is already known')
+  await putDevice(b, {
+    device: op.device,
+    writer: ctx.author,
+    name: 'recovered device',
+    proof: op.proof,
+    grant: null,
+    delegated: false,
+    expiresAt: null,
+    chain: verified.chain.map(hex),
+    addedBy: null,
+    addedAt: ctx.ts,
+    revoked: null
+  })
+  await b.put(ProfileKeys.writer(ctx.author), op.device)
+  await ctx.host.addWriter(b4a.from(ctx.author, 'hex') as Buffer, { indexer: false })
 }
 
 /** The author's device, if it may write: a full device, active, nothing in its chain revoked. */

@@ -9,9 +9,11 @@ import Hyperbee from 'hyperbee'
 import ReadyResource from 'ready-resource'
 import crypto from 'hypercore-crypto'
 import b4a from 'b4a'
+import sodium from 'sodium-universal'
 import type Corestore from 'corestore'
 import { FluxError } from '../errors.js'
 import { withTimeout } from '../util/timeout.js'
+import type { KeyPair } from '../identity/profile-keys.js'
 import { createProfileApply } from './apply.js'
 import {
   MAX_PROFILE_OP_BYTES,
@@ -19,7 +21,9 @@ import {
   encodeProfileOp,
   validateProfileOp,
   type ProfileOp,
-  type ProfileOpBody
+  type ProfileOpBody,
+  recoveryStatement,
+  toB64
 } from './ops.js'
 import { ProfileView } from './view.js'
 
@@ -64,6 +68,8 @@ export class ProfileBase extends ReadyResource {
       encryptionKey: opts.encryptionKey,
       valueEncoding: 'binary',
       ackInterval: 1000,
+      // a recovered device adds itself with an optimistic block (device/recover)
+      optimistic: true,
       ...(opts.wakeup ? { wakeup: opts.wakeup } : {}),
       open: (viewStore) =>
         new Hyperbee(viewStore.get({ name: 'view' }), {
@@ -139,6 +145,28 @@ export class ProfileBase extends ReadyResource {
     }
     await this.appendRaw(block)
     return checked.op
+  }
+
+  /**
+   * On a device attested by the identity itself (recovered from the phrase) that is not a
+   * writer: add itself, in an optimistic block that apply accepts on every peer only with a
+   * valid proof and signature (see `device/recover` in apply.ts). Resolves once writable.
+   */
+  async recover(device: KeyPair, proof: Buffer, timeoutMs: number): Promise<void> {
+    if (this.autobase.writable) return
+    const sig = b4a.alloc(sodium.crypto_sign_BYTES) as Buffer
+    sodium.crypto_sign_detached(sig, recoveryStatement(this.key, this.writerKey), device.secretKey)
+    const checked = validateProfileOp(
+      this.makeOp({
+        type: 'device/recover',
+        device: b4a.toString(device.publicKey, 'hex'),
+        proof: toB64(proof),
+        sig: toB64(sig)
+      })
+    )
+    if (!checked.ok) throw new FluxError('INVALID_INPUT', checked.reason)
+    await this.autobase.append(encodeProfileOp(checked.op), { optimistic: true })
+    await this.waitWritable(timeoutMs)
   }
 
   /** Append an already encoded block as is (no validation: peers validate in apply). */

@@ -961,7 +961,9 @@ export class ProfileManager extends EventEmitter {
         if (!p.public && key === null) continue
         await this.host.adoptProject(p.key, key)
       }
-      this.askToJoinProfile()
+      // no other device may be left to add us: add ourselves (identity-attested, optimistic)
+      progress({ phase: 'profile', message: 'adding this device to the profile' })
+      await this.requireBase().recover(keys.device, keys.deviceProof, timeout)
       await this.waitProjects(timeout, progress)
       for (const project of this.host.projects()) {
         const info = await project.view.project()
@@ -1046,33 +1048,10 @@ export class ProfileManager extends EventEmitter {
     })
   }
 
-  /** A recovered device asks the profile's other devices to add it to the profile. */
-  private askToJoinProfile(): void {
-    const msg = this.deviceRequest()
-    if (msg !== null) this.host.network.rpc.broadcast(msg)
-  }
-
-  private deviceRequest(): RpcMessage | null {
-    const keys = this.keys
-    const base = this.base
-    const entry = this.entry
-    if (keys === null || base === null || entry === null || base.writable) return null
-    if (keys.delegated) return null
-    return {
-      t: 'device-request',
-      discovery: entry.discovery,
-      device: toHex(keys.device.publicKey),
-      proof: b4a.toString(keys.deviceProof, 'base64'),
-      writer: toHex(base.writerKey)
-    }
-  }
-
   // ---- the side channel ------------------------------------------------------------------
 
   /** A peer's channel opened: tell it what it may need from us. */
   private greet(peer: RpcPeer): void {
-    const ask = this.deviceRequest()
-    if (ask !== null) peer.send(ask)
     this.coresMessage()
       .then((cores) => {
         if (cores !== null) peer.send(cores)
@@ -1109,8 +1088,6 @@ export class ProfileManager extends EventEmitter {
     switch (m.t) {
       case 'profile-query':
         return this.answerQuery(m.discovery, peer)
-      case 'device-request':
-        return this.lock.run(() => this.addRecoveredDevice(m))
       case 'profile-cores':
         return this.lock.run(() => this.maybeHost(m))
       default:
@@ -1141,33 +1118,6 @@ export class ProfileManager extends EventEmitter {
       base: hosted.base,
       sig: hosted.sig,
       length: cores.reduce((n, c) => n + c.contiguousLength, 0)
-    })
-  }
-
-  /** Another device of our profile, attested by the identity itself (recovered), asks in. */
-  private async addRecoveredDevice(m: Extract<RpcMessage, { t: 'device-request' }>): Promise<void> {
-    const base = this.base
-    const keys = this.keys
-    const entry = this.entry
-    if (base === null || keys === null || entry === null || !base.writable) return
-    if (m.discovery !== entry.discovery || keys.delegated) return
-    if (typeof m.device !== 'string' || !/^[0-9a-f]{64}$/.test(m.device)) return
-    if (typeof m.writer !== 'string' || !/^[0-9a-f]{64}$/.test(m.writer)) return
-    if (typeof m.proof !== 'string') return
-    const proof = b4a.from(m.proof, 'base64') as Buffer
-    const ok = verifyDevice(proof, {
-      profileId: keys.profileId,
-      devicePublicKey: fromHex(m.device)
-    })
-    if (ok === null) return
-    if ((await base.view.device(m.device)) !== null) return
-    await base.append({
-      type: 'device/add',
-      device: m.device,
-      proof: m.proof,
-      grant: null,
-      writer: m.writer,
-      name: 'recovered device'
     })
   }
 

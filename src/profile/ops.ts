@@ -61,6 +61,11 @@ export type ProfileOpBody =
       name: string
     }
   | { type: 'device/revoke'; device: HexKey }
+  /**
+   * A device attested by the identity itself (recovery from the phrase) adds its own writer,
+   * appended optimistically: `sig` is the device's signature over `recoveryStatement`.
+   */
+  | { type: 'device/recover'; device: HexKey; proof: B64; sig: B64 }
   | {
       type: 'project/add'
       key: HexKey
@@ -155,6 +160,11 @@ function validateBody(o: Obj): ProfileOpBody | string {
     case 'device/revoke':
       if (!isHexKey(o.device)) return 'bad device key'
       return { type: o.type, device: o.device }
+    case 'device/recover':
+      if (!isHexKey(o.device)) return 'bad device key'
+      if (!isB64(o.proof, PROFILE_LIMITS.proofBytes) || !isB64(o.sig, 64))
+        return 'bad proof or signature'
+      return { type: o.type, device: o.device, proof: o.proof, sig: o.sig }
     case 'project/add': {
       if (!isHexKey(o.key)) return 'bad project key'
       if (!isText(o.name, PROFILE_LIMITS.name, true)) return 'bad project name'
@@ -240,4 +250,9 @@ function isB64(v: unknown, maxBytes: number): v is B64 {
   if (v.length > Math.ceil(maxBytes / 3) * 4 || !B64_RE.test(v)) return false
   // non-zero padding bits would give the same bytes a second spelling
   return Buffer.from(v, 'base64').toString('base64') === v
+}
+
+/** What a recovering device signs: this base, and the writer core it adds. */
+export function recoveryStatement(base: Uint8Array, writer: Uint8Array): Buffer {
+  return Buffer.concat([Buffer.from('flux/profile-recover/v1'), base, writer])
 }

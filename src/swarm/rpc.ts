@@ -7,8 +7,6 @@
  *   authority, and apply checks it on every peer.
  * - `profile-query` / `profile-answer`: "who holds the profile of this discovery key?",
  *   answered with its Autobase key and the profile's signature over it (recovery).
- * - `device-request`: a device recovered from the phrase asks the profile's other devices to
- *   add it to the profile Autobase (its proof is signed by the identity itself).
  * - `profile-cores`: a device tells project peers which cores make up its profile, so that
  *   they can keep them available (they cannot read them).
  *
@@ -23,7 +21,6 @@ export type RpcMessage =
   | { t: 'writer-request'; project: string; proof: WriterProof }
   | { t: 'profile-query'; discovery: string }
   | { t: 'profile-answer'; discovery: string; base: string; sig: string; length: number }
-  | { t: 'device-request'; discovery: string; device: string; proof: string; writer: string }
   | {
       t: 'profile-cores'
       profile: string
@@ -92,7 +89,6 @@ function isMessage(m: unknown): m is RpcMessage {
     t === 'writer-request' ||
     t === 'profile-query' ||
     t === 'profile-answer' ||
-    t === 'device-request' ||
     t === 'profile-cores'
   )
 }

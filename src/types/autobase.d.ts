@@ -40,7 +40,8 @@ declare module 'autobase' {
     activeWriters: Iterable<{ core: Hypercore }> & { size: number }
     ready(): Promise<void>
     close(): Promise<void>
-    append(value: unknown): Promise<unknown>
+    /** `optimistic`: a non-writer's block, kept only if apply adds or acks its writer. */
+    append(value: unknown, opts?: { optimistic?: boolean }): Promise<unknown>
     update(): Promise<void>
     waitForWritable(): Promise<void>
     hash(): Promise<Buffer>

@@ -6,6 +6,7 @@ import type { Test } from 'brittle'
 import {
   createDeviceKeyPair,
   createProfile,
+  restoreProfile,
   withIdentity,
   type DeviceKeys,
   type KeyPair
@@ -27,6 +28,7 @@ import {
   type ProfileOpBody
 } from '../../src/profile/ops.js'
 import { code } from '../identity/helpers.js'
+import ProtomuxWakeup from 'protomux-wakeup'
 
 const hex = (b: Uint8Array): string => b4a.toString(b, 'hex')
 const WAIT = 20_000
@@ -641,4 +643,66 @@ test('profile base - garbage blocks are skipped and the base keeps working', asy
     ]
   )
   t.is(await code(() => a.append({ type: 'profile/name', name: '', prev: null })), 'INVALID_INPUT')
+})
+
+test('profile base - a device attested by the identity itself adds itself (recovery); a forgery is dropped everywhere', async (t) => {
+  const { phrase, keys } = await createProfile()
+  const recovery = await withIdentity(phrase, (id) => id.recoveryBoxKeyPair())
+  const p: TestProfile = { keys, recovery }
+  // every store replicates with Autobase's wakeup, as nodes do: that is how a base hears of
+  // a writer core it does not know yet
+  const wakeups = [new ProtomuxWakeup(), new ProtomuxWakeup(), new ProtomuxWakeup()]
+  t.teardown(() => wakeups.forEach((w) => w.destroy()), { order: 3 })
+  const stores = [await newStore(t), await newStore(t), await newStore(t)]
+  const link = (i: number, j: number): void => {
+    const s1 = stores[i]!.replicate(true)
+    const s2 = stores[j]!.replicate(false)
+    wakeups[i]!.addStream(s1)
+    wakeups[j]!.addStream(s2)
+    s1.pipe(s2).pipe(s1)
+    s1.on('error', () => {})
+    s2.on('error', () => {})
+    t.teardown(() => (s1.destroy(), s2.destroy()), { order: 0 })
+  }
+  const open = async (i: number, k: DeviceKeys, key: Buffer | null) => {
+    const base = new ProfileBase(stores[i]!.namespace('profile'), {
+      key,
+      encryptionKey: k.secrets!.encryptionKey,
+      profileId: k.profileId,
+      wakeup: wakeups[i]
+    })
+    await base.ready()
+    t.teardown(() => base.close(), { order: 1 })
+    return base
+  }
+  const a = await open(0, keys, null)
+  await a.append(initBody(p))
+  link(0, 1)
+  link(0, 2)
+
+  // R: the phrase on a fresh machine; no device adds it
+  const rKeys = await restoreProfile(phrase)
+  const r = await open(1, rKeys, a.key)
+  await until([r], async () => (await r.view.profile()) !== null, 'R to read the profile')
+  await r.recover(rKeys.device, rKeys.deviceProof, WAIT)
+  t.ok(r.writable, 'R writes to the profile')
+  const name = await r.view.profile()
+  await r.append({ type: 'profile/name', name: 'Ada again', prev: name!.name.id })
+  await until(
+    [a, r],
+    async () => (await a.view.profile())?.name.value === 'Ada again',
+    'A to accept R'
+  )
+  t.ok((await a.view.device(hex(rKeys.device.publicKey)))?.writer, 'A lists R with its writer')
+
+  // F: a device attested by A (a chain of two), not by the identity: it cannot add itself
+  const f = createDeviceKeyPair()
+  const fProof = attestDevice(f.publicKey, keys.device, keys.deviceProof)
+  const fb = await open(2, keys, a.key)
+  await until([fb], async () => (await fb.view.profile()) !== null, 'F to read the profile')
+  t.is(await code(() => fb.recover(f, fProof, 1500)), 'TIMEOUT', 'F never becomes a writer')
+  t.absent(await fb.view.device(hex(f.publicKey)), 'F is not a device')
+  t.absent(await a.view.device(hex(f.publicKey)), 'nor on A')
+  const [ha, hr] = [await a.view.system(), await r.view.system()]
+  t.alike(ha, hr, 'A and R hold the same profile state')
 })

@@ -328,6 +328,8 @@ test('recover - with some of three hosts online the phrase brings back profile, 
     report.answered.some((x) => x.peer === hosts[0]!.node.peerId && x.valid && x.chosen),
     'the online host answered'
   )
+  t.ok(report.whoami.profileWritable, 'it writes to its profile again, with no other device')
+  t.is((await r.node.profile.setName('Ada Lovelace')).name, 'Ada Lovelace', 'and can rename it')
   t.is(report.projects.length, 1, 'its project is back')
   t.ok(report.projects[0]!.writable, 'writable again (an online member carried it in)')
   t.ok(phases.includes('searching') && phases.includes('found'), `progress (${phases})`)
