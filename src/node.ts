@@ -92,6 +92,8 @@ interface Held {
 
 export const DEFAULT_INVITE_TTL = 24 * 3600 * 1000
 const DEFAULT_JOIN_TIMEOUT = 120_000
+/** Longest a new member waits for the whole view before giving its name and card anyway. */
+const INTRODUCE_WAIT = 10 * 60_000
 
 export class FluxNode extends ReadyResource {
   readonly home: string
@@ -166,7 +168,7 @@ export class FluxNode extends ReadyResource {
       onProfile: () => this.onProfile(),
       emit: (event, err) => node.emit(event, err)
     })
-    this.network.rpc.on('message', (m: RpcMessage, peer: RpcPeer) => {
+    this.network.rpc.on('message', (m: RpcMessage) => {
       if (m.t !== 'writer-request') return
       this.carryWriter(m).catch((err: unknown) => this.emit('warning', err))
     })
@@ -337,6 +339,40 @@ export class FluxNode extends ReadyResource {
     }
     await project.update()
     await this.profile.recordProject(project)
+  }
+
+  /**
+   * Introduce ourselves once the project's view is all here. Writing while a fast-forwarded
+   * view is still mostly remote makes Autobase rework it: a late joiner of a 10k-op project
+   * took 10 s instead of 0.3 s to hold the same view core as its peers.
+   */
+  private introduceWhenSynced(project: Project): void {
+    const started = Date.now()
+    let fetching = -1
+    let timer: NodeJS.Timeout | null = null
+    const done = (): void => {
+      project.off('update', check)
+      if (timer) clearInterval(timer)
+    }
+    const check = (): void => {
+      if (project.closing) return done()
+      const core = project.base.view.core
+      if (!project.writable || project.syncState().behind > 0) return
+      if (core.contiguousLength < core.length && Date.now() - started < INTRODUCE_WAIT) {
+        // offline-first: a member keeps the whole view, so fetch what is still remote
+        if (fetching !== core.length) {
+          fetching = core.length
+          core.download({ start: 0, end: core.length })
+        }
+        return
+      }
+      done()
+      this.introduce(project).catch((err: unknown) => this.emit('warning', err))
+    }
+    project.on('update', check)
+    timer = setInterval(check, 1000)
+    timer.unref()
+    check()
   }
 
   /** Issue an invite code for a project. Expiry and uses are enforced by this node when it admits. */
@@ -563,7 +599,7 @@ export class FluxNode extends ReadyResource {
       syncing = false
       held.project.off('update', onUpdate)
     }
-    await this.introduce(held.project)
+    this.introduceWhenSynced(held.project)
     progress({ phase: 'writable', message: 'joined: this node is now a writer' })
     return this.describe(held.project, { hash: false })
   }

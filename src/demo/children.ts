@@ -31,7 +31,7 @@ export class Child {
   constructor(
     readonly name: string,
     private readonly proc: ChildProcess,
-    private readonly result = false
+    result = false
   ) {
     // 'error' (spawn failure, failed kill) must never go unhandled: it would crash the demo
     proc.on('error', (err) => this.remember(`process error: ${err.message}`))

@@ -15,6 +15,15 @@ import sodium from 'sodium-universal'
 import type Corestore from 'corestore'
 import type Hypercore from 'hypercore'
 import { ProfileBase } from './base.js'
+import {
+  HOSTS_PER_PROFILE,
+  baseStatement,
+  chooseCopy,
+  closest,
+  copyLength,
+  profileCores
+} from './copies.js'
+import { decodeLinkRequest, encodeLinkRequest, pair } from './link-request.js'
 import type { DeviceRecord } from './view.js'
 import { FluxError } from '../errors.js'
 import { decodeKey, encodeKey, fromHex, looksLikeKey, toHex } from '../identity/keys.js'
@@ -36,7 +45,6 @@ import { openFromDevice, openRecovery, sealToDevice, sealToRecovery } from '../i
 import { saveKeyFile, type KdfParams } from '../identity/keyfile.js'
 import { decodeLinkCode, encodeLinkCode } from '../project/invite-code.js'
 import { profileTopic } from '../swarm/topics.js'
-import { askToPair, type PairingAnswer } from '../swarm/pairing.js'
 import type { Network } from '../swarm/network.js'
 import type { RpcMessage, RpcPeer } from '../swarm/rpc.js'
 import type { NodeState, InviteEntry, ProfileEntry, HostedProfile } from '../node-state.js'
@@ -107,15 +115,7 @@ export interface RecoveryReport {
   projects: Array<{ key: string; name: string; writable: boolean; posts: number }>
 }
 
-/** What the profile signs about its base (hosts hand it to whoever recovers the profile). */
-export function baseStatement(base: Uint8Array, discovery: Uint8Array): string {
-  return `flux/profile-base/v1:${toHex(base)}:${toHex(discovery)}`
-}
-
 const PROFILE_NS = 'flux/profile'
-/** How many members of a project keep each member's profile available. */
-export const HOSTS_PER_PROFILE = 3
-const LINK_TAG = b4a.from('flux/link/v1')
 const DEFAULT_LINK_TTL = 10 * 60 * 1000
 const DEFAULT_TIMEOUT = 120_000
 /** How long recovery keeps listening for more holders once one answered. */
@@ -1233,55 +1233,6 @@ function deviceInfo(d: DeviceRecord, self: string): DeviceInfo {
   }
 }
 
-/** Every writer core of a profile base (hex): the bootstrap and each device's writer. */
-async function profileCores(base: ProfileBase): Promise<string[]> {
-  const keys = new Set([toHex(base.key)])
-  for (const d of await base.view.devices()) if (d.writer !== null) keys.add(d.writer)
-  return [...keys]
-}
-
-/**
- * How long a copy of a profile is: the blocks held locally across its writer cores (idle
- * writers included: Autobase's active set drops them). Devices and hosts count the same way.
- */
-async function copyLength(store: Corestore, base: ProfileBase): Promise<number> {
-  let n = 0
-  for (const key of await profileCores(base)) {
-    const core = store.get({ key: fromHex(key), active: false })
-    await core.ready()
-    n += core.contiguousLength
-    await core.close()
-  }
-  return n
-}
-
-/** The `k` profiles (hex) closest to `target` by XOR distance, closest first. */
-export function closest(target: string, profiles: string[], k: number): string[] {
-  const t = fromHex(target)
-  const distance = (p: string): Buffer => {
-    const d = fromHex(p)
-    for (let i = 0; i < d.length; i++) d[i] = (d[i] as number) ^ (t[i] as number)
-    return d
-  }
-  return [...new Set(profiles)]
-    .map((p) => ({ p, d: distance(p) }))
-    .sort((a, b) => Buffer.compare(a.d, b.d))
-    .slice(0, k)
-    .map((x) => x.p)
-}
-
-/** The longest validly signed copy; ties go to the copy more peers hold, then the lower key. */
-function chooseCopy<T extends { base: string; length: number }>(valid: T[]): T {
-  const holders = new Map<string, number>()
-  for (const a of valid) holders.set(a.base, (holders.get(a.base) ?? 0) + 1)
-  return [...valid].sort(
-    (a, b) =>
-      b.length - a.length ||
-      (holders.get(b.base) ?? 0) - (holders.get(a.base) ?? 0) ||
-      (a.base < b.base ? -1 : 1)
-  )[0] as T
-}
-
 /** Poll `check` on every update of `base` (and every second), until it gives a value. */
 async function waitFor<T>(
   check: () => Promise<T | null>,
@@ -1322,76 +1273,6 @@ async function waitFor<T>(
     base.on('update', run)
     run()
   })
-}
-
-/** Run a blind-pairing candidate to its answer, with the link code errors people understand. */
-async function pair(
-  pairing: BlindPairing,
-  invite: Buffer,
-  userData: Buffer,
-  timeout: number
-): Promise<PairingAnswer> {
-  let result: PairingAnswer | null
-  try {
-    result = await askToPair(
-      pairing,
-      invite,
-      userData,
-      timeout,
-      `no device of the profile answered within ${Math.round(timeout / 1000)}s: is the device that made the code online?`
-    )
-  } catch (err) {
-    throw linkError(err)
-  }
-  if (!result) throw new FluxError('LINK_REJECTED', 'the pairing ended without an answer')
-  return result
-}
-
-function linkError(err: unknown): FluxError {
-  if (err instanceof FluxError) return err
-  const code = (err as { code?: string } | null)?.code
-  if (code === 'INVITE_USED')
-    return new FluxError('LINK_USED', 'this link code has already been used: make a new one')
-  if (code === 'INVITE_EXPIRED')
-    return new FluxError('LINK_EXPIRED', 'this link code has expired: make a new one')
-  if (code === 'PAIRING_REJECTED') {
-    return new FluxError(
-      'LINK_REJECTED',
-      'the profile refused this device (the code is unknown there, or the device was revoked)'
-    )
-  }
-  return new FluxError('LINK_REJECTED', `linking failed: ${(err as Error)?.message ?? String(err)}`)
-}
-
-// A link request rides the DHT in a small record: device key, writer key, a short name, and
-// the device's signature over them (it proves the new device holds its secret key).
-function encodeLinkRequest(
-  device: { publicKey: Buffer; secretKey: Buffer },
-  writer: Buffer,
-  name: string
-): Buffer {
-  const nameBytes = b4a.from(name.slice(0, 60)) as Buffer
-  const body = b4a.concat([device.publicKey, writer, b4a.from([nameBytes.byteLength]), nameBytes])
-  const sig = b4a.alloc(sodium.crypto_sign_BYTES) as Buffer
-  sodium.crypto_sign_detached(sig, b4a.concat([LINK_TAG, body]), device.secretKey)
-  return b4a.concat([body, sig]) as Buffer
-}
-
-function decodeLinkRequest(
-  buf: Buffer | null
-): { device: Buffer; writer: Buffer; name: string } | null {
-  if (buf === null || buf.byteLength < 65 + 64) return null
-  const n = buf[64] as number
-  if (buf.byteLength !== 65 + n + 64) return null
-  const body = buf.subarray(0, 65 + n)
-  const sig = buf.subarray(65 + n)
-  const device = b4a.from(buf.subarray(0, 32)) as Buffer
-  if (!sodium.crypto_sign_verify_detached(sig, b4a.concat([LINK_TAG, body]), device)) return null
-  return {
-    device,
-    writer: b4a.from(buf.subarray(32, 64)) as Buffer,
-    name: b4a.toString(buf.subarray(65, 65 + n))
-  }
 }
 
 /** Create a profile for a node (no key file): the phrase, keys and the public entry. */

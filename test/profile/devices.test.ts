@@ -77,6 +77,18 @@ test('link - a device linked while the first device is offline; then both post a
     feed.every((p) => p.authorName === 'Ada'),
     'the feed names the profile'
   )
+  // a member that joined gives its name and card once it holds the whole view
+  const pa = await a2.node.resolve(key)
+  const bob = await until(
+    a2.node,
+    async () => {
+      const m = await pa.view.member(helper.node.profile.profileHex)
+      return m?.name?.value === 'Bob' && m.card !== null ? m : null
+    },
+    20_000,
+    "the joiner's name and card"
+  )
+  t.is(bob.card?.discovery, helper.node.profile.entry?.discovery, 'its card points at its profile')
 
   // the new device's key file opens with its passphrase; nothing secret reached its disk
   const unlocked = await loadKeyFile(keyFilePath(b.home), 'correct horse')

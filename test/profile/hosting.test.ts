@@ -1,6 +1,6 @@
 import test from 'brittle'
 import crypto from 'crypto'
-import { closest, HOSTS_PER_PROFILE } from '../../src/profile/manager.js'
+import { closest, HOSTS_PER_PROFILE } from '../../src/profile/copies.js'
 
 const id = (): string => crypto.randomBytes(32).toString('hex')
 

@@ -1,0 +1,81 @@
+/**
+ * Device links on the wire: the request a new device sends (it rides the DHT in a small record)
+ * and running the pairing to its answer with errors people understand.
+ */
+import type BlindPairing from 'blind-pairing'
+import b4a from 'b4a'
+import sodium from 'sodium-universal'
+import { FluxError } from '../errors.js'
+import { askToPair, type PairingAnswer } from '../swarm/pairing.js'
+
+const LINK_TAG = b4a.from('flux/link/v1')
+
+/** Run a blind-pairing candidate to its answer, with the link code errors people understand. */
+export async function pair(
+  pairing: BlindPairing,
+  invite: Buffer,
+  userData: Buffer,
+  timeout: number
+): Promise<PairingAnswer> {
+  let result: PairingAnswer | null
+  try {
+    result = await askToPair(
+      pairing,
+      invite,
+      userData,
+      timeout,
+      `no device of the profile answered within ${Math.round(timeout / 1000)}s: is the device that made the code online?`
+    )
+  } catch (err) {
+    throw linkError(err)
+  }
+  if (!result) throw new FluxError('LINK_REJECTED', 'the pairing ended without an answer')
+  return result
+}
+
+export function linkError(err: unknown): FluxError {
+  if (err instanceof FluxError) return err
+  const code = (err as { code?: string } | null)?.code
+  if (code === 'INVITE_USED')
+    return new FluxError('LINK_USED', 'this link code has already been used: make a new one')
+  if (code === 'INVITE_EXPIRED')
+    return new FluxError('LINK_EXPIRED', 'this link code has expired: make a new one')
+  if (code === 'PAIRING_REJECTED') {
+    return new FluxError(
+      'LINK_REJECTED',
+      'the profile refused this device (the code is unknown there, or the device was revoked)'
+    )
+  }
+  return new FluxError('LINK_REJECTED', `linking failed: ${(err as Error)?.message ?? String(err)}`)
+}
+
+// A link request rides the DHT in a small record: device key, writer key, a short name, and
+// the device's signature over them (it proves the new device holds its secret key).
+export function encodeLinkRequest(
+  device: { publicKey: Buffer; secretKey: Buffer },
+  writer: Buffer,
+  name: string
+): Buffer {
+  const nameBytes = b4a.from(name.slice(0, 60)) as Buffer
+  const body = b4a.concat([device.publicKey, writer, b4a.from([nameBytes.byteLength]), nameBytes])
+  const sig = b4a.alloc(sodium.crypto_sign_BYTES) as Buffer
+  sodium.crypto_sign_detached(sig, b4a.concat([LINK_TAG, body]), device.secretKey)
+  return b4a.concat([body, sig]) as Buffer
+}
+
+export function decodeLinkRequest(
+  buf: Buffer | null
+): { device: Buffer; writer: Buffer; name: string } | null {
+  if (buf === null || buf.byteLength < 65 + 64) return null
+  const n = buf[64] as number
+  if (buf.byteLength !== 65 + n + 64) return null
+  const body = buf.subarray(0, 65 + n)
+  const sig = buf.subarray(65 + n)
+  const device = b4a.from(buf.subarray(0, 32)) as Buffer
+  if (!sodium.crypto_sign_verify_detached(sig, b4a.concat([LINK_TAG, body]), device)) return null
+  return {
+    device,
+    writer: b4a.from(buf.subarray(32, 64)) as Buffer,
+    name: b4a.toString(buf.subarray(65, 65 + n))
+  }
+}
