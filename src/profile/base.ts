@@ -4,8 +4,8 @@
  * project keys). The whole base is encrypted with the profile encryption key, so a host can
  * store and serve it without reading it.
  */
-import Autobase from 'autobase'
-import Hyperbee from 'hyperbee'
+import type Autobase from 'autobase'
+import type Hyperbee from 'hyperbee'
 import ReadyResource from 'ready-resource'
 import crypto from 'hypercore-crypto'
 import b4a from 'b4a'
@@ -15,6 +15,7 @@ import { FluxError } from '../errors.js'
 import { withTimeout } from '../util/timeout.js'
 import type { KeyPair } from '../identity/profile-keys.js'
 import { createProfileApply } from './apply.js'
+import { openViewBase } from '../autobase/view-base.js'
 import {
   MAX_PROFILE_OP_BYTES,
   PROFILE_OP_VERSION,
@@ -57,34 +58,25 @@ export class ProfileBase extends ReadyResource {
     }
     this.store = store
     this.now = opts.now ?? Date.now
-    let bootstrap = opts.key === null ? '' : b4a.toString(opts.key, 'hex')
-    const apply = createProfileApply({
-      get bootstrap() {
-        return bootstrap
+    const profileId = b4a.toString(opts.profileId, 'hex')
+    this.autobase = openViewBase(
+      store,
+      opts.key,
+      {
+        encryptionKey: opts.encryptionKey,
+        wakeup: opts.wakeup,
+        // a recovered device adds itself with an optimistic block (device/recover)
+        optimistic: true,
+        apply: (ids) =>
+          createProfileApply({
+            get bootstrap() {
+              return ids.bootstrap
+            },
+            profileId
+          })
       },
-      profileId: b4a.toString(opts.profileId, 'hex')
-    })
-    this.autobase = new Autobase<Hyperbee>(store, opts.key, {
-      encryptionKey: opts.encryptionKey,
-      valueEncoding: 'binary',
-      ackInterval: 1000,
-      // a recovered device adds itself with an optimistic block (device/recover)
-      optimistic: true,
-      ...(opts.wakeup ? { wakeup: opts.wakeup } : {}),
-      open: (viewStore) =>
-        new Hyperbee(viewStore.get({ name: 'view' }), {
-          keyEncoding: 'utf-8',
-          valueEncoding: 'json',
-          extension: false
-        }),
-      apply: (nodes, view, host) => {
-        if (bootstrap === '') bootstrap = b4a.toString(this.autobase.key, 'hex')
-        return apply(nodes, view, host)
-      }
-    })
-    this.autobase.on('update', () => this.emit('update'))
-    this.autobase.on('writable', () => this.emit('writable'))
-    this.autobase.on('error', (err: unknown) => this.emit('warning', err))
+      this
+    )
     this.view = new ProfileView(this.autobase.view)
   }
 

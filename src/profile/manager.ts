@@ -640,23 +640,11 @@ export class ProfileManager extends EventEmitter {
             encryptionKey: result.encryptionKey
           }
     }
-    if (opts.passphrase !== null) {
-      await saveKeyFile(
-        keyFilePath(this.host.home),
-        { name: profileRecord.name, keys },
-        opts.passphrase,
-        { kdf: opts.kdf }
-      )
-    }
-    await this.host.state.putProfile({
-      id: toHex(decoded.profileId),
+    await this.keep(keys, opts, {
       name: profileRecord.name,
-      discovery: toHex(decoded.discovery),
+      discovery: decoded.discovery,
       recovery: profileRecord.recovery,
-      base: toHex(result.key),
-      baseSig: delegated
-        ? null
-        : signMessage(baseStatement(result.key, decoded.discovery), device, proof)
+      base: result.key
     })
     if (delegated) {
       // a delegate keeps no profile key: it holds the profile's projects it was sealed
@@ -743,6 +731,33 @@ export class ProfileManager extends EventEmitter {
     } finally {
       await base.close()
     }
+  }
+
+  /**
+   * Keep a profile this device now belongs to (linked or recovered): its key file, sealed
+   * under the passphrase (none: keys in memory only), and its public facts in node.json, with
+   * this device's signature over the base unless it is a delegate (which cannot sign).
+   */
+  private async keep(
+    keys: DeviceKeys,
+    opts: { passphrase: string | null; kdf?: KdfParams | undefined },
+    at: { name: string; discovery: Buffer; recovery: string; base: Buffer }
+  ): Promise<void> {
+    if (opts.passphrase !== null) {
+      await saveKeyFile(keyFilePath(this.host.home), { name: at.name, keys }, opts.passphrase, {
+        kdf: opts.kdf
+      })
+    }
+    await this.host.state.putProfile({
+      id: toHex(keys.profileId),
+      name: at.name,
+      discovery: toHex(at.discovery),
+      recovery: at.recovery,
+      base: toHex(at.base),
+      baseSig: keys.delegated
+        ? null
+        : signMessage(baseStatement(at.base, at.discovery), keys.device, keys.deviceProof)
+    })
   }
 
   /** Wait (bounded) until every project of the profile is writable here, with progress. */
@@ -933,21 +948,11 @@ export class ProfileManager extends EventEmitter {
         timeout,
         'the profile did not finish syncing'
       )
-      if (opts.passphrase !== null) {
-        await saveKeyFile(
-          keyFilePath(this.host.home),
-          { name: profileRecord.name, keys },
-          opts.passphrase,
-          { kdf: opts.kdf }
-        )
-      }
-      await this.host.state.putProfile({
-        id: toHex(keys.profileId),
+      await this.keep(keys, opts, {
         name: profileRecord.name,
-        discovery: toHex(discovery),
+        discovery,
         recovery: profileRecord.recovery,
-        base: chosen.base,
-        baseSig: signMessage(baseStatement(base, discovery), keys.device, keys.deviceProof)
+        base
       })
       await this.activate(keys)
       // the projects: their keys come from the recovery box, which only the phrase opens

@@ -2,12 +2,13 @@
  * A project: one Autobase in its own Corestore namespace, with a Hyperbee view.
  * Owns the append path (with coalescing of ops that arrive close together) and the view.
  */
-import Autobase from 'autobase'
-import Hyperbee from 'hyperbee'
+import type Autobase from 'autobase'
+import type Hyperbee from 'hyperbee'
 import ReadyResource from 'ready-resource'
 import crypto from 'hypercore-crypto'
 import type Corestore from 'corestore'
 import { createApply } from '../autobase/apply.js'
+import { openViewBase } from '../autobase/view-base.js'
 import {
   encodeOp,
   joinBatch,
@@ -62,31 +63,16 @@ export class Project extends ReadyResource {
     super()
     this.store = store
     this.now = opts.now ?? Date.now
-    let bootstrap = opts.key === null ? '' : toHex(opts.key)
-    const apply = createApply({
-      get bootstrap() {
-        return bootstrap
-      }
-    })
-    this.base = new Autobase<Hyperbee>(store, opts.key, {
-      encryptionKey: opts.encryptionKey,
-      valueEncoding: 'binary',
-      ackInterval: 1000,
-      ...(opts.wakeup ? { wakeup: opts.wakeup } : {}),
-      open: (viewStore) =>
-        new Hyperbee(viewStore.get({ name: 'view' }), {
-          keyEncoding: 'utf-8',
-          valueEncoding: 'json',
-          extension: false
-        }),
-      apply: (nodes, view, host) => {
-        if (bootstrap === '') bootstrap = toHex(this.base.key)
-        return apply(nodes, view, host)
-      }
-    })
-    this.base.on('update', () => this.emit('update'))
-    this.base.on('writable', () => this.emit('writable'))
-    this.base.on('error', (err: unknown) => this.emit('warning', err))
+    this.base = openViewBase(
+      store,
+      opts.key,
+      {
+        encryptionKey: opts.encryptionKey,
+        wakeup: opts.wakeup,
+        apply: (ids) => createApply(ids)
+      },
+      this
+    )
     this.view = new ProjectView(this.base.view)
   }
 
