@@ -92,6 +92,10 @@ interface Held {
 
 export const DEFAULT_INVITE_TTL = 24 * 3600 * 1000
 const DEFAULT_JOIN_TIMEOUT = 120_000
+/** How many times a device must ask before a member that is not the indexer carries it in. */
+const CARRY_AFTER = 3
+/** A carried request is not carried again for this long (ms): the first one is on its way. */
+const CARRY_AGAIN = 30_000
 /** Longest a new member waits for the whole view before giving its name and card anyway. */
 const INTRODUCE_WAIT = 10 * 60_000
 
@@ -107,7 +111,9 @@ export class FluxNode extends ReadyResource {
   private state!: NodeState
   /** Projects where this node waits to be added as a writer (a linked or recovered device). */
   private readonly wantWriter = new Set<string>()
-  private readonly carrying = new Set<string>()
+  /** Writer requests seen (writer hex → times asked) and carried (→ when), to carry each once. */
+  private readonly asked = new Map<string, number>()
+  private readonly carried = new Map<string, number>()
   private writerTimer: NodeJS.Timeout | null = null
   private readonly held = new Map<string, Held>()
   private readonly admitLock = new Mutex()
@@ -729,18 +735,31 @@ export class FluxNode extends ReadyResource {
     if (held === null || !held.project.writable || held.project.closing) return
     const project = held.project
     const v = verifyWriterProof(m.proof, project.discoveryKey)
-    if (v === null || this.carrying.has(v.writer)) return
+    if (v === null) return
+    // One carrier is enough. The project's indexer (its creator) carries at once; any other
+    // member only once the device has kept asking (about 4 s: the indexer is likely away).
+    // Several members carrying the same writer at the same moment is correct (the first
+    // counts) but was seen to leave views ordered differently for a long time.
+    const times = (this.asked.get(v.writer) ?? 0) + 1
+    this.asked.set(v.writer, times)
+    if (this.asked.size > 1000) this.asked.clear()
+    if (!project.base.isIndexer && times < CARRY_AFTER) return
+    const last = this.carried.get(v.writer)
+    if (last !== undefined && Date.now() - last < CARRY_AGAIN) return
+    this.carried.set(v.writer, Date.now()) // before any await: the next request waits
+    if (this.carried.size > 1000) this.carried.clear()
     const member = await project.view.member(v.profile)
-    if (member === null || member.removed) return
-    if ((await project.view.writer(v.writer)) !== null) return
-    if ((await project.view.project())?.archived.value) return
-    this.carrying.add(v.writer)
-    try {
-      await project.append({ type: 'writer/add', as: m.proof })
-      await project.update()
-    } finally {
-      this.carrying.delete(v.writer)
+    const refuse =
+      member === null ||
+      member.removed ||
+      (await project.view.writer(v.writer)) !== null ||
+      (await project.view.project())?.archived.value === true
+    if (refuse) {
+      this.carried.delete(v.writer)
+      return
     }
+    await project.append({ type: 'writer/add', as: m.proof })
+    await project.update()
   }
 
   /** Stop holding a project. A member also removes itself (the creator cannot). */

@@ -79,7 +79,7 @@ export async function until<T>(
   node: FluxNode,
   fn: () => Promise<T | null | undefined | false> | T | null | undefined | false,
   timeout = 20_000,
-  what = 'condition'
+  what: string | (() => string) = 'condition'
 ): Promise<T> {
   const first = await fn()
   if (first) return first
@@ -105,7 +105,8 @@ export async function until<T>(
       if (done) return
       done = true
       cleanup()
-      reject(new Error(`timed out after ${timeout} ms waiting for ${what}`))
+      const said = typeof what === 'function' ? what() : what
+      reject(new Error(`timed out after ${timeout} ms waiting for ${said}`))
     }, timeout)
     // the network also delivers data without a view update (e.g. key-only hosts)
     const poll = setInterval(onUpdate, 250)
@@ -140,7 +141,9 @@ export async function converged(
       return hashes.every((h) => h === hashes[0])
     },
     timeout,
-    `views to converge (last hashes ${last.map((h) => h.slice(0, 8)).join(',')})`
+    () => {
+      return `views to converge (last hashes ${last.map((h) => h.slice(0, 8)).join(',')})`
+    }
   )
   return last[0] as string
 }
