@@ -29,7 +29,7 @@ import type { DeviceKeys } from './identity/profile-keys.js'
 import { saveKeyFile, type KdfParams } from './identity/keyfile.js'
 import { ProfileManager, keyFilePath, newProfile, type WhoAmI } from './profile/manager.js'
 import type { RpcMessage, RpcPeer } from './swarm/rpc.js'
-import { askToPair, type PairingAnswer } from './swarm/pairing.js'
+import { askToPair } from './swarm/pairing.js'
 import type {
   CreatedInvite,
   NodeStatus,
@@ -560,19 +560,16 @@ export class FluxNode extends ReadyResource {
     progress({ phase: 'pairing', message: 'asking the project members to let us in' })
     const userData = encodeWriterProof(createWriterProof(keys, decoded.discoveryKey, writerKey))
     const timeout = opts.timeout ?? DEFAULT_JOIN_TIMEOUT
-    let result: PairingAnswer | null
-    try {
-      result = await askToPair(
-        this.pairing,
-        decoded.invite,
-        userData,
-        timeout,
-        `no member of the project answered within ${Math.round(timeout / 1000)}s: none is online, or none knows this invite`
-      )
-    } catch (err) {
-      throw pairingError(err)
-    }
-    if (!result) throw new FluxError('INVITE_REJECTED', 'the pairing ended without an answer')
+    const result = await askToPair(this.pairing, decoded.invite, userData, timeout, {
+      used: ['INVITE_USED', 'this invite has already been used: ask for a new one'],
+      expired: ['INVITE_EXPIRED', 'this invite has expired: ask for a new one'],
+      rejected: [
+        'INVITE_REJECTED',
+        'the project refused this invite: it is unknown there (revoked, or for another project)'
+      ],
+      failed: 'pairing failed',
+      timeout: `no member of the project answered within ${Math.round(timeout / 1000)}s: none is online, or none knows this invite`
+    })
     progress({ phase: 'paired', message: 'accepted: opening the project' })
 
     if (previous) {
@@ -866,23 +863,4 @@ export class FluxNode extends ReadyResource {
       projects: await this.summaries()
     }
   }
-}
-
-function pairingError(err: unknown): FluxError {
-  if (err instanceof FluxError) return err
-  const code = (err as { code?: string } | null)?.code
-  if (code === 'INVITE_USED')
-    return new FluxError('INVITE_USED', 'this invite has already been used: ask for a new one')
-  if (code === 'INVITE_EXPIRED')
-    return new FluxError('INVITE_EXPIRED', 'this invite has expired: ask for a new one')
-  if (code === 'PAIRING_REJECTED') {
-    return new FluxError(
-      'INVITE_REJECTED',
-      'the project refused this invite: it is unknown there (revoked, or for another project)'
-    )
-  }
-  return new FluxError(
-    'INVITE_REJECTED',
-    `pairing failed: ${(err as Error)?.message ?? String(err)}`
-  )
 }

@@ -199,7 +199,7 @@ export async function requireNoProfile(client: ControlClient): Promise<void> {
  */
 async function initOffline(home: string, name: string, kdf: KdfParams): Promise<InitResult> {
   const { keyFilePath, newProfile } = await import('../profile/manager.js')
-  const { saveKeyFile } = await import('../identity/keyfile.js')
+  const { keyFileExists, saveKeyFile } = await import('../identity/keyfile.js')
   const { clearDeviceKeys } = await import('../identity/profile-keys.js')
   const { NodeState } = await import('../node-state.js')
   await fs.mkdir(home, { recursive: true, mode: 0o700 })
@@ -207,7 +207,7 @@ async function initOffline(home: string, name: string, kdf: KdfParams): Promise<
   const state = NodeState.at(home)
   await state.load()
   const existing = state.profile()
-  if (existing !== null || (await exists(file))) {
+  if (existing !== null || (await keyFileExists(file))) {
     const which = existing ? ` ${existing.name} (${encodeKey(fromHex(existing.id))})` : ''
     throw new FluxError(
       'PROFILE_EXISTS',
@@ -228,14 +228,5 @@ async function initOffline(home: string, name: string, kdf: KdfParams): Promise<
     }
   } finally {
     clearDeviceKeys(keys)
-  }
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await fs.lstat(file)
-    return true
-  } catch {
-    return false
   }
 }

@@ -80,7 +80,7 @@ export async function saveKeyFile(
   if (!proofMatches(publicDoc)) {
     throw new FluxError('DEVICE_PROOF_INVALID', 'the device proof does not match these keys')
   }
-  if (!opts.overwrite && (await exists(file))) {
+  if (!opts.overwrite && (await keyFileExists(file))) {
     throw new FluxError('PROFILE_EXISTS', `a profile key file already exists at ${file}`)
   }
   const salt = random(sodium.crypto_pwhash_SALTBYTES)
@@ -282,7 +282,8 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
-async function exists(file: string): Promise<boolean> {
+/** Whether a key file (or anything else) is at `file`; nothing is read. */
+export async function keyFileExists(file: string): Promise<boolean> {
   try {
     await fs.lstat(file)
     return true

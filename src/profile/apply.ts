@@ -145,19 +145,7 @@ async function applyOp(ctx: Ctx, op: ProfileOp): Promise<void> {
       devicePublicKey: b4a.from(op.device, 'hex')
     })
     if (verified === null) throw new Skip('the device proof does not chain to the profile')
-    const device: DeviceRecord = {
-      device: op.device,
-      writer: ctx.author,
-      name: op.deviceName,
-      proof: op.proof,
-      grant: null,
-      delegated: false,
-      expiresAt: null,
-      chain: verified.chain.map(hex),
-      addedBy: null,
-      addedAt: ctx.ts,
-      revoked: null
-    }
+    const device = identityDevice(ctx, op.device, op.deviceName, op.proof, verified.chain)
     const record: ProfileRecord = {
       profile: op.profile,
       discovery: op.discovery,
@@ -313,21 +301,32 @@ async function recoverDevice(
   }
   const existing = await getDevice(b, op.device)
   if (existing !== null) throw new Skip('that device is already known')
-  await putDevice(b, {
-    device: op.device,
+  await putDevice(b, identityDevice(ctx, op.device, 'recovered device', op.proof, verified.chain))
+  await b.put(ProfileKeys.writer(ctx.author), op.device)
+  await ctx.host.addWriter(b4a.from(ctx.author, 'hex') as Buffer, { indexer: false })
+}
+
+/** A device the identity attested itself (the first one, or a recovered one), writing as the author. */
+function identityDevice(
+  ctx: Ctx,
+  device: HexKey,
+  name: string,
+  proof: string,
+  chain: Uint8Array[]
+): DeviceRecord {
+  return {
+    device,
     writer: ctx.author,
-    name: 'recovered device',
-    proof: op.proof,
+    name,
+    proof,
     grant: null,
     delegated: false,
     expiresAt: null,
-    chain: verified.chain.map(hex),
+    chain: chain.map(hex),
     addedBy: null,
     addedAt: ctx.ts,
     revoked: null
-  })
-  await b.put(ProfileKeys.writer(ctx.author), op.device)
-  await ctx.host.addWriter(b4a.from(ctx.author, 'hex') as Buffer, { indexer: false })
+  }
 }
 
 /** The author's device, if it may write: a full device, active, nothing in its chain revoked. */

@@ -1,52 +1,25 @@
 /**
  * Device links on the wire: the request a new device sends (it rides the DHT in a small record)
- * and running the pairing to its answer with errors people understand.
+ * and the errors people see when linking fails.
  */
-import type BlindPairing from 'blind-pairing'
 import b4a from 'b4a'
 import sodium from 'sodium-universal'
-import { FluxError } from '../errors.js'
-import { askToPair, type PairingAnswer } from '../swarm/pairing.js'
+import type { PairingErrors } from '../swarm/pairing.js'
 
 const LINK_TAG = b4a.from('flux/link/v1')
 
-/** Run a blind-pairing candidate to its answer, with the link code errors people understand. */
-export async function pair(
-  pairing: BlindPairing,
-  invite: Buffer,
-  userData: Buffer,
-  timeout: number
-): Promise<PairingAnswer> {
-  let result: PairingAnswer | null
-  try {
-    result = await askToPair(
-      pairing,
-      invite,
-      userData,
-      timeout,
-      `no device of the profile answered within ${Math.round(timeout / 1000)}s: is the device that made the code online?`
-    )
-  } catch (err) {
-    throw linkError(err)
-  }
-  if (!result) throw new FluxError('LINK_REJECTED', 'the pairing ended without an answer')
-  return result
-}
-
-export function linkError(err: unknown): FluxError {
-  if (err instanceof FluxError) return err
-  const code = (err as { code?: string } | null)?.code
-  if (code === 'INVITE_USED')
-    return new FluxError('LINK_USED', 'this link code has already been used: make a new one')
-  if (code === 'INVITE_EXPIRED')
-    return new FluxError('LINK_EXPIRED', 'this link code has expired: make a new one')
-  if (code === 'PAIRING_REJECTED') {
-    return new FluxError(
+/** How a failed device link is reported. */
+export function linkErrors(timeout: number): PairingErrors {
+  return {
+    used: ['LINK_USED', 'this link code has already been used: make a new one'],
+    expired: ['LINK_EXPIRED', 'this link code has expired: make a new one'],
+    rejected: [
       'LINK_REJECTED',
       'the profile refused this device (the code is unknown there, or the device was revoked)'
-    )
+    ],
+    failed: 'linking failed',
+    timeout: `no device of the profile answered within ${Math.round(timeout / 1000)}s: is the device that made the code online?`
   }
-  return new FluxError('LINK_REJECTED', `linking failed: ${(err as Error)?.message ?? String(err)}`)
 }
 
 // A link request rides the DHT in a small record: device key, writer key, a short name, and

@@ -23,8 +23,9 @@ import {
   copyLength,
   profileCores
 } from './copies.js'
-import { decodeLinkRequest, encodeLinkRequest, pair } from './link-request.js'
-import type { DeviceRecord } from './view.js'
+import { decodeLinkRequest, encodeLinkRequest, linkErrors } from './link-request.js'
+import { askToPair } from '../swarm/pairing.js'
+import type { DeviceRecord, ProjectEntry as ProfileProject } from './view.js'
 import { FluxError } from '../errors.js'
 import { decodeKey, encodeKey, fromHex, looksLikeKey, toHex } from '../identity/keys.js'
 import {
@@ -333,13 +334,8 @@ export class ProfileManager extends EventEmitter {
     {
       const live = await this.liveDevices()
       for (const p of await base.view.projects()) {
-        const sealed = p.keys[toHex(keys.device.publicKey)]
-        let encryptionKey: Buffer | null = null
-        if (!p.public) {
-          if (sealed === undefined) continue
-          encryptionKey = openFromDevice(keys.device, b4a.from(sealed, 'base64') as Buffer)
-          if (encryptionKey === null) continue
-        }
+        const encryptionKey = projectKey(p, keys)
+        if (encryptionKey === undefined) continue
         const held = this.host.projects().some((h) => toHex(h.key) === p.key)
         if (!held) await this.host.adoptProject(p.key, encryptionKey)
         if (encryptionKey === null || !base.writable) continue
@@ -609,11 +605,12 @@ export class ProfileManager extends EventEmitter {
     await local.close()
     const name = (opts.name ?? os.hostname()).slice(0, 100)
     progress({ phase: 'pairing', message: 'asking a device of the profile to link this one' })
-    const result = await pair(
+    const result = await askToPair(
       this.host.pairing,
       decoded.invite,
       encodeLinkRequest(device, writer, name),
-      timeout
+      timeout,
+      linkErrors(timeout)
     )
     progress({ phase: 'paired', message: 'accepted: reading the profile' })
     await this.host.network.join(profileTopic(decoded.discovery))
@@ -650,7 +647,7 @@ export class ProfileManager extends EventEmitter {
       // a delegate keeps no profile key: it holds the profile's projects it was sealed
       this.keys = keys
       this.host.onProfile()
-      await this.adoptSealed(result, keys, decoded.profileId)
+      await this.adoptSealed(result, keys, decoded.profileId, timeout)
     } else {
       await this.activate(keys)
       await this.base?.update()
@@ -705,31 +702,19 @@ export class ProfileManager extends EventEmitter {
   private async adoptSealed(
     result: { key: Buffer; encryptionKey: Buffer | null },
     keys: DeviceKeys,
-    profileId: Buffer
+    profileId: Buffer,
+    timeout: number
   ): Promise<void> {
     if (result.encryptionKey === null) return
-    const base = new ProfileBase(this.host.store.namespace(PROFILE_NS), {
-      key: result.key,
-      encryptionKey: result.encryptionKey,
-      profileId,
-      now: this.host.now,
-      wakeup: this.host.network.wakeup
-    })
-    await base.ready()
-    try {
-      await base.update()
-      for (const p of await base.view.projects()) {
-        const sealed = p.keys[toHex(keys.device.publicKey)]
-        const key = p.public
-          ? null
-          : sealed
-            ? openFromDevice(keys.device, b4a.from(sealed, 'base64') as Buffer)
-            : null
-        if (!p.public && key === null) continue
-        await this.host.adoptProject(p.key, key)
-      }
-    } finally {
-      await base.close()
+    const { value: projects } = await this.readProfile(
+      { key: result.key, encryptionKey: result.encryptionKey, profileId },
+      (probe) => probe.view.projects(),
+      timeout,
+      'the profile did not arrive: is a device of the profile online?'
+    )
+    for (const p of projects) {
+      const key = projectKey(p, keys)
+      if (key !== undefined) await this.host.adoptProject(p.key, key)
     }
   }
 
@@ -1220,6 +1205,17 @@ export class ProfileManager extends EventEmitter {
 }
 
 // ---- helpers ---------------------------------------------------------------------------
+
+/**
+ * A project's encryption key as this device can open it: null for a public project,
+ * undefined when none is sealed to this device (or the box does not open).
+ */
+function projectKey(p: ProfileProject, keys: DeviceKeys): Buffer | null | undefined {
+  if (p.public) return null
+  const sealed = p.keys[toHex(keys.device.publicKey)]
+  if (sealed === undefined) return undefined
+  return openFromDevice(keys.device, b4a.from(sealed, 'base64') as Buffer) ?? undefined
+}
 
 export function keyFilePath(home: string): string {
   return path.join(home, 'profile.key')

@@ -5,34 +5,64 @@
  */
 import type BlindPairing from 'blind-pairing'
 import { withTimeout } from '../util/timeout.js'
+import { FluxError, type FluxErrorCode } from '../errors.js'
 
 export interface PairingAnswer {
   key: Buffer
   encryptionKey: Buffer | null
 }
 
+/** What a failed pairing is called, for one kind of code (a project invite, a device link). */
+export interface PairingErrors {
+  used: [FluxErrorCode, string]
+  expired: [FluxErrorCode, string]
+  /** Denied by the other side, or an answer that could not be used. */
+  rejected: [FluxErrorCode, string]
+  /** Prefix of the message for any other failure (the library's own message follows). */
+  failed: string
+  timeout: string
+}
+
 /**
- * Ask with `invite` and `userData`. Resolves with the answer or null (the pairing ended without
- * one); rejects with the library's error (its `code`: INVITE_USED, INVITE_EXPIRED,
- * PAIRING_REJECTED) for callers to map, or FluxError TIMEOUT with `timeoutMessage`.
+ * Ask with `invite` and `userData`; resolves with the answer. A denial (the library's
+ * INVITE_USED, INVITE_EXPIRED, PAIRING_REJECTED) or any other failure becomes the FluxError
+ * named in `errors`; no answer in `timeout` ms is TIMEOUT.
  */
 export async function askToPair(
   pairing: BlindPairing,
   invite: Buffer,
   userData: Buffer,
   timeout: number,
-  timeoutMessage: string
-): Promise<PairingAnswer | null> {
+  errors: PairingErrors
+): Promise<PairingAnswer> {
   const candidate = pairing.addCandidate({ invite, userData })
+  let result: { key: Buffer; encryptionKey: Buffer | null } | null
   try {
     const denied = new Promise<never>((_, reject) => candidate.request.on('rejected', reject))
-    const result = await withTimeout(
-      Promise.race([candidate.pairing, denied]),
-      timeout,
-      timeoutMessage
-    )
-    return result ? { key: result.key, encryptionKey: result.encryptionKey } : null
+    result = await withTimeout(Promise.race([candidate.pairing, denied]), timeout, errors.timeout)
+  } catch (err) {
+    throw pairingError(err, errors)
   } finally {
     await candidate.close().catch(() => {})
   }
+  if (!result) throw new FluxError(errors.rejected[0], 'the pairing ended without an answer')
+  return { key: result.key, encryptionKey: result.encryptionKey }
+}
+
+function pairingError(err: unknown, errors: PairingErrors): FluxError {
+  if (err instanceof FluxError) return err
+  const code = (err as { code?: string } | null)?.code
+  const named =
+    code === 'INVITE_USED'
+      ? errors.used
+      : code === 'INVITE_EXPIRED'
+        ? errors.expired
+        : code === 'PAIRING_REJECTED'
+          ? errors.rejected
+          : null
+  if (named !== null) return new FluxError(named[0], named[1])
+  return new FluxError(
+    errors.rejected[0],
+    `${errors.failed}: ${(err as Error)?.message ?? String(err)}`
+  )
 }
