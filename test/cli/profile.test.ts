@@ -3,7 +3,7 @@ import fs from 'fs/promises'
 import path from 'path'
 import IdentityKey from 'keet-identity-key'
 import { cli, flux, waitFor, PASSPHRASE, UNLOCK, type RunResult } from './helpers.js'
-import { allFiles, secretsOf } from '../identity/helpers.js'
+import { leaksUnder } from '../identity/helpers.js'
 import { encodeKey } from '../../src/identity/keys.js'
 import type {
   CreatedInvite,
@@ -34,19 +34,11 @@ function failed(t: Test, r: RunResult, code: string, what: string): void {
 
 /** No file under `home` holds the phrase, the identity secret, or the passphrase. */
 async function noSecretsUnder(t: Test, home: string, phrase: string): Promise<void> {
-  const needles = [
-    ...(await secretsOf(phrase)),
+  const scan = await leaksUnder(home, phrase, [
     { what: 'passphrase', needle: Buffer.from(PASSPHRASE) }
-  ]
-  const files = await allFiles(home)
-  const leaks: string[] = []
-  for (const { file, bytes } of files) {
-    for (const { what, needle } of needles) {
-      if (bytes.includes(needle)) leaks.push(`${what} in ${path.relative(home, file)}`)
-    }
-  }
-  t.ok(files.length > 0, `${files.length} files scanned under ${path.basename(home)}`)
-  t.alike(leaks, [], 'no phrase, identity secret or passphrase in any file')
+  ])
+  t.ok(scan.files > 0, `${scan.files} files scanned under ${path.basename(home)}`)
+  t.alike(scan.leaks, [], 'no phrase, identity secret or passphrase in any file')
 }
 
 async function profileOf(phrase: string): Promise<string> {

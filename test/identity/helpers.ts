@@ -53,3 +53,23 @@ export async function secretsOf(phrase: string): Promise<{ what: string; needle:
   }
   return needles
 }
+
+/**
+ * Scan every file under `dir` for the secrets of `phrase` (see `secretsOf`) and any `extra`
+ * needles. Returns how many files were read and each leak as "what in file" (relative path).
+ */
+export async function leaksUnder(
+  dir: string,
+  phrase: string,
+  extra: { what: string; needle: Buffer }[] = []
+): Promise<{ files: number; needles: number; leaks: string[] }> {
+  const needles = [...(await secretsOf(phrase)), ...extra]
+  const files = await allFiles(dir)
+  const leaks: string[] = []
+  for (const { file, bytes } of files) {
+    for (const { what, needle } of needles) {
+      if (bytes.includes(needle)) leaks.push(`${what} in ${path.relative(dir, file)}`)
+    }
+  }
+  return { files: files.length, needles: needles.length, leaks }
+}

@@ -15,7 +15,7 @@ import { attestDevice, delegateDevice } from '../../src/identity/devices.js'
 import { createDeviceKeyPair } from '../../src/identity/profile-keys.js'
 import { signMessage } from '../../src/identity/sign.js'
 import { encodeKey } from '../../src/identity/keys.js'
-import { code, allFiles, secretsOf } from './helpers.js'
+import { code, leaksUnder } from './helpers.js'
 
 const PASS = 'correct horse battery staple'
 
@@ -192,17 +192,8 @@ test('identity - neither the phrase nor the identity secret reaches disk', async
   await saveKeyFile(path.join(home, 'restored.key'), { name: 'Ada', keys: restored }, PASS, {
     kdf: KDF_INTERACTIVE
   })
-  const files = await allFiles(home)
-  t.is(files.length, 5, 'five files written')
-  const needles = await secretsOf(phrase)
-  let leaks = 0
-  for (const { file: f, bytes } of files) {
-    for (const { what, needle } of needles) {
-      if (bytes.includes(needle)) {
-        leaks++
-        t.fail(`${what} found in ${path.basename(f)}`)
-      }
-    }
-  }
-  t.is(leaks, 0, `no secret among ${needles.length} encodings in ${files.length} files`)
+  const scan = await leaksUnder(home, phrase)
+  t.is(scan.files, 5, 'five files written')
+  for (const leak of scan.leaks) t.fail(`found: ${leak}`)
+  t.is(scan.leaks.length, 0, `no secret among ${scan.needles} encodings in ${scan.files} files`)
 })

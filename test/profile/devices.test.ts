@@ -4,7 +4,7 @@ import { encodeOp } from '../../src/autobase/ops.js'
 import { KDF_INTERACTIVE, loadKeyFile } from '../../src/identity/keyfile.js'
 import { keyFilePath } from '../../src/profile/manager.js'
 import { encodeKey, toHex } from '../../src/identity/keys.js'
-import { allFiles, secretsOf } from '../identity/helpers.js'
+import { leaksUnder } from '../identity/helpers.js'
 
 const HOUR = 3600_000
 
@@ -18,17 +18,11 @@ async function postsOf(
 }
 
 async function noSecretsUnder(t: Test, home: string, phrase: string) {
-  const needles = await secretsOf(phrase)
-  const files = await allFiles(home)
-  const leaks: string[] = []
-  for (const { file, bytes } of files) {
-    for (const { what, needle } of needles)
-      if (bytes.includes(needle)) leaks.push(`${what} in ${file}`)
-  }
+  const scan = await leaksUnder(home, phrase)
   t.is(
-    leaks.length,
+    scan.leaks.length,
     0,
-    `no phrase or identity secret in ${files.length} files (${leaks.join(', ')})`
+    `no phrase or identity secret in ${scan.files} files (${scan.leaks.join(', ')})`
   )
 }
 
