@@ -131,12 +131,12 @@ const commands: Record<string, (a: Args) => Promise<unknown>> = {
   /** How long the node takes to describe its project (what join(), `project show` and status return). */
   async 'flux.describe'(a) {
     const x = actor(a, FluxActor)
-    const p = await x.node.resolve(x.projectKey)
+    const p = await x.node.projects.resolve(x.projectKey)
     let t = now()
-    await x.node.summaries()
+    await x.app.projects.summaries()
     const summaryMs = now() - t
     t = now()
-    await x.node.describe(p)
+    await x.app.projects.describe(p)
     return { summaryMs, describeMs: now() - t }
   },
   async 'flux.post'(a) {

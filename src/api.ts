@@ -2,7 +2,8 @@
  * The shapes a node reports to its users (the control channel, the CLI's --json output).
  * Keys are z-base-32, times are ms since the epoch.
  */
-import type { JsonValue, Role } from './autobase/ops.js'
+import type { JsonValue } from './autobase/shapes.js'
+import type { Role } from './views/project.js'
 
 export interface ProjectSummary {
   key: string
@@ -100,10 +101,32 @@ export interface KvInfo {
 }
 
 export interface PeerInfo {
+  /** The peer's node id (its swarm key, z-base-32). */
   id: string
   address: string | null
   connectedAt: number
   initiator: boolean
+  /** 'admitted': replicating; 'pending': held by the admission gate. */
+  state: 'admitted' | 'pending'
+  /** Who the peer proved to be; null when it has no profile or has not said yet. */
+  profile: PeerProfile | null
+  /** Bad feature messages it sent (a peer past a limit is disconnected). */
+  strikes: number
+}
+
+/** The profile behind a peer, from the device proof it sent for its node. */
+export interface PeerProfile {
+  /** The profile id (z-base-32). */
+  id: string
+  /** Its name as the projects we share with it know it, else as its device says. */
+  name: string | null
+  /** Where the name comes from: a project both hold, or the peer's own claim. */
+  nameFrom: 'project' | 'peer' | null
+  /** The device (z-base-32) and whether it is a delegate. */
+  device: string
+  delegated: boolean
+  /** A device revoked in a project or profile this node holds. */
+  revoked: boolean
 }
 
 export interface NodeStatus {
@@ -134,13 +157,51 @@ export interface Progress {
   applied?: number
 }
 
-export type {
-  WhoAmI,
-  DeviceInfo,
-  CreatedLink,
-  RecoveryAnswer,
-  RecoveryReport
-} from './profile/manager.js'
+export interface DeviceInfo {
+  id: string
+  name: string
+  you: boolean
+  delegated: boolean
+  expiresAt: number | null
+  revoked: { by: string; at: number } | null
+  addedBy: string | null
+  addedAt: number
+}
+
+export interface WhoAmI {
+  profile: string
+  name: string
+  device: string
+  delegated: boolean
+  expiresAt: number | null
+  /** The profile Autobase key, and whether this device writes to it yet. */
+  base: string | null
+  profileWritable: boolean
+  devices: DeviceInfo[]
+  projects: number
+}
+
+export interface CreatedLink {
+  code: string
+  profile: string
+  expires: number
+  /** For a delegation: how long the device may act for the profile after it joins (ms). */
+  delegateFor: number | null
+}
+
+export interface RecoveryAnswer {
+  peer: string
+  base: string
+  length: number
+  valid: boolean
+  chosen: boolean
+}
+
+export interface RecoveryReport {
+  whoami: WhoAmI
+  answered: RecoveryAnswer[]
+  projects: Array<{ key: string; name: string; writable: boolean; posts: number }>
+}
 
 /** A new profile (`flux init`): `phrase` is shown once and stored nowhere. */
 export interface InitResult {

@@ -38,6 +38,9 @@ export type FluxErrorCode =
   | 'DEVICE_NOT_FOUND'
   | 'RECOVERY_NO_PEERS'
   | 'PASSPHRASE_REQUIRED'
+  | 'STATE_CORRUPT'
+  | 'STATE_VERSION'
+  | 'PEER_NOT_FOUND'
   | 'INTERNAL'
 
 /** The one error class of Flux: `err.code` is stable, the message is for people. */

@@ -2,6 +2,7 @@
  * A real `flux up` process (bin/flux.js, as a person starts it) on the testnet, driven over its
  * control socket with the same ControlClient the `flux` verbs use. Its RSS is read from /proc.
  */
+import type { MethodName, ParamsOf, ResultOf } from '../../src/control/methods.js'
 import { spawn, spawnSync, type ChildProcess } from 'child_process'
 import fs from 'fs'
 import path from 'path'
@@ -93,12 +94,16 @@ export class FluxUp {
     return (kb * 1024) / MiB
   }
 
-  call<T>(method: string, params: Record<string, unknown> = {}, timeout = 60_000): Promise<T> {
-    return within(this.client.call<T>(method, params), timeout, `flux up ${method}`)
+  call<M extends MethodName>(
+    method: M,
+    params: ParamsOf<M>,
+    timeout = 60_000
+  ): Promise<ResultOf<M>> {
+    return within(this.client.call(method, params), timeout, `flux up ${method}`)
   }
 
   async stop(): Promise<void> {
-    await this.client.call('node.stop').catch(() => {})
+    await this.client.call('node.stop', {}).catch(() => {})
     this.client.close()
     const timer = setTimeout(() => this.kill(), 15_000)
     await this.exited

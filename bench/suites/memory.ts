@@ -104,7 +104,7 @@ async function upLike(
     try {
       await sleep(s.settle)
       started = up.rss()
-      const project = await up.call<{ key: string }>('project.create', { name: 'bench' })
+      const project = await up.call('project.create', { name: 'bench' })
       const posts: Promise<unknown>[] = []
       for (let i = 0; i < s.posts; i++)
         posts.push(up.call('post.add', { project: project.key, text: postText(i) }))

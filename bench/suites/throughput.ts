@@ -123,7 +123,7 @@ export const throughput: Suite = {
     const upRun = async (key: string, ops: number): Promise<void> => {
       const up = await pool.fluxUp(ctx.dir(`up${++n}`), ctx.bootstrap)
       try {
-        const project = await up.call<{ key: string }>('project.create', { name: 'bench' })
+        const project = await up.call('project.create', { name: 'bench' })
         const t0 = now()
         for (let i = 0; i < ops; i++)
           await up.call('post.add', { project: project.key, text: postText(i) })

@@ -3,11 +3,11 @@
  * project, driven through the same public classes the CLI and API use.
  */
 import { FluxNode } from '../../src/node.js'
-import { Actions } from '../../src/actions.js'
+import { FluxApp } from '../../src/app/index.js'
 import { startDaemon, type Daemon } from '../../src/control/daemon.js'
-import { ProjectView } from '../../src/views/queries.js'
+import { ProjectView } from '../../src/views/project-queries.js'
 import type { Project } from '../../src/project/project.js'
-import type { OpBody } from '../../src/autobase/ops.js'
+import type { OpBody } from '../../src/project/ops.js'
 import { now } from '../lib/util.js'
 import {
   postText,
@@ -49,7 +49,7 @@ export interface TraceSample {
 
 export class FluxActor implements Replica {
   node!: FluxNode
-  actions!: Actions
+  app!: FluxApp
   daemon: Daemon | null = null
   project: Project | null = null
   projectKey = ''
@@ -67,15 +67,16 @@ export class FluxActor implements Replica {
     if (opts.daemon) {
       a.daemon = await startDaemon(nodeOpts)
       a.node = a.daemon.node
+      a.app = a.daemon.app
     } else {
       a.node = new FluxNode(nodeOpts)
       await a.node.ready()
+      a.app = new FluxApp(a.node)
     }
     a.node.on('warning', () => {})
     // members are profiles: a fresh home gets an in-memory one (a restarted home keeps its
     // data and runs without keys, which is all the idle measurements need)
-    if (a.node.profile.entry === null) await a.node.initProfile({ name: 'bench' })
-    a.actions = new Actions(a.node)
+    if (a.node.profile.entry === null) await a.app.profile.init({ name: 'bench' })
     return a
   }
 
@@ -85,19 +86,19 @@ export class FluxActor implements Replica {
   }
 
   async create(name: string): Promise<string> {
-    const detail = await this.node.createProject({ name })
+    const detail = await this.app.projects.create({ name })
     await this.use(detail.key)
     return detail.key
   }
 
   async use(key: string): Promise<void> {
-    this.project = await this.node.resolve(key)
+    this.project = await this.node.projects.resolve(key)
     this.projectKey = key
     this.viewStats = trackView(this.project.base.view.core)
   }
 
   async invite(uses: number): Promise<string> {
-    const inv = await this.node.invite(this.projectKey, { uses, expires: 3600_000 })
+    const inv = await this.app.projects.invite(this.projectKey, { uses, expires: 3600_000 })
     return inv.code
   }
 
@@ -109,7 +110,7 @@ export class FluxActor implements Replica {
     const t0 = now()
     const samples: TraceSample[] = []
     const timer = setInterval(() => {
-      const p = this.project ?? this.node.list()[0]
+      const p = this.project ?? this.node.projects.list()[0]
       if (!p) return
       const base = p.base as unknown as TracedBase
       samples.push({
@@ -136,7 +137,7 @@ export class FluxActor implements Replica {
   /** Join by invite; the times of the phases the node reports. */
   async join(code: string, timeout: number): Promise<Record<string, number>> {
     const times: Record<string, number> = { started: now() }
-    const detail = await this.node.join(code, {
+    const detail = await this.app.projects.join(code, {
       timeout,
       onProgress: (p) => {
         if (times[p.phase] === undefined) times[p.phase] = now()
@@ -156,7 +157,7 @@ export class FluxActor implements Replica {
     const started = now()
     switch (mode) {
       case 'cli-serial':
-        for (let i = 0; i < n; i++) await this.actions.post(this.projectKey, postText(i))
+        for (let i = 0; i < n; i++) await this.app.content.post(this.projectKey, postText(i))
         break
       case 'serial':
         for (let i = 0; i < n; i++) await p.append(this.body(i))
@@ -169,7 +170,7 @@ export class FluxActor implements Replica {
       }
       case 'api-burst': {
         const all: Promise<unknown>[] = []
-        for (let i = 0; i < n; i++) all.push(this.actions.post(this.projectKey, postText(i)))
+        for (let i = 0; i < n; i++) all.push(this.app.content.post(this.projectKey, postText(i)))
         await Promise.all(all)
         break
       }
@@ -190,7 +191,7 @@ export class FluxActor implements Replica {
   /** One post as the CLI issues it; `t0` before the call, `t1` when acknowledged. */
   async postOne(i: number): Promise<{ t0: number; t1: number }> {
     const t0 = now()
-    await this.actions.post(this.projectKey, postText(i))
+    await this.app.content.post(this.projectKey, postText(i))
     return { t0, t1: now() }
   }
 
@@ -200,7 +201,7 @@ export class FluxActor implements Replica {
 
   snapshot(): Snapshot {
     // while joining, the project exists before join() returns
-    const p = this.project ?? this.node.list()[0]
+    const p = this.project ?? this.node.projects.list()[0]
     if (!p) throw new Error('no project yet')
     const snap = p.base.view.snapshot()
     const view = new ProjectView(snap)
@@ -219,7 +220,7 @@ export class FluxActor implements Replica {
   }
 
   peers(): number {
-    return this.node.network.peers.size
+    return [...this.node.network.sessions.values()].filter((s) => s.admitted).length
   }
 
   async info(): Promise<Record<string, unknown>> {

@@ -10,7 +10,7 @@ import Hyperbee from 'hyperbee'
 import type Hyperswarm from 'hyperswarm'
 import crypto from 'hypercore-crypto'
 import { now } from '../lib/util.js'
-import { viewDigest } from '../../src/views/queries.js'
+import { viewDigest } from '../../src/views/project-queries.js'
 import { loopbackSwarm, replicateOn, joinTopic } from './loopback.js'
 import {
   postText,

@@ -3,7 +3,7 @@
  * Pure and deterministic: given the same linearized ops, every peer reaches the same value.
  * The exact rule is written down in DESIGN.md ("Concurrent edits").
  */
-import type { OpId } from './ops.js'
+import type { OpId } from './shapes.js'
 
 /** How far (ms) an op's timestamp may run ahead of the mesh clock before it is clamped. */
 export const MAX_CLOCK_SKEW = 10 * 60 * 1000

@@ -14,6 +14,7 @@ import { ControlClient } from '../control/client.js'
 import { parseDuration } from '../util/duration.js'
 import { Output } from './output.js'
 import type { Progress } from '../api.js'
+import type { MethodName, ParamsOf, ResultOf } from '../control/methods.js'
 
 /** What a runner sees of a parsed command line. */
 export interface Invocation {
@@ -119,15 +120,15 @@ export function choice<T extends string>(value: string, what: string, choices: r
 }
 
 /** One request to the node running for this invocation's home (NO_NODE when none runs). */
-export async function callNode<T>(
+export async function callNode<M extends MethodName>(
   inv: Invocation,
-  method: string,
-  params: Record<string, unknown> = {},
+  method: M,
+  params: ParamsOf<M>,
   onProgress?: (p: Progress) => void
-): Promise<T> {
+): Promise<ResultOf<M>> {
   const client = await ControlClient.connect(homeOf(inv))
   try {
-    return await client.call<T>(method, params, onProgress)
+    return await client.call(method, params, onProgress)
   } finally {
     client.close()
   }

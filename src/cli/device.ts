@@ -1,4 +1,5 @@
 /** `flux device ...`: link, delegate, join, list, revoke, proof. */
+import type { ParamsOf } from '../control/methods.js'
 import { arg as argument, command, description, flag, summary } from 'paparam'
 import { FluxError } from '../errors.js'
 import { ControlClient } from '../control/client.js'
@@ -29,7 +30,7 @@ const link = verb(
     flag('--expires <duration>', 'how long the code stays usable, e.g. 10m, 1h (default: 10m)')
   ],
   async (inv, out) => {
-    printLink(out, await callNode<CreatedLink>(inv, 'device.link', linkParams(inv)))
+    printLink(out, await callNode(inv, 'device.link', linkParams(inv)))
   }
 )
 
@@ -48,11 +49,11 @@ const delegate = verb(
     const delegateFor = durationFlag(inv, 'for')
     if (delegateFor === undefined) throw usageError('give --for, e.g. --for 2h')
     const params = { ...linkParams(inv), delegateFor }
-    printLink(out, await callNode<CreatedLink>(inv, 'device.link', params))
+    printLink(out, await callNode(inv, 'device.link', params))
   }
 )
 
-function linkParams(inv: Invocation): Record<string, unknown> {
+function linkParams(inv: Invocation): ParamsOf<'device.link'> {
   const expires = durationFlag(inv, 'expires')
   return expires !== undefined ? { expires } : {}
 }
@@ -90,7 +91,7 @@ const join = verb(
   async (inv, out) => {
     const code = arg(inv, 'linkCode')
     await checkLinkCode(code)
-    const params: Record<string, unknown> = { code }
+    const params: Omit<ParamsOf<'device.join'>, 'passphrase'> = { code }
     const name = stringFlag(inv, 'name')
     if (name !== undefined) {
       if (name.trim() === '' || name.length > 100) {
@@ -104,8 +105,8 @@ const join = verb(
     let who: WhoAmI
     try {
       await requireNoProfile(client)
-      params.passphrase = await newPassphrase()
-      who = await client.call<WhoAmI>('device.join', params, (p) => out.progress(p))
+      const passphrase = await newPassphrase()
+      who = await client.call('device.join', { ...params, passphrase }, (p) => out.progress(p))
     } finally {
       client.close()
     }
@@ -121,7 +122,7 @@ const join = verb(
  * expiry (the node makes them again).
  */
 async function checkLinkCode(code: string): Promise<void> {
-  const { decodeLinkCode } = await import('../project/invite-code.js')
+  const { decodeLinkCode } = await import('../swarm/codes.js')
   const decoded = decodeLinkCode(code)
   if (decoded.expires !== 0 && decoded.expires <= Date.now()) {
     throw new FluxError(
@@ -132,7 +133,7 @@ async function checkLinkCode(code: string): Promise<void> {
 }
 
 const list = verb('list', [summary("List your profile's devices")], async (inv, out) => {
-  out.result(await callNode<DeviceInfo[]>(inv, 'device.list'), deviceList)
+  out.result(await callNode(inv, 'device.list', {}), deviceList)
 })
 
 const revoke = verb(
@@ -142,7 +143,7 @@ const revoke = verb(
     argument('<device>', 'device key, key prefix or name (see `flux device list`)')
   ],
   async (inv, out) => {
-    const revoked = await callNode<{ device: DeviceInfo; projects: number }>(inv, 'device.revoke', {
+    const revoked = await callNode(inv, 'device.revoke', {
       device: arg(inv, 'device')
     })
     out.result(revoked, (r) => {
@@ -159,7 +160,7 @@ const proof = verb(
     description('Anyone can check with it that this device belongs to the profile.')
   ],
   async (inv, out) => {
-    const info = await callNode<DeviceProofInfo>(inv, 'device.proof')
+    const info = await callNode(inv, 'device.proof', {})
     if (!out.json) {
       const what = info.delegated ? 'delegate' : 'device'
       out.note(`proof that ${what} ${info.device} belongs to profile ${info.profile}`)

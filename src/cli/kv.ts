@@ -3,7 +3,7 @@ import { arg as argument, command, description, summary } from 'paparam'
 import { arg, callNode, verb } from './command.js'
 import { kvLine, kvList, showValue } from './output.js'
 import type { KvInfo } from '../api.js'
-import type { JsonValue } from '../autobase/ops.js'
+import type { JsonValue } from '../project/ops.js'
 
 const PROJECT = 'project key, key prefix or name'
 
@@ -25,7 +25,7 @@ const set = verb(
       key: arg(inv, 'key'),
       value: parseValue(arg(inv, 'value'))
     }
-    out.result(await callNode<KvInfo>(inv, 'kv.set', params), kvLine)
+    out.result(await callNode(inv, 'kv.set', params), kvLine)
   }
 )
 
@@ -34,7 +34,7 @@ const get = verb(
   [summary('Print a record'), argument('<project>', PROJECT), argument('<key>', 'record name')],
   async (inv, out) => {
     const params = { project: arg(inv, 'project'), key: arg(inv, 'key') }
-    out.result(await callNode<KvInfo>(inv, 'kv.get', params), (r) => showValue(r.value))
+    out.result(await callNode(inv, 'kv.get', params), (r) => showValue(r.value))
   }
 )
 
@@ -43,7 +43,7 @@ const del = verb(
   [summary('Delete a record'), argument('<project>', PROJECT), argument('<key>', 'record name')],
   async (inv, out) => {
     const params = { project: arg(inv, 'project'), key: arg(inv, 'key') }
-    const gone = await callNode<{ key: string; deleted: boolean }>(inv, 'kv.del', params)
+    const gone = await callNode(inv, 'kv.del', params)
     out.result(gone, (g) => `deleted ${g.key}`)
   }
 )
@@ -52,7 +52,7 @@ const list = verb(
   'list',
   [summary("List a project's records"), argument('<project>', PROJECT)],
   async (inv, out) => {
-    out.result(await callNode<KvInfo[]>(inv, 'kv.list', { project: arg(inv, 'project') }), kvList)
+    out.result(await callNode(inv, 'kv.list', { project: arg(inv, 'project') }), kvList)
   }
 )
 

@@ -4,8 +4,8 @@
  * per change otherwise, JSON lines with --json. Rendering is throttled: a busy node emits
  * hundreds of updates a second, and each status costs a scan of every project.
  */
-import type { FluxNode } from '../node.js'
-import type { PeerState } from '../swarm/network.js'
+import type { FluxApp } from '../app/index.js'
+import type { Session } from '../swarm/session.js'
 import type { NodeStatus, ProjectSummary } from '../api.js'
 import { encodeKey, fromHex } from '../identity/keys.js'
 import { type Output, plural, projectName, short, table } from './output.js'
@@ -42,7 +42,7 @@ export class LiveStatus {
   private readonly detach: Array<() => void> = []
 
   constructor(
-    private readonly node: FluxNode,
+    private readonly app: FluxApp,
     private readonly out: Output,
     opts: LiveStatusOptions = {}
   ) {
@@ -51,26 +51,27 @@ export class LiveStatus {
   }
 
   start(): void {
-    this.listen(this.node, 'project-update', (hex: string) => {
+    const node = this.app.node
+    this.listen(node, 'project-update', (hex: string) => {
       this.updated.add(encodeKey(fromHex(hex)))
       this.schedule()
     })
-    this.listen(this.node.network, 'peer-add', (peer: PeerState) => {
-      this.log(
-        'peer-add',
-        `peer connected: ${peer.id}${peer.address ? ` (${peer.address})` : ''}`,
-        {
-          peer: peer.id,
-          address: peer.address
-        }
-      )
+    this.listen(node.network, 'session-admitted', (peer: Session) => {
+      const address = peer.address ? ` (${peer.address})` : ''
+      this.log('peer-add', `peer connected: ${peer.id}${address}`, {
+        peer: peer.id,
+        address: peer.address
+      })
       this.schedule()
     })
-    this.listen(this.node.network, 'peer-remove', (peer: PeerState) => {
+    this.listen(node.network, 'session-close', (peer: Session) => {
       this.log('peer-remove', `peer disconnected: ${peer.id}`, { peer: peer.id })
       this.schedule()
     })
-    this.listen(this.node, 'invite-admitted', (e: { project: string; writer: string }) => {
+    this.listen(node.network, 'peer-dropped', (peer: Session, reason: string) => {
+      this.log('peer-dropped', `peer dropped: ${peer.id}: ${reason}`, { peer: peer.id, reason })
+    })
+    this.listen(node, 'invite-admitted', (e: { project: string; writer: string }) => {
       const project = encodeKey(fromHex(e.project))
       const writer = encodeKey(fromHex(e.writer))
       this.log('invite-admitted', `admitted ${short(writer)} to ${short(project)}`, {
@@ -78,14 +79,14 @@ export class LiveStatus {
         writer
       })
     })
-    this.listen(this.node, 'invite-denied', (e: { project: string; reason: string }) => {
+    this.listen(node, 'invite-denied', (e: { project: string; reason: string }) => {
       const project = encodeKey(fromHex(e.project))
       this.log('invite-denied', `refused a join request for ${short(project)}: ${e.reason}`, {
         project,
         reason: e.reason
       })
     })
-    this.listen(this.node, 'warning', (err: unknown) => {
+    this.listen(node, 'warning', (err: unknown) => {
       const message = err instanceof Error ? err.message : String(err)
       this.log('warning', `warning: ${message}`, { message })
     })
@@ -140,7 +141,7 @@ export class LiveStatus {
     this.rendering = true
     this.lastRender = Date.now()
     try {
-      const status = await this.node.status()
+      const status = await this.app.status()
       const lines = this.lines(status.projects)
       if (!this.closed) this.show(status, lines)
       // keep rendering while anything moves (downloads do not always update the view), and

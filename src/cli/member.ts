@@ -13,7 +13,7 @@ export const name = verb(
   ],
   async (inv, out) => {
     const params = { project: arg(inv, 'project'), name: arg(inv, 'name') }
-    const project = await callNode<ProjectDetail>(inv, 'member.name', params)
+    const project = await callNode(inv, 'member.name', params)
     out.result(project, (p) => `you are "${params.name}" in ${projectName(p)}`)
   }
 )

@@ -17,7 +17,7 @@ import type {
   TaskInfo,
   WhoAmI
 } from '../api.js'
-import type { JsonValue } from '../autobase/ops.js'
+import type { JsonValue } from '../project/ops.js'
 
 export class Output {
   private lastProgress = 0

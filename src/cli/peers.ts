@@ -5,5 +5,5 @@ import { peerList } from './output.js'
 import type { PeerInfo } from '../api.js'
 
 export const peers = verb('peers', [summary('List connected peers')], async (inv, out) => {
-  out.result(await callNode<PeerInfo[]>(inv, 'peers'), peerList)
+  out.result(await callNode(inv, 'peers', {}), peerList)
 })

@@ -1,4 +1,5 @@
 /** `flux post` and `flux feed`: the project's discussion. */
+import type { ParamsOf } from '../control/methods.js'
 import { arg as argument, flag, summary } from 'paparam'
 import { arg, callNode, intFlag, stringFlag, verb } from './command.js'
 import { feed as showFeed } from './output.js'
@@ -13,10 +14,10 @@ export const post = verb(
     flag('--reply-to <id>', 'the post this answers (id or unique prefix)')
   ],
   async (inv, out) => {
-    const params: Record<string, unknown> = { project: arg(inv, 'project'), text: arg(inv, 'text') }
+    const params: ParamsOf<'post.add'> = { project: arg(inv, 'project'), text: arg(inv, 'text') }
     const replyTo = stringFlag(inv, 'replyTo')
     if (replyTo !== undefined) params.replyTo = replyTo
-    out.result(await callNode<PostInfo>(inv, 'post.add', params), (p) => p.id)
+    out.result(await callNode(inv, 'post.add', params), (p) => p.id)
   }
 )
 
@@ -28,9 +29,9 @@ export const feed = verb(
     flag('--limit <n>', 'only the latest N posts')
   ],
   async (inv, out) => {
-    const params: Record<string, unknown> = { project: arg(inv, 'project') }
+    const params: ParamsOf<'post.feed'> = { project: arg(inv, 'project') }
     const limit = intFlag(inv, 'limit', { min: 1, max: 1_000_000 })
     if (limit !== undefined) params.limit = limit
-    out.result(await callNode<PostInfo[]>(inv, 'post.feed', params), showFeed)
+    out.result(await callNode(inv, 'post.feed', params), showFeed)
   }
 )

@@ -1,4 +1,5 @@
 /** `flux init`, `flux whoami`, `flux recover`: the profile this home runs as. */
+import type { ParamsOf } from '../control/methods.js'
 import fs from 'fs/promises'
 import os from 'os'
 import { description, flag, summary } from 'paparam'
@@ -37,7 +38,7 @@ export const init = verb(
         // refuse before asking for a passphrase
         await requireNoProfile(client)
         const passphrase = await newPassphrase()
-        created = await client.call<InitResult>('profile.init', { name, passphrase })
+        created = await client.call('profile.init', { name, passphrase })
       } finally {
         client.close()
       }
@@ -81,14 +82,14 @@ export const whoami = verb(
     const client = await connectOrNull(home)
     if (client !== null) {
       try {
-        const who = await client.call<WhoAmI>('whoami')
+        const who = await client.call('whoami', {})
         out.result({ ...who, running: true }, whoamiText)
       } finally {
         client.close()
       }
       return
     }
-    const { keyFilePath } = await import('../profile/manager.js')
+    const { keyFilePath } = await import('../store/home.js')
     const { readKeyFileInfo } = await import('../identity/keyfile.js')
     const info = await readKeyFileInfo(keyFilePath(home))
     if (!out.json) out.note('the node is not running: this is what the key file says (`flux up`)')
@@ -125,9 +126,9 @@ export const recover = verb(
       const { checkPhrase } = await import('../identity/profile-keys.js')
       const phrase = checkPhrase(await recoveryPhrase())
       const passphrase = await newPassphrase()
-      const params: Record<string, unknown> = { phrase, passphrase }
+      const params: ParamsOf<'profile.recover'> = { phrase, passphrase }
       if (timeout !== undefined) params.timeout = timeout
-      report = await client.call<RecoveryReport>('profile.recover', params, (p) => out.progress(p))
+      report = await client.call('profile.recover', params, (p) => out.progress(p))
     } finally {
       client.close()
     }
@@ -182,7 +183,7 @@ async function connectOrNull(home: string): Promise<ControlClient | null> {
 export async function requireNoProfile(client: ControlClient): Promise<void> {
   let who: WhoAmI
   try {
-    who = await client.call<WhoAmI>('whoami')
+    who = await client.call('whoami', {})
   } catch (err) {
     if (isFluxError(err, 'NO_PROFILE')) return
     throw err
@@ -198,10 +199,11 @@ export async function requireNoProfile(client: ControlClient): Promise<void> {
  * public facts in node.json; the next `flux up` unlocks and activates it.
  */
 async function initOffline(home: string, name: string, kdf: KdfParams): Promise<InitResult> {
-  const { keyFilePath, newProfile } = await import('../profile/manager.js')
+  const { newProfile } = await import('../services/profile.js')
+  const { keyFilePath } = await import('../store/home.js')
   const { keyFileExists, saveKeyFile } = await import('../identity/keyfile.js')
   const { clearDeviceKeys } = await import('../identity/profile-keys.js')
-  const { NodeState } = await import('../node-state.js')
+  const { NodeState } = await import('../store/node-state.js')
   await fs.mkdir(home, { recursive: true, mode: 0o700 })
   const file = keyFilePath(home)
   const state = NodeState.at(home)

@@ -1,4 +1,5 @@
 /** `flux project ...`: create, invite, join, list, show, leave, archive, set, role. */
+import type { ParamsOf } from '../control/methods.js'
 import { arg as argument, command, description, flag, summary } from 'paparam'
 import {
   arg,
@@ -26,13 +27,13 @@ const create = verb(
     flag('--public', 'readable by anyone who has the key (default: private, encrypted)')
   ],
   async (inv, out) => {
-    const params: Record<string, unknown> = {
+    const params: ParamsOf<'project.create'> = {
       name: arg(inv, 'name'),
       public: boolFlag(inv, 'public')
     }
     const text = stringFlag(inv, 'description')
     if (text !== undefined) params.description = text
-    const project = await callNode<ProjectDetail>(inv, 'project.create', params)
+    const project = await callNode(inv, 'project.create', params)
     out.result(project, (p) => p.key)
   }
 )
@@ -47,14 +48,14 @@ const invite = verb(
     flag('--uses <n>', 'how many people may join with it (default: 1)')
   ],
   async (inv, out) => {
-    const params: Record<string, unknown> = { project: arg(inv, 'project') }
+    const params: ParamsOf<'project.invite'> = { project: arg(inv, 'project') }
     const role = stringFlag(inv, 'role')
     if (role !== undefined) params.role = choice(role, '--role', ROLES)
     const expires = durationFlag(inv, 'expires')
     if (expires !== undefined) params.expires = expires
     const uses = intFlag(inv, 'uses', { min: 1, max: 1000 })
     if (uses !== undefined) params.uses = uses
-    const created = await callNode<CreatedInvite>(inv, 'project.invite', params)
+    const created = await callNode(inv, 'project.invite', params)
     if (!out.json) {
       const left = formatDuration(created.expires - Date.now())
       out.note(`invite as ${created.role}, ${created.uses} use(s), expires in ${left}`)
@@ -77,14 +78,12 @@ const join = verb(
     flag('--timeout <duration>', 'give up after this long (default: 2m)')
   ],
   async (inv, out) => {
-    const params: Record<string, unknown> = { code: arg(inv, 'codeOrKey') }
+    const params: ParamsOf<'project.join'> = { code: arg(inv, 'codeOrKey') }
     const project = stringFlag(inv, 'project')
     if (project !== undefined) params.project = project
     const timeout = durationFlag(inv, 'timeout')
     if (timeout !== undefined) params.timeout = timeout
-    const joined = await callNode<ProjectDetail>(inv, 'project.join', params, (p) =>
-      out.progress(p)
-    )
+    const joined = await callNode(inv, 'project.join', params, (p) => out.progress(p))
     if (!out.json) {
       out.note(
         `joined ${projectName(joined)}: ${joined.applied} ops applied, ${joined.writable ? 'writable' : 'read-only'}`
@@ -95,7 +94,7 @@ const join = verb(
 )
 
 const list = verb('list', [summary('List the projects this node holds')], async (inv, out) => {
-  out.result(await callNode<ProjectSummary[]>(inv, 'project.list'), projectList)
+  out.result(await callNode(inv, 'project.list', {}), projectList)
 })
 
 const show = verb(
@@ -105,7 +104,7 @@ const show = verb(
     argument('<project>', 'project key, key prefix or name')
   ],
   async (inv, out) => {
-    const project = await callNode<ProjectDetail>(inv, 'project.show', {
+    const project = await callNode(inv, 'project.show', {
       project: arg(inv, 'project')
     })
     out.result(project, projectDetail)
@@ -119,7 +118,7 @@ const leave = verb(
     argument('<project>', 'project key, key prefix or name')
   ],
   async (inv, out) => {
-    const left = await callNode<{ key: string }>(inv, 'project.leave', {
+    const left = await callNode(inv, 'project.leave', {
       project: arg(inv, 'project')
     })
     out.result(left, (l) => `left ${l.key}`)
@@ -135,7 +134,7 @@ const archive = verb(
   ],
   async (inv, out) => {
     const archived = !boolFlag(inv, 'undo')
-    const project = await callNode<ProjectDetail>(inv, 'project.archive', {
+    const project = await callNode(inv, 'project.archive', {
       project: arg(inv, 'project'),
       archived
     })
@@ -155,14 +154,14 @@ const set = verb(
     flag('--description <text>', 'new description')
   ],
   async (inv, out) => {
-    const params: Record<string, unknown> = { project: arg(inv, 'project') }
+    const params: ParamsOf<'project.set'> = { project: arg(inv, 'project') }
     const name = stringFlag(inv, 'name')
     const text = stringFlag(inv, 'description')
     if (name === undefined && text === undefined)
       throw usageError('nothing to change: give --name or --description')
     if (name !== undefined) params.name = name
     if (text !== undefined) params.description = text
-    out.result(await callNode<ProjectDetail>(inv, 'project.set', params), projectDetail)
+    out.result(await callNode(inv, 'project.set', params), projectDetail)
   }
 )
 
@@ -180,7 +179,7 @@ const role = verb(
       member: arg(inv, 'member'),
       role: choice(arg(inv, 'role'), 'role', ROLES)
     }
-    const project = await callNode<ProjectDetail>(inv, 'project.role', params)
+    const project = await callNode(inv, 'project.role', params)
     out.result(project, projectDetail)
   }
 )

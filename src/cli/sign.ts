@@ -17,7 +17,7 @@ export const sign = verb(
     argument('<message>', 'the text to sign')
   ],
   async (inv, out) => {
-    const signed = await callNode<SignResult>(inv, 'profile.sign', { message: arg(inv, 'message') })
+    const signed = await callNode(inv, 'profile.sign', { message: arg(inv, 'message') })
     if (!out.json) out.note(`signed as profile ${signed.profile} by device ${signed.device}`)
     out.result(signed, (s) => s.signature)
   }

@@ -13,7 +13,7 @@ export const status = verb(
   'status',
   [summary('Show the node: id, network, peers, projects')],
   async (inv, out) => {
-    out.result(await callNode<NodeStatus>(inv, 'status'), nodeStatus)
+    out.result(await callNode(inv, 'status', {}), nodeStatus)
   }
 )
 
@@ -27,7 +27,7 @@ export const stop = verb(
     const home = homeOf(inv)
     const client = await ControlClient.connect(home)
     try {
-      await client.call('node.stop')
+      await client.call('node.stop', {})
       // the node drops our connection only once it has closed: then its home is free
       await within(client.closed, STOP_TIMEOUT, 'stopping the node')
     } finally {

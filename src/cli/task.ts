@@ -1,4 +1,5 @@
 /** `flux task ...`: a project's tasks. */
+import type { ParamsOf } from '../control/methods.js'
 import { arg as argument, command, flag, summary } from 'paparam'
 import { arg, boolFlag, callNode, stringFlag, usageError, verb } from './command.js'
 import { taskLine, taskList } from './output.js'
@@ -17,13 +18,13 @@ const add = verb(
     flag('--assign <member>', MEMBER)
   ],
   async (inv, out) => {
-    const params: Record<string, unknown> = {
+    const params: ParamsOf<'task.add'> = {
       project: arg(inv, 'project'),
       title: arg(inv, 'title')
     }
     const assignee = stringFlag(inv, 'assign')
     if (assignee !== undefined) params.assignee = assignee
-    out.result(await callNode<TaskInfo>(inv, 'task.add', params), (t) => t.id)
+    out.result(await callNode(inv, 'task.add', params), (t) => t.id)
   }
 )
 
@@ -41,7 +42,7 @@ const done = verb(
       id: arg(inv, 'id'),
       done: !boolFlag(inv, 'undo')
     }
-    out.result(await callNode<TaskInfo>(inv, 'task.set', params), taskLine)
+    out.result(await callNode(inv, 'task.set', params), taskLine)
   }
 )
 
@@ -56,7 +57,7 @@ const edit = verb(
     flag('--unassign', 'remove the assignee')
   ],
   async (inv, out) => {
-    const params: Record<string, unknown> = { project: arg(inv, 'project'), id: arg(inv, 'id') }
+    const params: ParamsOf<'task.set'> = { project: arg(inv, 'project'), id: arg(inv, 'id') }
     const title = stringFlag(inv, 'title')
     const assignee = stringFlag(inv, 'assign')
     const unassign = boolFlag(inv, 'unassign')
@@ -68,7 +69,7 @@ const edit = verb(
     if (title !== undefined) params.title = title
     if (assignee !== undefined) params.assignee = assignee
     if (unassign) params.assignee = null
-    out.result(await callNode<TaskInfo>(inv, 'task.set', params), taskLine)
+    out.result(await callNode(inv, 'task.set', params), taskLine)
   }
 )
 
@@ -76,10 +77,7 @@ const list = verb(
   'list',
   [summary("List a project's tasks"), argument('<project>', PROJECT)],
   async (inv, out) => {
-    out.result(
-      await callNode<TaskInfo[]>(inv, 'task.list', { project: arg(inv, 'project') }),
-      taskList
-    )
+    out.result(await callNode(inv, 'task.list', { project: arg(inv, 'project') }), taskList)
   }
 )
 

@@ -47,9 +47,9 @@ export const up = verb(
         kdf,
         profile: profile ? { keys: profile.keys } : null
       })
-      const { node, server } = daemon
+      const { node, server, app } = daemon
       const network = bootstrap ? bootstrap.join(',') : 'public HyperDHT'
-      const who = await node.whoami()
+      const who = await node.profile.whoami()
       if (out.json) {
         out.event('up', {
           peerId: node.peerId,
@@ -70,7 +70,7 @@ export const up = verb(
           )
         } else out.line('  no profile: run flux init (until then this node only hosts projects)')
       }
-      const live = new LiveStatus(node, out, { tty: process.stdout.isTTY === true })
+      const live = new LiveStatus(app, out, { tty: process.stdout.isTTY === true })
       live.start()
       const reason = await Promise.race([
         shutdown.signal,
@@ -101,7 +101,7 @@ async function refuseIfRunning(home: string): Promise<void> {
 
 /** The profile sealed in the home's key file, unlocked; null when the home has none. */
 async function unlock(home: string): Promise<UnlockedProfile | null> {
-  const { keyFilePath } = await import('../profile/manager.js')
+  const { keyFilePath } = await import('../store/home.js')
   const { loadKeyFile, readKeyFileInfo } = await import('../identity/keyfile.js')
   const file = keyFilePath(home)
   let name: string

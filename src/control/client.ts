@@ -2,6 +2,7 @@
 import net from 'net'
 import { FluxError, type FluxErrorCode } from '../errors.js'
 import { socketPath, type Response } from './protocol.js'
+import type { MethodName, ParamsOf, ResultOf } from './methods.js'
 import type { Progress } from '../api.js'
 
 export class ControlClient {
@@ -47,13 +48,14 @@ export class ControlClient {
     })
   }
 
-  call<T = unknown>(
-    method: string,
-    params: Record<string, unknown> = {},
+  /** Call a method of the protocol: its parameters and result are typed by `methods.ts`. */
+  call<M extends MethodName>(
+    method: M,
+    params: ParamsOf<M>,
     onProgress?: (p: Progress) => void
-  ): Promise<T> {
+  ): Promise<ResultOf<M>> {
     const id = this.nextId++
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<ResultOf<M>>((resolve, reject) => {
       if (this.socket.destroyed) {
         reject(new FluxError('NODE_CLOSED', 'the node closed the control connection'))
         return

@@ -3,10 +3,12 @@
  * Used by `flux up`, the demo and tests.
  */
 import { FluxNode, type FluxNodeOptions } from '../node.js'
+import { FluxApp } from '../app/index.js'
 import { ControlServer } from './server.js'
 
 export interface Daemon {
   node: FluxNode
+  app: FluxApp
   server: ControlServer
   /** Resolves when the daemon has stopped (by stop() or a `node.stop` request). */
   stopped: Promise<void>
@@ -34,12 +36,13 @@ export async function startDaemon(opts: FluxNodeOptions): Promise<Daemon> {
     })()
     return stopping
   }
-  const server = new ControlServer(node, () => void stop())
+  const app = new FluxApp(node)
+  const server = new ControlServer(app, () => void stop())
   try {
     await server.listen()
   } catch (err) {
     await node.close()
     throw err
   }
-  return { node, server, stopped, stop }
+  return { node, app, server, stopped, stop }
 }

@@ -1,25 +1,24 @@
-/** The node side of the control channel: dispatches requests to the node and its actions. */
+/** The node side of the control channel: runs each request's method against the use-cases. */
 import fs from 'fs/promises'
 import net from 'net'
 import { FluxError } from '../errors.js'
 import { socketPath, type Request, type Response } from './protocol.js'
-import { dispatch } from './methods.js'
-import type { FluxNode } from '../node.js'
-import { Actions } from '../actions.js'
+import { METHODS, type Entry } from './handlers/index.js'
+import type { MethodName } from './methods.js'
+import type { FluxApp } from '../app/index.js'
+import type { Progress } from '../api.js'
 
 export class ControlServer {
   private readonly server: net.Server
   private readonly sockets = new Set<net.Socket>()
   readonly path: string
-  readonly actions: Actions
   private listenerClosed: Promise<void> | null = null
 
   constructor(
-    readonly node: FluxNode,
+    readonly app: FluxApp,
     private readonly onStop: () => void = () => {}
   ) {
-    this.path = socketPath(node.home)
-    this.actions = new Actions(node)
+    this.path = socketPath(app.node.home)
     this.server = net.createServer((socket) => this.onSocket(socket))
   }
 
@@ -93,17 +92,29 @@ export class ControlServer {
         // the node is closing under us: a clear answer beats whatever a half-closed store throws
         throw new FluxError('NODE_CLOSED', 'the node is stopping')
       }
-      const result = await dispatch(
-        this.node,
-        this.actions,
-        req.method,
-        req.params ?? {},
-        (progress) => send({ id: req.id, progress })
+      const result = await this.run(req.method, req.params ?? {}, (progress) =>
+        send({ id: req.id, progress })
       )
       send({ id: req.id, result: result ?? null })
     } catch (err) {
       const e = FluxError.from(err)
       send({ id: req.id, error: e.toJSON() })
     }
+  }
+
+  private async run(
+    method: string,
+    params: unknown,
+    progress: (p: Progress) => void
+  ): Promise<unknown> {
+    if (!Object.hasOwn(METHODS, method)) {
+      throw new FluxError('CONTROL_PROTOCOL', `unknown method "${method}"`)
+    }
+    if (typeof params !== 'object' || params === null || Array.isArray(params)) {
+      throw new FluxError('INVALID_INPUT', 'params must be an object')
+    }
+    const entry = METHODS[method as Exclude<MethodName, 'node.stop'>] as Entry<MethodName>
+    const parsed = entry.parse(params as Record<string, unknown>)
+    return entry.run(parsed, { app: this.app, progress })
   }
 }

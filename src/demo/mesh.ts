@@ -2,6 +2,7 @@
  * A local mesh on loopback made of real processes: one `flux dht` bootstrap and N `flux up`
  * nodes, each with its own home in one temporary folder, driven over their control sockets.
  */
+import type { MethodName, ParamsOf, ResultOf } from '../control/methods.js'
 import crypto from 'crypto'
 import fs from 'fs'
 import { freeUdpPort } from '../swarm/bootstrap.js'
@@ -60,12 +61,12 @@ export class MeshNode {
   }
 
   /** A control call, bounded, failing at once with the child's output if the process dies. */
-  async call<T>(
-    method: string,
-    params: Record<string, unknown> = {},
+  async call<M extends MethodName>(
+    method: M,
+    params: ParamsOf<M>,
     onProgress?: (p: Progress) => void,
     timeout = this.bounds.call
-  ): Promise<T> {
+  ): Promise<ResultOf<M>> {
     const child = this.child
     const client = this.client
     const what = `${this.label}: ${method}`
@@ -77,7 +78,7 @@ export class MeshNode {
       throw child.diedError(what)
     })
     // the node's own errors keep their code and gain the node's name
-    const answer = client.call<T>(method, params, onProgress).catch((err: unknown) => {
+    const answer = client.call(method, params, onProgress).catch((err: unknown) => {
       const e = FluxError.from(err)
       throw new FluxError(e.code, `${what}: ${e.detail}`)
     })
@@ -200,7 +201,7 @@ export class LocalMesh {
       async () => {
         const client = await ControlClient.connect(node.home)
         try {
-          const s = await within(client.call<NodeStatus>('status'), 5_000, `${node.label}: status`)
+          const s = await within(client.call('status', {}), 5_000, `${node.label}: status`)
           node.client = client
           return s
         } catch (err) {

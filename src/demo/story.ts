@@ -67,7 +67,7 @@ function person(n: MeshNode): string {
 }
 
 function shows(nodes: MeshNode[], key: string): Promise<ProjectDetail[]> {
-  return Promise.all(nodes.map((n) => n.call<ProjectDetail>('project.show', { project: key })))
+  return Promise.all(nodes.map((n) => n.call('project.show', { project: key })))
 }
 
 function same(details: ProjectDetail[]): boolean {
@@ -136,7 +136,7 @@ export async function runStory(
     'create',
     `2. Node 1 creates the project ${quote(PROJECT)}`,
     async () => {
-      const created = await n1.call<ProjectDetail>('project.create', {
+      const created = await n1.call('project.create', {
         name: PROJECT,
         description: 'A solar timber kiln for the village workshop'
       })
@@ -149,7 +149,7 @@ export async function runStory(
     'join',
     '3. Node 1 invites nodes 2 and 3; they join and pick names',
     async () => {
-      const invite = await n1.call<CreatedInvite>('project.invite', { project: key, uses: 2 })
+      const invite = await n1.call('project.invite', { project: key, uses: 2 })
       r.note(`node 1 issued one invite good for ${invite.uses} people: ${short(invite.code, 16)}`, {
         invite: invite.id
       })
@@ -165,7 +165,7 @@ export async function runStory(
             }
             r.note(`${n.label}: ${p.message}`, { node: n.index, ...p })
           }
-          const detail = await n.call<ProjectDetail>(
+          const detail = await n.call(
             'project.join',
             { code: invite.code, project: key, timeout: bounds.join },
             onProgress,
@@ -174,9 +174,7 @@ export async function runStory(
           return detail.you
         })
       )
-      await Promise.all(
-        all.map((n) => n.call<ProjectDetail>('member.name', { project: key, name: person(n) }))
-      )
+      await Promise.all(all.map((n) => n.call('member.name', { project: key, name: person(n) })))
       r.note(`names set: ${all.map((n) => `${n.label} is ${person(n)}`).join(', ')}`)
       // everyone should see everyone's name before the feed is shown
       await poll(
@@ -199,20 +197,20 @@ export async function runStory(
   const taskId = await r.step('together', '4. Everyone writes at the same time', async () => {
     const [task] = await Promise.all([
       (async () => {
-        const post = await n1.call<PostInfo>('post.add', {
+        const post = await n1.call('post.add', {
           project: key,
           text: 'Kickoff: the kiln should dry 2 m³ of timber per batch. Ideas welcome!'
         })
         r.note(`${person(n1)} posted ${quote(post.text)}`)
-        const t = await n1.call<TaskInfo>('task.add', { project: key, title: 'Build the frame' })
+        const t = await n1.call('task.add', { project: key, title: 'Build the frame' })
         r.note(`${person(n1)} added task ${quote(t.title)} (${short(t.id)})`)
         return t
       })(),
       n2
-        .call<PostInfo>('post.add', { project: key, text: 'I can source cedar for the frame.' })
+        .call('post.add', { project: key, text: 'I can source cedar for the frame.' })
         .then((p) => r.note(`${person(n2)} posted ${quote(p.text)}`)),
       n3
-        .call<PostInfo>('post.add', {
+        .call('post.add', {
           project: key,
           text: 'Glazing: twin-wall polycarbonate costs less than glass.'
         })
@@ -221,9 +219,7 @@ export async function runStory(
     await poll(
       `nodes 2 and 3 to receive task ${short(task.id)}`,
       async () => {
-        const lists = await Promise.all(
-          [n2, n3].map((n) => n.call<TaskInfo[]>('task.list', { project: key }))
-        )
+        const lists = await Promise.all([n2, n3].map((n) => n.call('task.list', { project: key })))
         return lists.every((l) => l.some((t) => t.id === task.id)) ? true : null
       },
       { timeout: bounds.converge, interval: 150 }
@@ -233,13 +229,13 @@ export async function runStory(
         `${person(n2)} and ${person(n3)} both rename it (a conflict)`
     )
     await Promise.all([
-      n1.call<TaskInfo>('task.set', { project: key, id: task.id, assignee: ids.n2 }),
-      n2.call<TaskInfo>('task.set', {
+      n1.call('task.set', { project: key, id: task.id, assignee: ids.n2 }),
+      n2.call('task.set', {
         project: key,
         id: task.id,
         title: 'Build the frame from cedar'
       }),
-      n3.call<TaskInfo>('task.set', {
+      n3.call('task.set', {
         project: key,
         id: task.id,
         title: 'Build the frame from steel'
@@ -248,7 +244,7 @@ export async function runStory(
     await converged(all, key, bounds.converge, 'the three nodes to agree after the conflict')
     const seen = await Promise.all(
       all.map(async (n) => {
-        const list = await n.call<TaskInfo[]>('task.list', { project: key })
+        const list = await n.call('task.list', { project: key })
         const t = list.find((x) => x.id === task.id)
         if (!t) throw new FluxError('NOT_FOUND', `${n.label} lost task ${task.id}`)
         r.note(
@@ -264,7 +260,7 @@ export async function runStory(
     r.note(
       `same winner on every node: ${quote(seen[0] ?? '')} (concurrent edits: later timestamp wins, then op id)`
     )
-    const feed = await n3.call<PostInfo[]>('post.feed', { project: key })
+    const feed = await n3.call('post.feed', { project: key })
     r.note(`node 3's feed has ${feed.length} posts:`)
     for (const p of feed) r.note(`  ${p.authorName ?? short(p.author)}: ${p.text}`)
     return task.id
@@ -274,7 +270,7 @@ export async function runStory(
     'offline',
     '5. Node 3 goes offline; the others keep working; it comes back',
     async () => {
-      const before = await n3.call<ProjectDetail>('project.show', { project: key })
+      const before = await n3.call('project.show', { project: key })
       const pid = n3.child?.pid ?? 0
       const exit = await mesh.stopNode(n3)
       r.note(
@@ -283,17 +279,17 @@ export async function runStory(
       )
       await Promise.all([
         (async () => {
-          await n1.call<PostInfo>('post.add', { project: key, text: 'Frame drawings are done.' })
-          await n1.call<TaskInfo>('task.set', { project: key, id: taskId, done: true })
+          await n1.call('post.add', { project: key, text: 'Frame drawings are done.' })
+          await n1.call('task.set', { project: key, id: taskId, done: true })
           r.note(`${person(n1)} posted and marked the frame task done`)
         })(),
         (async () => {
-          const t = await n2.call<TaskInfo>('task.add', {
+          const t = await n2.call('task.add', {
             project: key,
             title: 'Order polycarbonate sheets',
             assignee: ids.n3
           })
-          await n2.call<PostInfo>('post.add', {
+          await n2.call('post.add', {
             project: key,
             text: 'Cedar delivered to the yard.'
           })
@@ -318,7 +314,7 @@ export async function runStory(
       const caught = await poll(
         `node 3 to catch up to ${target.applied} ops`,
         async () => {
-          const d = await n3.call<ProjectDetail>('project.show', { project: key })
+          const d = await n3.call('project.show', { project: key })
           if (d.applied !== last) {
             last = d.applied
             r.note(`node 3: ${d.applied} / ${target.applied} ops applied`, { applied: d.applied })
@@ -343,9 +339,9 @@ export async function runStory(
       const pid = n4.child?.pid ?? 0
       r.data('spawn', { name: n4.label, pid, home: n4.home })
       r.note(`node 4 started with no profile: peer ${short(status.peerId)} (pid ${pid})`, { pid })
-      const link = await n1.call<CreatedLink>('device.link', { expires: 10 * 60_000 })
+      const link = await n1.call('device.link', { expires: 10 * 60_000 })
       r.note(`node 1 made a one-use link code, valid 10 minutes: ${short(link.code, 16)}`)
-      const who = await n4.call<WhoAmI>(
+      const who = await n4.call(
         'device.join',
         { code: link.code, passphrase: mesh.passphrase, name: 'phone', timeout: bounds.join },
         (p: Progress) => r.note(`node 4: ${p.message}`, { node: 4, ...p }),
@@ -355,14 +351,14 @@ export async function runStory(
         `node 4 is a device of ${who.name} now (profile ${short(who.profile)}, ` +
           `${who.devices.length} devices); it holds ${who.projects} project(s)`
       )
-      const post = await n4.call<PostInfo>('post.add', {
+      const post = await n4.call('post.add', {
         project: key,
         text: 'From my phone: the vents are cut.'
       })
       const seen = await poll(
         "node 2 to see the phone's post",
         async () => {
-          const feed = await n2.call<PostInfo[]>('post.feed', { project: key })
+          const feed = await n2.call('post.feed', { project: key })
           return feed.find((p) => p.id === post.id) ?? null
         },
         { timeout: bounds.converge, interval: 150 }
@@ -375,19 +371,17 @@ export async function runStory(
   )
 
   await r.step('archive', '7. Node 1 archives the project (read-only from now on)', async () => {
-    const d = await n1.call<ProjectDetail>('project.archive', { project: key })
+    const d = await n1.call('project.archive', { project: key })
     r.note(`archived with ${d.posts} posts, ${d.tasks} tasks and ${d.members} members`)
     await poll(
       'every node to see the project archived',
       async () => ((await shows(all, key)).every((x) => x.archived) ? true : null),
       { timeout: bounds.converge, interval: 150 }
     )
-    const refused = await n2
-      .call<PostInfo>('post.add', { project: key, text: 'One more thing...' })
-      .then(
-        () => null,
-        (err: unknown) => err
-      )
+    const refused = await n2.call('post.add', { project: key, text: 'One more thing...' }).then(
+      () => null,
+      (err: unknown) => err
+    )
     if (!isFluxError(refused, 'PROJECT_ARCHIVED')) {
       const got = refused === null ? 'it was accepted' : String(refused)
       throw new FluxError('INTERNAL', `a post to the archived project should be refused: ${got}`)

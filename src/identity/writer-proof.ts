@@ -8,11 +8,11 @@
  * whole chain from the profile id down to the writer; `apply` does so before a writer's ops
  * count. The authority is in the proof, not in who carries it: any member may append it.
  */
-import sodium from 'sodium-universal'
 import b4a from 'b4a'
 import c from 'compact-encoding'
 import type { Encoder } from 'compact-encoding'
-import { verifyDelegation, verifyDevice, MAX_PROOF_BYTES } from './devices.js'
+import { MAX_PROOF_BYTES } from './devices.js'
+import { bindToDevice, verifyBinding } from './binding.js'
 import type { DeviceKeys } from './profile-keys.js'
 import { toHex } from './keys.js'
 
@@ -52,15 +52,14 @@ export function createWriterProof(
   discoveryKey: Uint8Array,
   writer: Uint8Array
 ): WriterProof {
-  const sig = b4a.alloc(sodium.crypto_sign_BYTES) as Buffer
-  sodium.crypto_sign_detached(sig, statement(discoveryKey, writer), keys.device.secretKey)
+  const bound = bindToDevice(keys, statement(discoveryKey, writer))
   return {
-    profile: toHex(keys.profileId),
-    device: toHex(keys.device.publicKey),
+    profile: bound.profile,
+    device: bound.device,
     writer: toHex(writer),
-    proof: b4a.toString(keys.deviceProof, 'base64'),
-    delegated: keys.delegated === true,
-    sig: b4a.toString(sig, 'base64')
+    proof: b4a.toString(bound.proof, 'base64'),
+    delegated: bound.delegated,
+    sig: b4a.toString(bound.sig, 'base64')
   }
 }
 
@@ -97,39 +96,20 @@ export function isWriterProofShape(v: unknown): v is WriterProof {
 export function verifyWriterProof(v: unknown, discoveryKey: Uint8Array): VerifiedWriter | null {
   if (!isWriterProofShape(v)) return null
   try {
-    const profileId = b4a.from(v.profile, 'hex')
-    const device = b4a.from(v.device, 'hex')
-    const writer = b4a.from(v.writer, 'hex')
     const proof = b4a.from(v.proof, 'base64')
-    const sig = b4a.from(v.sig, 'base64')
-    if (sig.byteLength !== sodium.crypto_sign_BYTES) return null
     if (b4a.toString(proof, 'base64') !== v.proof) return null // one spelling per proof
-    if (!sodium.crypto_sign_verify_detached(sig, statement(discoveryKey, writer), device)) {
-      return null
-    }
-    const expect = { profileId, devicePublicKey: device }
-    if (v.delegated) {
-      const grant = verifyDelegation(proof, expect)
-      if (grant === null) return null
-      return {
-        profile: v.profile,
-        device: v.device,
-        writer: v.writer,
-        delegated: true,
-        expiresAt: grant.expiresAt,
-        chain: grant.chain.map(toHex)
-      }
-    }
-    const dev = verifyDevice(proof, expect)
-    if (dev === null) return null
-    return {
-      profile: v.profile,
-      device: v.device,
-      writer: v.writer,
-      delegated: false,
-      expiresAt: null,
-      chain: dev.chain.map(toHex)
-    }
+    const bound = verifyBinding(
+      {
+        profile: b4a.from(v.profile, 'hex'),
+        device: b4a.from(v.device, 'hex'),
+        proof,
+        delegated: v.delegated,
+        sig: b4a.from(v.sig, 'base64')
+      },
+      statement(discoveryKey, b4a.from(v.writer, 'hex'))
+    )
+    if (bound === null) return null
+    return { ...bound, writer: v.writer }
   } catch {
     return null
   }

@@ -1,28 +1,26 @@
 /**
- * apply for the profile Autobase: folds linearized profile ops into the profile view. Pure and
- * deterministic: no clock, no randomness, no network. Never throws on peer input: a bad op is
- * recorded as skipped, identically on every peer, and the base keeps working.
+ * apply for the profile Autobase: the profile's rules for the base kit's runner, one handler
+ * per op type. Pure and deterministic: no clock, no randomness, no network. Never throws on
+ * peer input: a bad op is recorded as skipped, identically on every peer.
  *
  * Rights: only the bootstrap writer may `profile/init` (once). Every other op must come from a
  * writer core mapped to a full device (not a delegate) that is active: not revoked, and no key
  * of its proof chain revoked.
  */
-import type Autobase from 'autobase'
-import type Hyperbee from 'hyperbee'
 import b4a from 'b4a'
 import sodium from 'sodium-universal'
-import { effectiveTs, wins, type Register } from '../autobase/merge.js'
-import { verifyDelegation, verifyDevice } from '../identity/devices.js'
-import { ViewTx } from '../views/tx.js'
+import { wins, type Register } from '../autobase/merge.js'
 import {
-  decodeProfileBlock,
-  fromB64,
-  recoveryStatement,
-  type HexKey,
-  type ProfileOp,
-  type ProfileValidation,
-  type SealedKeys
-} from './ops.js'
+  Skip,
+  createApply,
+  dispatch,
+  type ApplyContext,
+  type ApplyFunction,
+  type BaseRules,
+  type Handlers
+} from '../autobase/runner.js'
+import type { ViewTx } from '../autobase/tx.js'
+import { verifyDelegation, verifyDevice } from '../identity/devices.js'
 import {
   ProfileKeys,
   chainRevoked,
@@ -31,26 +29,31 @@ import {
   type DeviceRecord,
   type OpRecord,
   type ProfileRecord,
-  type ProfileSkipRecord,
   type ProfileSystemRecord,
   type ProjectEntry
-} from './view.js'
+} from '../views/profile.js'
+import {
+  fromB64,
+  profileCodec,
+  recoveryStatement,
+  type HexKey,
+  type ProfileOp,
+  type SealedKeys
+} from './ops.js'
 
-/** Thrown inside a handler to skip the op; caught by the loop, never escapes apply. */
-class Skip {
-  constructor(readonly reason: string) {}
-}
-
-interface Ctx {
-  b: ViewTx
-  host: Autobase.ApplyHost
-  sys: ProfileSystemRecord
-  author: HexKey
-  /** Effective (clamped) timestamp of the op being applied. */
-  ts: number
+interface Ctx extends ApplyContext<ProfileSystemRecord> {
   bootstrap: HexKey
   profileId: HexKey
 }
+
+/** The context of an op from an active full device of an initialised profile. */
+interface DeviceCtx extends Ctx {
+  profile: ProfileRecord
+  /** The author's device. */
+  me: DeviceRecord
+}
+
+type OpOf<T extends ProfileOp['type']> = Extract<ProfileOp, { type: T }>
 
 export interface ProfileApplyOptions {
   /** The base's bootstrap key (hex): the first device's writer core, the only one that may init. */
@@ -59,216 +62,178 @@ export interface ProfileApplyOptions {
   readonly profileId: HexKey
 }
 
-export function createProfileApply(opts: ProfileApplyOptions) {
-  return async function apply(
-    nodes: Autobase.ApplyNode[],
-    view: Hyperbee,
-    host: Autobase.ApplyHost
-  ): Promise<void> {
-    const b = new ViewTx(view.batch())
-    const sys = (await b.get<ProfileSystemRecord>(ProfileKeys.system)) ?? emptyProfileSystem()
-    for (const node of nodes) {
-      // An ack has no value. An empty block reads back as null everywhere but on the writer
-      // that appended it (which still holds the buffer it passed): ignore it like an ack, or
-      // that writer's view would differ from every other peer's.
-      const value = node.value
-      if (value === null || (value instanceof Uint8Array && value.byteLength === 0)) continue
-      const author = b4a.toString(node.from.key, 'hex')
-      const ids = { bootstrap: opts.bootstrap, profileId: opts.profileId }
-      await applyOne(b, host, sys, author, ids, decodeProfileBlock(value))
+export function createProfileApply(opts: ProfileApplyOptions): ApplyFunction {
+  const rules: BaseRules<ProfileOp, ProfileSystemRecord, Ctx> = {
+    codec: profileCodec,
+    systemKey: ProfileKeys.system,
+    emptySystem: emptyProfileSystem,
+    skipKey: ProfileKeys.skip,
+    seen: (b, op) => b.has(ProfileKeys.op(op.id)),
+    context: (base) => ({ ...base, bootstrap: opts.bootstrap, profileId: opts.profileId }),
+    apply: applyOp,
+    async applied(ctx, op) {
+      await ctx.b.put(ProfileKeys.op(op.id), {
+        writer: ctx.author,
+        skipped: false
+      } satisfies OpRecord)
+    },
+    async skipped(b, _sys, author, op) {
+      await b.put(ProfileKeys.op(op.id), { writer: author, skipped: true } satisfies OpRecord)
     }
-    await b.put(ProfileKeys.system, sys)
-    await b.flush()
   }
+  return createApply(rules)
 }
 
-async function applyOne(
-  b: ViewTx,
-  host: Autobase.ApplyHost,
-  sys: ProfileSystemRecord,
-  author: HexKey,
-  ids: { bootstrap: HexKey; profileId: HexKey },
-  decoded: ProfileValidation
-): Promise<void> {
-  if (!decoded.ok) {
-    await skip(b, sys, author, null, decoded.reason)
-    return
-  }
-  const op = decoded.op
-  // A repeated op id changes nothing, not even the skip counter: after a kill -9 during an
-  // append, Autobase can replay the in-flight op on the crashed node only.
-  if (await b.has(ProfileKeys.op(op.id))) return
-  const ctx: Ctx = { b, host, sys, author, ts: effectiveTs(op.ts, sys.clocks), ...ids }
-  try {
-    await applyOp(ctx, op)
-  } catch (err) {
-    if (!(err instanceof Skip)) throw err
-    await skip(b, sys, author, op, err.reason)
-    await b.put(ProfileKeys.op(op.id), { writer: author, skipped: true } satisfies OpRecord)
-    return
-  }
-  sys.applied++
-  sys.clocks[author] = Math.max(sys.clocks[author] ?? 0, op.ts)
-  await b.put(ProfileKeys.op(op.id), { writer: author, skipped: false } satisfies OpRecord)
-}
-
-async function skip(
-  b: ViewTx,
-  sys: ProfileSystemRecord,
-  writer: HexKey,
-  op: ProfileOp | null,
-  reason: string
-): Promise<void> {
-  sys.skipped++
-  const record: ProfileSkipRecord = {
-    seq: sys.skipped,
-    writer,
-    id: op?.id ?? null,
-    type: op?.type ?? null,
-    reason
-  }
-  await b.put(ProfileKeys.skip(sys.skipped), record)
+const handlers: Handlers<
+  Exclude<ProfileOp, { type: 'profile/init' | 'device/recover' }>,
+  DeviceCtx
+> = {
+  'profile/name': setName,
+  'device/add': addDevice,
+  'device/revoke': revokeDevice,
+  'project/add': addProject,
+  'project/keys': addKeys,
+  'project/remove': removeProject
 }
 
 async function applyOp(ctx: Ctx, op: ProfileOp): Promise<void> {
-  const { b } = ctx
-  const profile = await b.get<ProfileRecord>(ProfileKeys.profile)
-
-  if (op.type === 'profile/init') {
-    if (ctx.author !== ctx.bootstrap) {
-      throw new Skip('only the bootstrap writer may initialise the profile')
-    }
-    if (profile !== null) throw new Skip('profile already initialised')
-    if (op.profile !== ctx.profileId) throw new Skip('init names another profile')
-    const verified = verifyDevice(fromB64(op.proof), {
-      profileId: b4a.from(ctx.profileId, 'hex'),
-      devicePublicKey: b4a.from(op.device, 'hex')
-    })
-    if (verified === null) throw new Skip('the device proof does not chain to the profile')
-    const device = identityDevice(ctx, op.device, op.deviceName, op.proof, verified.chain)
-    const record: ProfileRecord = {
-      profile: op.profile,
-      discovery: op.discovery,
-      recovery: op.recovery,
-      name: reg(ctx, op, op.name),
-      createdAt: ctx.ts,
-      bootstrapDevice: op.device
-    }
-    await putDevice(b, device)
-    await b.put(ProfileKeys.writer(ctx.author), op.device)
-    await b.put(ProfileKeys.profile, record)
-    return
-  }
-
+  if (op.type === 'profile/init') return init(ctx, op)
+  const profile = await ctx.b.get<ProfileRecord>(ProfileKeys.profile)
   if (profile === null) throw new Skip('profile not initialised')
   if (op.type === 'device/recover') return recoverDevice(ctx, op)
   const me = await authorDevice(ctx)
+  return dispatch(handlers, { ...ctx, profile, me }, op)
+}
 
-  switch (op.type) {
-    case 'profile/name': {
-      if (wins(profile.name, { id: op.id, ts: ctx.ts, prev: op.prev })) {
-        profile.name = reg(ctx, op, op.name)
-        await b.put(ProfileKeys.profile, profile)
-      }
-      return
-    }
-    case 'device/add': {
-      const existing = await getDevice(b, op.device)
-      if (existing !== null && existing.revoked !== null) {
-        throw new Skip('a revoked device cannot be added again')
-      }
-      if (await deviceActive(existing, lookup(b))) throw new Skip('already an active device')
-      const expect = {
-        profileId: b4a.from(ctx.profileId, 'hex'),
-        devicePublicKey: b4a.from(op.device, 'hex')
-      }
-      let chain: HexKey[]
-      let expiresAt: number | null = null
-      if (op.proof !== null) {
-        const verified = verifyDevice(fromB64(op.proof), expect)
-        if (verified === null) throw new Skip('the device proof does not chain to the profile')
-        chain = verified.chain.map(hex)
-      } else {
-        const grant = verifyDelegation(fromB64(op.grant ?? ''), expect)
-        if (grant === null) throw new Skip('the delegation grant does not chain to the profile')
-        chain = grant.chain.map(hex)
-        expiresAt = grant.expiresAt
-      }
-      if (await chainRevoked(chain, lookup(b))) {
-        throw new Skip('the proof chain holds a revoked device')
-      }
-      if (op.writer !== null) {
-        const holder = await b.get<HexKey>(ProfileKeys.writer(op.writer))
-        if (holder !== null && holder !== op.device) {
-          throw new Skip('the writer key belongs to another device')
-        }
-      }
-      const record: DeviceRecord = {
-        device: op.device,
-        writer: op.writer ?? existing?.writer ?? null,
-        name: op.name,
-        proof: op.proof,
-        grant: op.grant,
-        delegated: op.grant !== null,
-        expiresAt,
-        chain,
-        addedBy: me.device,
-        addedAt: ctx.ts,
-        revoked: null
-      }
-      await putDevice(b, record)
-      if (op.writer !== null) {
-        await b.put(ProfileKeys.writer(op.writer), op.device)
-        await ctx.host.addWriter(b4a.from(op.writer, 'hex') as Buffer, { indexer: false })
-      }
-      return
-    }
-    case 'device/revoke': {
-      const target = await getDevice(b, op.device)
-      if (target === null) throw new Skip('unknown device')
-      if (target.revoked !== null) throw new Skip('device already revoked')
-      if (op.device !== me.device && me.chain.includes(op.device)) {
-        throw new Skip('a device cannot revoke one that attested it')
-      }
-      target.revoked = { by: me.device, at: ctx.ts }
-      await b.put(ProfileKeys.device(op.device), target)
-      return
-    }
-    case 'project/add': {
-      const existing = await b.get<ProjectEntry>(ProfileKeys.project(op.key))
-      const record: ProjectEntry = {
-        key: op.key,
-        name: op.name,
-        public: op.public,
-        keys: mergeKeys(existing?.keys ?? {}, op.keys),
-        recovery: op.recovery ?? existing?.recovery ?? null,
-        addedAt: existing?.addedAt ?? ctx.ts,
-        removed: false
-      }
-      await b.put(ProfileKeys.project(op.key), record)
-      if (existing === null) await addToIndex(b, ProfileKeys.projectIndex, op.key)
-      return
-    }
-    case 'project/keys': {
-      const existing = await b.get<ProjectEntry>(ProfileKeys.project(op.key))
-      if (existing === null) throw new Skip('unknown project')
-      existing.keys = mergeKeys(existing.keys, op.keys)
-      await b.put(ProfileKeys.project(op.key), existing)
-      return
-    }
-    case 'project/remove': {
-      const existing = await b.get<ProjectEntry>(ProfileKeys.project(op.key))
-      if (existing === null) throw new Skip('unknown project')
-      if (existing.removed) throw new Skip('project already removed')
-      existing.removed = true
-      await b.put(ProfileKeys.project(op.key), existing)
-      return
-    }
-    default: {
-      const never: never = op
-      throw new Skip(`unhandled op ${(never as ProfileOp).type}`)
+/** The bootstrap writer creates the profile, once, as the device the identity attested. */
+async function init(ctx: Ctx, op: OpOf<'profile/init'>): Promise<void> {
+  const { b } = ctx
+  if (ctx.author !== ctx.bootstrap) {
+    throw new Skip('only the bootstrap writer may initialise the profile')
+  }
+  if ((await b.get<ProfileRecord>(ProfileKeys.profile)) !== null) {
+    throw new Skip('profile already initialised')
+  }
+  if (op.profile !== ctx.profileId) throw new Skip('init names another profile')
+  const verified = verifyDevice(fromB64(op.proof), {
+    profileId: b4a.from(ctx.profileId, 'hex'),
+    devicePublicKey: b4a.from(op.device, 'hex')
+  })
+  if (verified === null) throw new Skip('the device proof does not chain to the profile')
+  const device = identityDevice(ctx, op.device, op.deviceName, op.proof, verified.chain)
+  const record: ProfileRecord = {
+    profile: op.profile,
+    discovery: op.discovery,
+    recovery: op.recovery,
+    name: reg(ctx, op, op.name),
+    createdAt: ctx.ts,
+    bootstrapDevice: op.device
+  }
+  await putDevice(b, device)
+  await b.put(ProfileKeys.writer(ctx.author), op.device)
+  await b.put(ProfileKeys.profile, record)
+}
+
+async function setName(ctx: DeviceCtx, op: OpOf<'profile/name'>): Promise<void> {
+  const { profile } = ctx
+  if (wins(profile.name, { id: op.id, ts: ctx.ts, prev: op.prev })) {
+    profile.name = reg(ctx, op, op.name)
+    await ctx.b.put(ProfileKeys.profile, profile)
+  }
+}
+
+async function addDevice(ctx: DeviceCtx, op: OpOf<'device/add'>): Promise<void> {
+  const { b } = ctx
+  const existing = await getDevice(b, op.device)
+  if (existing !== null && existing.revoked !== null) {
+    throw new Skip('a revoked device cannot be added again')
+  }
+  if (await deviceActive(existing, lookup(b))) throw new Skip('already an active device')
+  const expect = {
+    profileId: b4a.from(ctx.profileId, 'hex'),
+    devicePublicKey: b4a.from(op.device, 'hex')
+  }
+  let chain: HexKey[]
+  let expiresAt: number | null = null
+  if (op.proof !== null) {
+    const verified = verifyDevice(fromB64(op.proof), expect)
+    if (verified === null) throw new Skip('the device proof does not chain to the profile')
+    chain = verified.chain.map(hex)
+  } else {
+    const grant = verifyDelegation(fromB64(op.grant ?? ''), expect)
+    if (grant === null) throw new Skip('the delegation grant does not chain to the profile')
+    chain = grant.chain.map(hex)
+    expiresAt = grant.expiresAt
+  }
+  if (await chainRevoked(chain, lookup(b))) {
+    throw new Skip('the proof chain holds a revoked device')
+  }
+  if (op.writer !== null) {
+    const holder = await b.get<HexKey>(ProfileKeys.writer(op.writer))
+    if (holder !== null && holder !== op.device) {
+      throw new Skip('the writer key belongs to another device')
     }
   }
+  const record: DeviceRecord = {
+    device: op.device,
+    writer: op.writer ?? existing?.writer ?? null,
+    name: op.name,
+    proof: op.proof,
+    grant: op.grant,
+    delegated: op.grant !== null,
+    expiresAt,
+    chain,
+    addedBy: ctx.me.device,
+    addedAt: ctx.ts,
+    revoked: null
+  }
+  await putDevice(b, record)
+  if (op.writer !== null) {
+    await b.put(ProfileKeys.writer(op.writer), op.device)
+    await ctx.host.addWriter(b4a.from(op.writer, 'hex') as Buffer, { indexer: false })
+  }
+}
+
+async function revokeDevice(ctx: DeviceCtx, op: OpOf<'device/revoke'>): Promise<void> {
+  const target = await getDevice(ctx.b, op.device)
+  if (target === null) throw new Skip('unknown device')
+  if (target.revoked !== null) throw new Skip('device already revoked')
+  if (op.device !== ctx.me.device && ctx.me.chain.includes(op.device)) {
+    throw new Skip('a device cannot revoke one that attested it')
+  }
+  target.revoked = { by: ctx.me.device, at: ctx.ts }
+  await ctx.b.put(ProfileKeys.device(op.device), target)
+}
+
+async function addProject(ctx: DeviceCtx, op: OpOf<'project/add'>): Promise<void> {
+  const { b } = ctx
+  const existing = await b.get<ProjectEntry>(ProfileKeys.project(op.key))
+  const record: ProjectEntry = {
+    key: op.key,
+    name: op.name,
+    public: op.public,
+    keys: mergeKeys(existing?.keys ?? {}, op.keys),
+    recovery: op.recovery ?? existing?.recovery ?? null,
+    addedAt: existing?.addedAt ?? ctx.ts,
+    removed: false
+  }
+  await b.put(ProfileKeys.project(op.key), record)
+  if (existing === null) await addToIndex(b, ProfileKeys.projectIndex, op.key)
+}
+
+async function addKeys(ctx: DeviceCtx, op: OpOf<'project/keys'>): Promise<void> {
+  const existing = await ctx.b.get<ProjectEntry>(ProfileKeys.project(op.key))
+  if (existing === null) throw new Skip('unknown project')
+  existing.keys = mergeKeys(existing.keys, op.keys)
+  await ctx.b.put(ProfileKeys.project(op.key), existing)
+}
+
+async function removeProject(ctx: DeviceCtx, op: OpOf<'project/remove'>): Promise<void> {
+  const existing = await ctx.b.get<ProjectEntry>(ProfileKeys.project(op.key))
+  if (existing === null) throw new Skip('unknown project')
+  if (existing.removed) throw new Skip('project already removed')
+  existing.removed = true
+  await ctx.b.put(ProfileKeys.project(op.key), existing)
 }
 
 /**
@@ -278,10 +243,7 @@ async function applyOp(ctx: Ctx, op: ProfileOp): Promise<void> {
  * only the phrase makes such a proof) and signed this base and this writer core. Otherwise it
  * is skipped, and Autobase drops the optimistic block on every peer.
  */
-async function recoverDevice(
-  ctx: Ctx,
-  op: Extract<ProfileOp, { type: 'device/recover' }>
-): Promise<void> {
+async function recoverDevice(ctx: Ctx, op: OpOf<'device/recover'>): Promise<void> {
   const { b } = ctx
   if ((await b.get<HexKey>(ProfileKeys.writer(ctx.author))) !== null) {
     throw new Skip('this writer is already a device')

@@ -1,16 +1,28 @@
 /**
  * The operations a profile's devices append to the profile Autobase, as a tagged union, and
- * their validation. Pure: no clock, no randomness, no I/O. Shapes are checked here; proofs,
- * rights and references are checked in apply, against the view.
+ * their validation (the profile's codec for the base kit). Pure: no clock, no randomness, no
+ * I/O. Shapes are checked here; proofs, rights and references are checked in apply.
  *
  * One op per block, JSON, at most MAX_PROFILE_OP_BYTES. Keys are lowercase hex; proofs,
  * grants and sealed boxes are canonical base64.
  */
-import { isHexKey, isOpId, type HexKey, type OpId } from '../autobase/ops.js'
+import type { Codec, Envelope, Validation } from '../autobase/envelope.js'
+import {
+  isB64,
+  isHexKey,
+  isObj,
+  isPrev,
+  isText,
+  type B64,
+  type HexKey,
+  type Obj,
+  type OpId
+} from '../autobase/shapes.js'
+import type { SealedKeys } from '../views/profile.js'
 import { MAX_PROOF_BYTES } from '../identity/devices.js'
 import { MAX_SEALED_DATA, SEAL_OVERHEAD } from '../identity/seal.js'
 
-export type { HexKey, OpId }
+export type { B64, HexKey, OpId, SealedKeys }
 
 export const PROFILE_OP_VERSION = 1
 /** Largest block (one op) accepted, in bytes. Larger blocks are skipped by every peer. */
@@ -21,18 +33,6 @@ export const PROFILE_LIMITS = {
   proofBytes: MAX_PROOF_BYTES + 64,
   sealedBytes: MAX_SEALED_DATA + SEAL_OVERHEAD
 } as const
-
-/** Base64 text of binary data (a proof, a grant or a sealed box). */
-export type B64 = string
-/** Sealed copies of one key, by recipient device (hex ed25519 public key). */
-export type SealedKeys = Record<HexKey, B64>
-
-interface Envelope {
-  v: number
-  id: OpId
-  /** Writer's clock in ms since the epoch: a hint, never trusted. */
-  ts: number
-}
 
 export type ProfileOpBody =
   | {
@@ -82,36 +82,16 @@ export type ProfileOpBody =
 export type ProfileOp = Envelope & ProfileOpBody
 export type ProfileOpType = ProfileOpBody['type']
 
-export type ProfileValidation = { ok: true; op: ProfileOp } | { ok: false; reason: string }
+export type ProfileValidation = Validation<ProfileOp>
 
-type Obj = Record<string, unknown>
-
-/** Decode and validate one block from a profile writer. Never throws. */
-export function decodeProfileBlock(block: unknown): ProfileValidation {
-  if (!(block instanceof Uint8Array)) return bad('not a binary block')
-  if (block.byteLength > MAX_PROFILE_OP_BYTES) {
-    return bad(`oversized op (${block.byteLength} bytes)`)
-  }
-  let value: unknown
-  try {
-    value = JSON.parse(
-      Buffer.from(block.buffer, block.byteOffset, block.byteLength).toString('utf-8')
-    )
-  } catch {
-    return bad('not JSON')
-  }
-  return validateProfileOp(value)
-}
-
-/** Validate the shape of a decoded op. Never throws. */
-export function validateProfileOp(value: unknown): ProfileValidation {
-  if (!isObj(value)) return bad('not an object')
-  if (value.v !== PROFILE_OP_VERSION) return bad(`unsupported op version ${String(value.v)}`)
-  if (!isOpId(value.id)) return bad('missing or malformed id')
-  if (!isTs(value.ts)) return bad('missing or malformed ts')
-  const body = validateBody(value)
-  if (typeof body === 'string') return bad(body)
-  return { ok: true, op: { v: PROFILE_OP_VERSION, id: value.id, ts: value.ts, ...body } }
+/** The profile's ops for the base kit: one op per block, flat records. */
+export const profileCodec: Codec<ProfileOp> = {
+  version: PROFILE_OP_VERSION,
+  maxOpBytes: MAX_PROFILE_OP_BYTES,
+  maxBlockBytes: MAX_PROFILE_OP_BYTES,
+  maxBatchOps: 0,
+  maxDepth: 4,
+  body: (o) => validateBody(o) as Omit<ProfileOp, keyof Envelope> | string
 }
 
 function validateBody(o: Obj): ProfileOpBody | string {
@@ -197,11 +177,6 @@ function validateBody(o: Obj): ProfileOpBody | string {
   }
 }
 
-/** Encode an op for appending (one op per block). */
-export function encodeProfileOp(op: ProfileOp): Buffer {
-  return Buffer.from(JSON.stringify(op), 'utf-8')
-}
-
 /** Binary to the base64 text ops carry. */
 export function toB64(bytes: Uint8Array): B64 {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
@@ -220,36 +195,6 @@ function sealedKeys(v: unknown): SealedKeys | null {
     out[device] = sealed
   }
   return out
-}
-
-function bad(reason: string): ProfileValidation {
-  return { ok: false, reason }
-}
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
-
-function isPrev(v: unknown): v is OpId | null {
-  return v === null || isOpId(v)
-}
-
-function isTs(v: unknown): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
-}
-
-function isText(v: unknown, max: number, allowEmpty = false): v is string {
-  return typeof v === 'string' && v.length <= max && (allowEmpty || v.trim().length > 0)
-}
-
-const B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
-
-/** Canonical, non-empty base64 of at most `maxBytes` bytes: one spelling per value. */
-function isB64(v: unknown, maxBytes: number): v is B64 {
-  if (typeof v !== 'string' || v.length === 0) return false
-  if (v.length > Math.ceil(maxBytes / 3) * 4 || !B64_RE.test(v)) return false
-  // non-zero padding bits would give the same bytes a second spelling
-  return Buffer.from(v, 'base64').toString('base64') === v
 }
 
 /** What a recovering device signs: this base, and the writer core it adds. */

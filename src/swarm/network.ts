@@ -1,15 +1,21 @@
 /**
- * The node's network: one HyperDHT node and one Hyperswarm, topic membership, admission
- * through PeerPolicy, and replication of the node's Corestore on every admitted connection.
+ * The node's network: one HyperDHT node and one Hyperswarm, the topics it is on, and a session
+ * per connection. A connection is held until the admission gate speaks: only an admitted
+ * session replicates the node's Corestore, carries Autobase's wakeup protocol and opens the
+ * feature channels. Transport only: what to admit is the gate's business, what a feature
+ * says is its service's.
  */
 import Hyperswarm from 'hyperswarm'
 import HyperDHT from 'hyperdht'
-import ReadyResource from 'ready-resource'
-import type Corestore from 'corestore'
-import { PeerPolicy } from './peer-policy.js'
-import { Rpc } from './rpc.js'
 import ProtomuxWakeup from 'protomux-wakeup'
+import type Corestore from 'corestore'
+import { Service } from '../util/service.js'
+import { systemClock, type Clock } from '../util/clock.js'
 import { encodeKey, toHex } from '../identity/keys.js'
+import type { VerifiedPeer } from '../identity/peer-proof.js'
+import { Session } from './session.js'
+import { Topics } from './topics.js'
+import type { FeatureChannel } from './channels.js'
 
 export interface NetworkOptions {
   store: Corestore
@@ -20,34 +26,63 @@ export interface NetworkOptions {
   host?: string | undefined
   /** Defaults to false when a host is given (private meshes), true otherwise. */
   firewalled?: boolean | undefined
+  clock?: Clock
 }
 
-export interface PeerState {
-  id: string
-  publicKey: Buffer
-  address: string | null
-  connectedAt: number
-  client: boolean
+/** What the gate may say about a session: let it in, refuse it, or hold it for later. */
+export type Verdict = { admit: true } | { admit: false; hold: boolean; reason: string }
+
+/** Decides admission; the network only carries out its verdicts. */
+export interface Gate {
+  /** Refuse a peer outright, before any session (Hyperswarm's firewall: synchronous). */
+  refuses(remotePublicKey: Buffer): boolean
+  /** Decide a session; asked again on `reconsider` and when the peer proves who it is. */
+  decide(session: Session): Verdict
 }
 
-export class Network extends ReadyResource {
+const ADMIT_ALL: Gate = { refuses: () => false, decide: () => ({ admit: true }) }
+
+export interface NetworkEvents {
+  /** A connection opened (not yet admitted). */
+  'session-open': [session: Session]
+  /** The peer proved which device and profile it is (null: its proof did not hold). */
+  'session-identified': [session: Session, identity: VerifiedPeer | null]
+  /** Replication and feature channels started. */
+  'session-admitted': [session: Session]
+  /** The gate refused it (the connection is closed) or holds it. */
+  'session-refused': [session: Session, reason: string]
+  'session-held': [session: Session, reason: string]
+  'session-close': [session: Session]
+  /** A bad feature message was counted against a peer. */
+  'peer-strike': [session: Session, reason: string]
+  /** A peer was disconnected by us (too many bad messages, or refused). */
+  'peer-dropped': [session: Session, reason: string]
+  warning: [err: unknown]
+}
+
+export class Network extends Service<NetworkEvents> {
   readonly swarm: Hyperswarm
   readonly dht: HyperDHT
-  readonly policy = new PeerPolicy()
-  readonly peers = new Map<string, PeerState>()
-  /** The side channel for requests that are not ops (see rpc.ts). */
-  readonly rpc = new Rpc()
+  readonly topics: Topics
+  /** Every open connection, by the peer's swarm key (hex). */
+  readonly sessions = new Map<string, Session>()
   /**
    * Autobase's wakeup protocol, shared by every Autobase of the node. Autobase only hears that
    * an idle writer has new blocks through it; `store.replicate` alone does not carry it.
    */
   readonly wakeup = new ProtomuxWakeup()
+  /** Peers dropped for bad messages since the node started. */
+  dropped = 0
+  private gate: Gate = ADMIT_ALL
+  private proof: Buffer | null = null
+  private readonly channels: Array<FeatureChannel<never, never>> = []
   private readonly store: Corestore
-  private readonly topics = new Map<string, Hyperswarm.PeerDiscovery>()
+  private readonly clock: Clock
 
   constructor(opts: NetworkOptions) {
     super()
     this.store = opts.store
+    this.clock = opts.clock ?? systemClock
     const dhtOpts: ConstructorParameters<typeof HyperDHT>[0] = { keyPair: opts.keyPair }
     if (opts.bootstrap) dhtOpts.bootstrap = opts.bootstrap
     if (opts.host) dhtOpts.host = opts.host
@@ -56,15 +91,18 @@ export class Network extends ReadyResource {
     this.swarm = new Hyperswarm({
       dht: this.dht,
       keyPair: opts.keyPair,
-      firewall: (remote) => {
-        return !this.policy.check(remote).admit
-      }
+      firewall: (remote) => this.gate.refuses(remote)
     })
+    this.topics = new Topics(this.swarm)
     this.swarm.on('connection', (conn, info) => this.onConnection(conn, info))
   }
 
   get publicKey(): Buffer {
     return this.swarm.keyPair.publicKey
+  }
+
+  get peerId(): string {
+    return encodeKey(this.publicKey)
   }
 
   protected override async _open(): Promise<void> {
@@ -76,43 +114,73 @@ export class Network extends ReadyResource {
     this.wakeup.destroy()
   }
 
-  private onConnection(conn: Hyperswarm.SwarmConnection, info: Hyperswarm.PeerInfo): void {
-    const hex = toHex(conn.remotePublicKey)
-    conn.on('error', () => {})
-    const raw = conn.rawStream
-    const peer: PeerState = {
-      id: encodeKey(conn.remotePublicKey),
-      publicKey: conn.remotePublicKey,
-      address: raw?.remoteHost ? `${raw.remoteHost}:${raw.remotePort ?? 0}` : null,
-      connectedAt: Date.now(),
-      client: info.client
+  /** Who decides admission (until set, everyone is admitted). */
+  setGate(gate: Gate): void {
+    this.gate = gate
+  }
+
+  /** Open this feature's channel on every admitted connection, now and later. */
+  addChannel(channel: FeatureChannel<never, never>): void {
+    this.channels.push(channel)
+    for (const s of this.sessions.values()) if (s.admitted) channel.attach(s)
+  }
+
+  /** The peer proof this node sends on every connection (null: it has no profile yet). */
+  setProof(proof: Buffer | null): void {
+    this.proof = proof
+    if (proof === null) return
+    for (const s of this.sessions.values()) s.sendProof(proof)
+  }
+
+  /** Ask the gate again about a held session (e.g. after the user approved it). */
+  reconsider(session: Session): void {
+    if (session.state !== 'pending') return
+    const verdict = this.gate.decide(session)
+    if (verdict.admit) return this.admit(session)
+    if (verdict.hold) {
+      this.emit('session-held', session, verdict.reason)
+      return
     }
-    this.peers.set(hex, peer)
-    conn.on('close', () => {
-      if (this.peers.get(hex) === peer) this.peers.delete(hex)
-      this.emit('peer-remove', peer)
+    this.emit('session-refused', session, verdict.reason)
+    session.drop(verdict.reason)
+  }
+
+  private onConnection(conn: Hyperswarm.SwarmConnection, info: Hyperswarm.PeerInfo): void {
+    conn.on('error', () => {})
+    try {
+      this.open(conn, info)
+    } catch (err) {
+      // a connection we cannot set up is closed, never a crash
+      conn.destroy()
+      this.emit('warning', err)
+    }
+  }
+
+  private open(conn: Hyperswarm.SwarmConnection, info: Hyperswarm.PeerInfo): void {
+    const session = new Session(conn, info, this.clock.now(), this.proof)
+    const hex = toHex(conn.remotePublicKey)
+    this.sessions.set(hex, session)
+    session.on('close', () => {
+      if (this.sessions.get(hex) === session) this.sessions.delete(hex)
+      this.emit('session-close', session)
     })
-    this.wakeup.addStream(this.store.replicate(conn))
-    this.rpc.attach(conn, hex)
-    this.emit('peer-add', peer)
+    session.on('identified', (identity) => {
+      this.emit('session-identified', session, identity)
+      this.reconsider(session)
+    })
+    session.on('strike', (reason) => this.emit('peer-strike', session, reason))
+    session.on('dropped', (reason) => {
+      this.dropped++
+      this.emit('peer-dropped', session, reason)
+    })
+    this.emit('session-open', session)
+    this.reconsider(session)
   }
 
-  /**
-   * Join a topic as server and client. Announcing is awaited before looking up, which avoids
-   * the race where two peers joining at the same instant never find each other.
-   */
-  async join(topic: Buffer): Promise<void> {
-    const hex = toHex(topic)
-    if (this.topics.has(hex)) return
-    const discovery = this.swarm.join(topic, { server: true, client: true })
-    this.topics.set(hex, discovery)
-    await discovery.flushed()
-    await discovery.refresh({ server: true, client: true }).catch(() => {})
-  }
-
-  async leave(topic: Buffer): Promise<void> {
-    const hex = toHex(topic)
-    if (!this.topics.delete(hex)) return
-    await this.swarm.leave(topic)
+  private admit(session: Session): void {
+    session.state = 'admitted'
+    this.wakeup.addStream(this.store.replicate(session.stream))
+    for (const channel of this.channels) channel.attach(session)
+    this.emit('session-admitted', session)
   }
 }

@@ -4,7 +4,7 @@
  * event, raced here with the answer and a timeout.
  */
 import type BlindPairing from 'blind-pairing'
-import { withTimeout } from '../util/timeout.js'
+import { withTimeout } from '../util/clock.js'
 import { FluxError, type FluxErrorCode } from '../errors.js'
 
 export interface PairingAnswer {

@@ -19,3 +19,60 @@ const PROFILE_NAMESPACE = Buffer.from('flux/profile-topic/v1')
 export function profileTopic(discoveryPublicKey: Buffer): Buffer {
   return crypto.hash([PROFILE_NAMESPACE, discoveryPublicKey])
 }
+
+/** What the registry needs of Hyperswarm. */
+interface Joinable {
+  join(topic: Buffer, opts: { server: boolean; client: boolean }): Discovery
+  leave(topic: Buffer): Promise<void>
+}
+
+interface Discovery {
+  flushed(): Promise<void>
+  refresh(opts: { server: boolean; client: boolean }): Promise<void>
+}
+
+/**
+ * The topics a node is on, counted per owner (a project, the profile, a hosted profile...):
+ * one owner leaving a topic does not pull it from another. The swarm joins a topic when its
+ * first owner asks and leaves it when the last one goes.
+ */
+export class Topics {
+  private readonly joined = new Map<string, { owners: Set<string>; discovery: Discovery }>()
+
+  constructor(private readonly swarm: Joinable) {}
+
+  /**
+   * Join a topic as server and client for `owner`. Announcing is awaited before looking up,
+   * which avoids the race where two peers joining at the same instant never find each other.
+   */
+  async join(topic: Buffer, owner: string): Promise<void> {
+    const hex = topic.toString('hex')
+    const known = this.joined.get(hex)
+    if (known) {
+      known.owners.add(owner)
+      return
+    }
+    const discovery = this.swarm.join(topic, { server: true, client: true })
+    this.joined.set(hex, { owners: new Set([owner]), discovery })
+    await discovery.flushed()
+    await discovery.refresh({ server: true, client: true }).catch(() => {})
+  }
+
+  /** `owner` no longer needs the topic; the swarm leaves it once nobody does. */
+  async leave(topic: Buffer, owner: string): Promise<void> {
+    const hex = topic.toString('hex')
+    const known = this.joined.get(hex)
+    if (!known || !known.owners.delete(owner) || known.owners.size > 0) return
+    this.joined.delete(hex)
+    await this.swarm.leave(topic)
+  }
+
+  /** Who holds a topic (empty when the node is not on it). */
+  owners(topic: Buffer): string[] {
+    return [...(this.joined.get(topic.toString('hex'))?.owners ?? [])]
+  }
+
+  get size(): number {
+    return this.joined.size
+  }
+}

@@ -26,6 +26,8 @@ declare module 'corestore' {
     createKeyPair(name: string, ns?: Buffer): Promise<KeyPair>
     closing: Promise<void> | null
     closed: boolean
+    /** The shared RocksDB storage (hypercore-storage). */
+    storage: { hasCore(discoveryKey: Buffer): Promise<boolean> }
   }
   export = Corestore
 }

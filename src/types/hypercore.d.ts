@@ -19,6 +19,8 @@ declare module 'hypercore' {
     download(range?: { start?: number; end?: number }): { done(): Promise<void>; destroy(): void }
     treeHash(length?: number): Promise<Buffer>
     info(opts?: { storage?: boolean }): Promise<unknown>
+    /** Close every session and delete the core from storage (hypercore 11.39). */
+    purge(): Promise<void>
   }
   export = Hypercore
 }

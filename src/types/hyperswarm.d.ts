@@ -11,6 +11,8 @@ declare module 'hyperswarm' {
     publicKey: Buffer
     rawStream?: { remoteHost?: string; remotePort?: number }
     userData: unknown
+    keepAlive?: number
+    setKeepAlive?(ms: number): void
   }
   interface PeerInfo {
     publicKey: Buffer

@@ -16,9 +16,13 @@ declare module 'protomux' {
       protocol: string
       id?: Buffer | null
       unique?: boolean
-      onopen?: () => void
+      handshake?: Encoder<unknown> | null
+      onopen?: (handshake: unknown) => void
       onclose?: () => void
     }): Channel | null
+    /** Call `notify` when the remote opens a channel of this protocol that we have not. */
+    pair(opts: { protocol: string; id?: Buffer | null }, notify: (id: Buffer | null) => void): void
+    unpair(opts: { protocol: string; id?: Buffer | null }): void
   }
   namespace Protomux {
     export type { Channel, Message }
@@ -34,4 +38,25 @@ declare module 'protomux-wakeup' {
     destroy(): void
   }
   export = ProtomuxWakeup
+}
+
+declare module 'protomux-rpc' {
+  import type { EventEmitter } from 'events'
+  import type { Encoder } from 'compact-encoding'
+  interface RpcOptions {
+    protocol?: string
+    id?: Buffer | null
+    valueEncoding?: Encoder<unknown>
+  }
+  /** Request/response and events on one protomux channel of a stream's shared muxer. */
+  class ProtomuxRPC extends EventEmitter {
+    constructor(stream: unknown, opts?: RpcOptions)
+    readonly opened: boolean
+    readonly closed: boolean
+    respond(method: string, handler: (value: unknown) => unknown): this
+    request(method: string, value: unknown, opts?: { timeout?: number }): Promise<unknown>
+    event(method: string, value: unknown): void
+    destroy(err?: Error): void
+  }
+  export = ProtomuxRPC
 }

@@ -224,7 +224,7 @@ export async function answers(home: string): Promise<boolean> {
   try {
     const client = await ControlClient.connect(home)
     try {
-      await client.call('status')
+      await client.call('status', {})
       return true
     } finally {
       client.close()

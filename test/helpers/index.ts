@@ -1,8 +1,9 @@
 import createTestnet from 'hyperdht/testnet.js'
 import type { Test } from 'brittle'
 import { FluxNode, type FluxNodeOptions } from '../../src/node.js'
-import { Actions } from '../../src/actions.js'
+import { FluxApp } from '../../src/app/index.js'
 import { FluxError } from '../../src/errors.js'
+import { systemClock, type Clock } from '../../src/util/clock.js'
 import type { DeviceKeys } from '../../src/identity/profile-keys.js'
 
 /** A deep copy of device keys (a closing node zeroes its own). */
@@ -29,7 +30,8 @@ export function copyKeys(k: DeviceKeys): DeviceKeys {
 
 export interface TestNode {
   node: FluxNode
-  actions: Actions
+  /** The use-cases, as the control socket calls them. */
+  app: FluxApp
   home: string
   /** The recovery phrase of the node's profile ('' for a node created without one). */
   phrase: string
@@ -64,12 +66,13 @@ export async function mesh(t: Test): Promise<Mesh> {
       const node = new FluxNode({ home, bootstrap, host: '127.0.0.1', pairingPoll: 500, ...rest })
       await node.ready()
       t.teardown(() => node.close())
+      const app = new FluxApp(node)
       let phrase = ''
       if (!noProfile && rest.profile === undefined) {
-        phrase = (await node.initProfile({ name: name ?? `node-${++count}` })).phrase
+        phrase = (await app.profile.init({ name: name ?? `node-${++count}` })).phrase
         profiles.set(home, copyKeys(node.profile.keys as DeviceKeys))
       }
-      return { node, actions: new Actions(node), home, phrase }
+      return { node, app, home, phrase }
     }
   }
 }
@@ -132,7 +135,7 @@ export async function converged(
     async () => {
       const hashes = await Promise.all(
         nodes.map(async (n) => {
-          const p = await n.node.resolve(projectKey)
+          const p = await n.node.projects.resolve(projectKey)
           await p.update()
           return p.view.stateHash()
         })
@@ -156,4 +159,9 @@ export async function errorCode(p: Promise<unknown>): Promise<string> {
   } catch (err) {
     return err instanceof FluxError ? err.code : `not a FluxError: ${String(err)}`
   }
+}
+
+/** A machine clock running `offset()` ms ahead (or behind) of the real one: a skewed node. */
+export function skewed(offset: () => number): Clock {
+  return { ...systemClock, now: () => Date.now() + offset() }
 }

@@ -1,4 +1,5 @@
 import test from 'brittle'
+import { encodeOp } from '../../src/autobase/envelope.js'
 import Corestore from 'corestore'
 import b4a from 'b4a'
 import crypto from 'hypercore-crypto'
@@ -20,13 +21,7 @@ import {
   type BoxKeyPair
 } from '../../src/identity/seal.js'
 import { ProfileBase } from '../../src/profile/base.js'
-import {
-  encodeProfileOp,
-  fromB64,
-  toB64,
-  type ProfileOp,
-  type ProfileOpBody
-} from '../../src/profile/ops.js'
+import { fromB64, toB64, type ProfileOp, type ProfileOpBody } from '../../src/profile/ops.js'
 import { code } from '../identity/helpers.js'
 import ProtomuxWakeup from 'protomux-wakeup'
 
@@ -449,7 +444,7 @@ test('profile base - a delegated device is listed with its expiry and never gets
   )
   // ...and skipped by apply when appended anyway
   const raw: ProfileOp = { v: 1, id: hex(crypto.randomBytes(16)), ts: Date.now(), ...withWriter }
-  await a.appendRaw(encodeProfileOp(raw))
+  await a.appendRaw(encodeOp(raw))
   const skip = await until([a], async () => (await a.view.skips())[0], 'the raw op skipped')
   t.is(skip.reason, 'a delegated device cannot be a writer')
   t.is(await a.view.device(hex(e.publicKey)), null)
@@ -613,7 +608,7 @@ test('profile base - garbage blocks are skipped and the base keeps working', asy
   await b.appendRaw(b4a.alloc(0) as Buffer)
   // a replayed op changes nothing, not even the skip counter
   const name = await a.append({ type: 'profile/name', name: 'Still here', prev: init.id })
-  await a.appendRaw(encodeProfileOp(name))
+  await a.appendRaw(encodeOp(name))
   await until([b], async () => (await b.view.profile())?.name.value === 'Still here', 'B sees it')
   await b.append({ type: 'profile/name', name: 'Still here too', prev: name.id })
 

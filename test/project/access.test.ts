@@ -20,10 +20,10 @@ test('access - a node holding only the key of a private project replicates it bu
   const a = await m.create()
   const host = await m.create()
   const secret = 'the-secret-kiln-temperature-1234'
-  const { key } = await a.node.createProject({ name: 'private' })
-  for (let i = 0; i < 5; i++) await a.actions.post(key, `${secret} #${i}`)
-  const pa = await a.node.resolve(key)
-  const joined = await host.node.join(key)
+  const { key } = await a.app.projects.create({ name: 'private' })
+  for (let i = 0; i < 5; i++) await a.app.content.post(key, `${secret} #${i}`)
+  const pa = await a.node.projects.resolve(key)
+  const joined = await host.app.projects.join(key)
   t.is(joined.readable, false, 'not readable')
   t.is(joined.writable, false, 'not writable')
   const boot = host.node.store.get({ key: decodeKey(key) })
@@ -37,7 +37,7 @@ test('access - a node holding only the key of a private project replicates it bu
   t.ok(boot.contiguousLength > 0, `host holds ${boot.contiguousLength} encrypted blocks`)
   await boot.close()
   try {
-    await host.actions.feed(key)
+    await host.app.content.feed(key)
     t.fail('feed should be refused')
   } catch (err) {
     t.is((err as FluxError).code, 'PROJECT_UNREADABLE')
@@ -56,22 +56,22 @@ test('access - the bare key of a public project gives read access, not write acc
   const m = await mesh(t)
   const a = await m.create()
   const reader = await m.create()
-  const { key } = await a.node.createProject({ name: 'open', public: true })
-  await a.actions.post(key, 'hello, world')
-  await reader.node.join(key)
+  const { key } = await a.app.projects.create({ name: 'open', public: true })
+  await a.app.content.post(key, 'hello, world')
+  await reader.app.projects.join(key)
   await until(
     reader.node,
-    async () => (await reader.node.resolve(key)).readable(),
+    async () => (await reader.node.projects.resolve(key)).readable(),
     20_000,
     'public data'
   )
   await converged([a, reader], key)
   t.alike(
-    (await reader.actions.feed(key)).map((p) => p.text),
+    (await reader.app.content.feed(key)).map((p) => p.text),
     ['hello, world']
   )
   try {
-    await reader.actions.post(key, 'may I?')
+    await reader.app.content.post(key, 'may I?')
     t.fail('post should be refused')
   } catch (err) {
     t.is((err as FluxError).code, 'NOT_WRITABLE')

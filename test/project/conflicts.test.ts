@@ -1,6 +1,6 @@
 import test from 'brittle'
-import { mesh, converged, until, type TestNode } from '../helpers/index.js'
-import { encodeOp } from '../../src/autobase/ops.js'
+import { mesh, skewed, converged, until, type TestNode } from '../helpers/index.js'
+import { encodeOp } from '../../src/autobase/envelope.js'
 import { MAX_CLOCK_SKEW } from '../../src/autobase/merge.js'
 
 const TEN_YEARS = 10 * 365 * 24 * 3600 * 1000
@@ -12,7 +12,7 @@ async function setTitle(
   title: string,
   prev: string | null
 ): Promise<string> {
-  const project = await n.node.resolve(key)
+  const project = await n.node.projects.resolve(key)
   const op = project.makeOp({ type: 'task/set', task, field: 'title', value: title, prev })
   await project.appendRaw(encodeOp(op))
   return op.id
@@ -20,19 +20,21 @@ async function setTitle(
 
 async function titles(nodes: TestNode[], key: string, task: string): Promise<string[]> {
   return Promise.all(
-    nodes.map(async (n) => (await (await n.node.resolve(key)).view.task(task))?.title.value ?? '')
+    nodes.map(
+      async (n) => (await (await n.node.projects.resolve(key)).view.task(task))?.title.value ?? ''
+    )
   )
 }
 
 test('conflicts - concurrent edits of one field resolve the same on every peer', async (t) => {
   const m = await mesh(t)
   const [a, b, c] = [await m.create(), await m.create(), await m.create()]
-  const { key } = await a.node.createProject({ name: 'p' })
-  await b.node.join((await a.node.invite(key)).code)
-  await c.node.join((await a.node.invite(key)).code)
-  const task = await a.actions.addTask(key, 'original')
-  await until(c.node, async () => (await c.node.resolve(key)).view.task(task.id))
-  const orig = (await (await a.node.resolve(key)).view.task(task.id))!.title.id
+  const { key } = await a.app.projects.create({ name: 'p' })
+  await b.app.projects.join((await a.app.projects.invite(key)).code)
+  await c.app.projects.join((await a.app.projects.invite(key)).code)
+  const task = await a.app.content.addTask(key, 'original')
+  await until(c.node, async () => (await c.node.projects.resolve(key)).view.task(task.id))
+  const orig = (await (await a.node.projects.resolve(key)).view.task(task.id))!.title.id
   // three writers edit the same title, each having seen only the original: truly concurrent
   const ids = await Promise.all([
     setTitle(a, key, task.id, 'from a', orig),
@@ -42,7 +44,7 @@ test('conflicts - concurrent edits of one field resolve the same on every peer',
   await converged([a, b, c], key)
   const result = await titles([a, b, c], key, task.id)
   t.is(new Set(result).size, 1, `one winner everywhere: ${result[0]}`)
-  const reg = (await (await a.node.resolve(key)).view.task(task.id))!.title
+  const reg = (await (await a.node.projects.resolve(key)).view.task(task.id))!.title
   t.ok(ids.includes(reg.id), 'the winner is one of the concurrent edits')
 })
 
@@ -50,21 +52,25 @@ test('conflicts - a far-future clock does not win forever', async (t) => {
   const m = await mesh(t)
   // the honest nodes share a clock we can move forward, to model time passing
   let elapsed = 0
-  const a = await m.create({ now: () => Date.now() + elapsed })
-  const liar = await m.create({ now: () => Date.now() + TEN_YEARS })
-  const b = await m.create({ now: () => Date.now() + elapsed })
-  const { key } = await a.node.createProject({ name: 'p' })
-  await liar.node.join((await a.node.invite(key)).code)
-  await b.node.join((await a.node.invite(key)).code)
-  const task = await a.actions.addTask(key, 'original')
-  await until(b.node, async () => (await b.node.resolve(key)).view.task(task.id))
-  await until(liar.node, async () => (await liar.node.resolve(key)).view.task(task.id))
-  const orig = (await (await a.node.resolve(key)).view.task(task.id))!.title.id
+  // the liar's clock jumps ten years ahead once it is a member (a node that far ahead from the
+  // start would see every invite as expired)
+  let ahead = 0
+  const a = await m.create({ clock: skewed(() => elapsed) })
+  const liar = await m.create({ clock: skewed(() => ahead) })
+  const b = await m.create({ clock: skewed(() => elapsed) })
+  const { key } = await a.app.projects.create({ name: 'p' })
+  await liar.app.projects.join((await a.app.projects.invite(key)).code)
+  await b.app.projects.join((await a.app.projects.invite(key)).code)
+  ahead = TEN_YEARS
+  const task = await a.app.content.addTask(key, 'original')
+  await until(b.node, async () => (await b.node.projects.resolve(key)).view.task(task.id))
+  await until(liar.node, async () => (await liar.node.projects.resolve(key)).view.task(task.id))
+  const orig = (await (await a.node.projects.resolve(key)).view.task(task.id))!.title.id
 
   // the liar edits; its timestamp is clamped to the mesh clock plus the allowed skew
   const liarId = await setTitle(liar, key, task.id, 'from the future', orig)
   await converged([a, liar, b], key)
-  const stored = (await (await b.node.resolve(key)).view.task(task.id))!.title
+  const stored = (await (await b.node.projects.resolve(key)).view.task(task.id))!.title
   t.is(stored.id, liarId, 'the liar edit applied')
   t.ok(
     stored.ts <= Date.now() + MAX_CLOCK_SKEW,
@@ -79,17 +85,17 @@ test('conflicts - a far-future clock does not win forever', async (t) => {
     ['fixed by b', 'fixed by b', 'fixed by b'],
     'causal edit wins everywhere'
   )
-  t.is((await (await a.node.resolve(key)).view.task(task.id))!.title.id, seen)
+  t.is((await (await a.node.projects.resolve(key)).view.task(task.id))!.title.id, seen)
 
   // the liar again edits concurrently (it saw the original only) ...
   const liar2 = await setTitle(liar, key, task.id, 'future again', orig)
   await converged([a, liar, b], key)
-  const afterLiar = (await (await a.node.resolve(key)).view.task(task.id))!.title
+  const afterLiar = (await (await a.node.projects.resolve(key)).view.task(task.id))!.title
   // ... and once the honest peers' clocks have moved past the skew window (time passes, they
   // write), a concurrent honest edit beats it
   elapsed = MAX_CLOCK_SKEW + 60_000
-  await a.actions.post(key, 'time passes for a')
-  await b.actions.post(key, 'time passes for b')
+  await a.app.content.post(key, 'time passes for a')
+  await b.app.content.post(key, 'time passes for b')
   await converged([a, liar, b], key)
   await setTitle(b, key, task.id, 'honest, later', orig)
   await converged([a, liar, b], key)

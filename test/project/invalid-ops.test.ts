@@ -1,15 +1,16 @@
 import test from 'brittle'
 import { mesh, converged } from '../helpers/index.js'
-import { encodeOp, MAX_OP_BYTES, type Op } from '../../src/autobase/ops.js'
+import { MAX_OP_BYTES, type Op } from '../../src/project/ops.js'
+import { encodeOp } from '../../src/autobase/envelope.js'
 import { shapeOnlyProof } from '../helpers/fixtures.js'
 
 test('invalid ops - bad shape, unknown type, wrong role, oversized: skipped on every peer; a replay changes nothing', async (t) => {
   const m = await mesh(t)
   const [a, b, c] = [await m.create(), await m.create(), await m.create()]
-  const { key } = await a.node.createProject({ name: 'robust' })
-  await b.node.join((await a.node.invite(key)).code)
-  await c.node.join((await a.node.invite(key)).code)
-  const pb = await b.node.resolve(key)
+  const { key } = await a.app.projects.create({ name: 'robust' })
+  await b.app.projects.join((await a.app.projects.invite(key)).code)
+  await c.app.projects.join((await a.app.projects.invite(key)).code)
+  const pb = await b.node.projects.resolve(key)
   const raw = (v: unknown): Buffer => Buffer.from(JSON.stringify(v))
   const good = pb.makeOp({ type: 'post/add', text: 'valid before', replyTo: null })
   const bad: Buffer[] = [
@@ -37,18 +38,18 @@ test('invalid ops - bad shape, unknown type, wrong role, oversized: skipped on e
   await pb.appendRaw(encodeOp(good))
   for (const block of bad) await pb.appendRaw(block)
   await pb.appendRaw(encodeOp(good)) // a replayed op: ignored without a trace
-  await b.actions.post(key, 'valid after')
-  await a.actions.post(key, 'admin still works')
+  await b.app.content.post(key, 'valid after')
+  await a.app.content.post(key, 'admin still works')
   await converged([a, b, c], key)
   for (const n of [a, b, c]) {
-    const p = await n.node.resolve(key)
+    const p = await n.node.projects.resolve(key)
     const sys = await p.view.system()
     t.is(sys.skipped, bad.length, `every bad op skipped (${sys.skipped})`)
     const info = await p.view.project()
     t.is(info?.name.value, 'robust', 'name not hijacked')
     t.is(info?.archived.value, false, 'not archived by a member')
     t.alike(
-      (await n.actions.feed(key)).map((x) => x.text).sort(),
+      (await n.app.content.feed(key)).map((x) => x.text).sort(),
       ['admin still works', 'valid after', 'valid before'],
       'valid posts applied once each'
     )

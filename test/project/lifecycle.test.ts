@@ -6,71 +6,72 @@ test('lifecycle - restart: projects and data are all there', async (t) => {
   const aHome = await t.tmp()
   let a = await m.create({ home: aHome })
   const b = await m.create()
-  const { key } = await a.node.createProject({ name: 'durable' })
-  await b.node.join((await a.node.invite(key)).code)
-  await a.actions.post(key, 'before restart')
-  await a.actions.kvSet(key, 'kiln.temp', 740)
+  const { key } = await a.app.projects.create({ name: 'durable' })
+  await b.app.projects.join((await a.app.projects.invite(key)).code)
+  await a.app.content.post(key, 'before restart')
+  await a.app.content.kvSet(key, 'kiln.temp', 740)
   const before = await converged([a, b], key)
   await a.node.close()
   a = await m.create({ home: aHome })
-  const list = await a.node.summaries()
+  const list = await a.app.projects.summaries()
   t.is(list.length, 1, 'project still held')
   t.is(list[0]?.name, 'durable')
   t.is(list[0]?.writable, true, 'still a writer')
   t.is(
-    (await a.node.describe(await a.node.resolve(key))).stateHash,
+    (await a.app.projects.describe(await a.node.projects.resolve(key))).stateHash,
     before,
     'same state after restart'
   )
-  t.is((await a.actions.kvGet(key, 'kiln.temp')).value, 740)
-  await a.actions.post(key, 'after restart')
+  t.is((await a.app.content.kvGet(key, 'kiln.temp')).value, 740)
+  await a.app.content.post(key, 'after restart')
   await converged([a, b], key)
-  t.is((await b.actions.feed(key)).length, 2)
+  t.is((await b.app.content.feed(key)).length, 2)
 })
 
 test('lifecycle - archive makes a project read-only for everyone; history stays readable', async (t) => {
   const m = await mesh(t)
   const [a, b] = [await m.create(), await m.create()]
-  const { key } = await a.node.createProject({ name: 'done soon' })
-  await b.node.join((await a.node.invite(key)).code)
-  await b.actions.post(key, 'last words')
-  t.is(await code(b.actions.archive(key)), 'NOT_ALLOWED', 'a member cannot archive')
-  await until(a.node, async () => (await a.actions.feed(key)).length === 1)
-  await a.actions.archive(key)
+  const { key } = await a.app.projects.create({ name: 'done soon' })
+  await b.app.projects.join((await a.app.projects.invite(key)).code)
+  await b.app.content.post(key, 'last words')
+  t.is(await code(b.app.content.archive(key)), 'NOT_ALLOWED', 'a member cannot archive')
+  await until(a.node, async () => (await a.app.content.feed(key)).length === 1)
+  await a.app.content.archive(key)
   await until(
     b.node,
-    async () => (await (await b.node.resolve(key)).view.project())?.archived.value
+    async () => (await (await b.node.projects.resolve(key)).view.project())?.archived.value
   )
-  t.is(await code(b.actions.post(key, 'too late')), 'PROJECT_ARCHIVED')
-  t.is(await code(a.actions.addTask(key, 'too late')), 'PROJECT_ARCHIVED')
+  t.is(await code(b.app.content.post(key, 'too late')), 'PROJECT_ARCHIVED')
+  t.is(await code(a.app.content.addTask(key, 'too late')), 'PROJECT_ARCHIVED')
   t.alike(
-    (await b.actions.feed(key)).map((p) => p.text),
+    (await b.app.content.feed(key)).map((p) => p.text),
     ['last words'],
     'history readable'
   )
-  await a.actions.archive(key, false)
+  await a.app.content.archive(key, false)
   await until(
     b.node,
-    async () => (await (await b.node.resolve(key)).view.project())?.archived.value === false
+    async () =>
+      (await (await b.node.projects.resolve(key)).view.project())?.archived.value === false
   )
-  t.is(await code(b.actions.post(key, 'back')), 'OK', 'unarchived by an admin')
+  t.is(await code(b.app.content.post(key, 'back')), 'OK', 'unarchived by an admin')
 })
 
 test('lifecycle - leave: the member is removed everywhere and the node forgets the project', async (t) => {
   const m = await mesh(t)
   const [a, b] = [await m.create(), await m.create()]
-  const { key } = await a.node.createProject({ name: 'p' })
-  await b.node.join((await a.node.invite(key)).code)
-  const bProject = await b.node.resolve(key)
+  const { key } = await a.app.projects.create({ name: 'p' })
+  await b.app.projects.join((await a.app.projects.invite(key)).code)
+  const bProject = await b.node.projects.resolve(key)
   const bProfile = bProject.memberId
   const bWriter = bProject.writerId
-  await b.node.leave(key)
-  t.is(b.node.list().length, 0, 'forgotten locally')
-  t.is(await code(b.node.resolve(key)), 'PROJECT_NOT_FOUND')
+  await b.app.projects.leave(key)
+  t.is(b.node.projects.list().length, 0, 'forgotten locally')
+  t.is(await code(b.node.projects.resolve(key)), 'PROJECT_NOT_FOUND')
   await until(
     a.node,
-    async () => (await (await a.node.resolve(key)).view.member(bProfile))?.removed
+    async () => (await (await a.node.projects.resolve(key)).view.member(bProfile))?.removed
   )
   t.pass('removed from the member list on the other peer')
-  t.ok((await (await a.node.resolve(key)).view.writer(bWriter))?.removed, 'its writer too')
+  t.ok((await (await a.node.projects.resolve(key)).view.writer(bWriter))?.removed, 'its writer too')
 })

@@ -5,8 +5,12 @@
  */
 import type Hyperbee from 'hyperbee'
 import type { Register } from '../autobase/merge.js'
-import { prefixEnd } from '../views/layout.js'
-import type { B64, HexKey, OpId, SealedKeys } from './ops.js'
+import type { BaseSystem, SkipRecord } from '../autobase/runner.js'
+import type { B64, HexKey, OpId } from '../autobase/shapes.js'
+import { prefixEnd } from './project.js'
+
+/** Sealed copies of one key, by recipient device (hex ed25519 public key). */
+export type SealedKeys = Record<HexKey, B64>
 
 export interface ProfileRecord {
   profile: HexKey
@@ -50,22 +54,10 @@ export interface ProjectEntry {
   removed: boolean
 }
 
-export interface ProfileSystemRecord {
-  /** Ops applied so far. */
-  applied: number
-  /** Ops skipped as invalid or not allowed. */
-  skipped: number
-  /** Latest timestamp applied from each writer (hex): the clock registers are judged by. */
-  clocks: Record<string, number>
-}
+/** Counters and writer clocks (the clock registers are judged by), kept by apply. */
+export type ProfileSystemRecord = BaseSystem
 
-export interface ProfileSkipRecord {
-  seq: number
-  writer: HexKey
-  id: string | null
-  type: string | null
-  reason: string
-}
+export type ProfileSkipRecord = SkipRecord
 
 /** Marks an op id as seen (applied or skipped), so a replayed op changes nothing. */
 export interface OpRecord {

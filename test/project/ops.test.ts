@@ -1,15 +1,18 @@
 import test from 'brittle'
-import {
-  decodeBlock,
-  decodeOp,
-  validateOp,
-  encodeOp,
-  encodeBatch,
-  MAX_OP_BYTES,
-  MAX_BLOCK_BYTES,
-  type Op
-} from '../../src/autobase/ops.js'
+import { MAX_OP_BYTES, MAX_BLOCK_BYTES, projectCodec, type Op } from '../../src/project/ops.js'
+import * as kit from '../../src/autobase/envelope.js'
 import { shapeOnlyProof } from '../helpers/fixtures.js'
+
+// the project's ops through the base kit's envelope decoding
+const decodeBlock = (block: unknown) => kit.decodeBlock(projectCodec, block)
+const validateOp = (value: unknown) => kit.validateOp(projectCodec, value)
+const encodeOp = (op: Op) => kit.encodeOp(op)
+const encodeBatch = (ops: Op[]) => kit.joinBatch(projectCodec.version, ops.map(kit.encodeOp))
+/** A block that must hold exactly one op. */
+function decodeOp(block: unknown): kit.Validation<Op> {
+  const results = decodeBlock(block)
+  return results.length === 1 ? (results[0] as kit.Validation<Op>) : kit.bad('not a single op')
+}
 
 const id = 'ab'.repeat(16)
 const base = { v: 1, id, ts: 1 }

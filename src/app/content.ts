@@ -1,28 +1,34 @@
 /**
- * What a person does inside a project: post, read the feed, manage tasks and records,
- * archive. Each action checks what it can up front so the person gets a clear error;
- * apply checks everything again, for every peer.
+ * Use-cases inside a project: post, read the feed, manage tasks and records, archive. Each
+ * checks what it can up front so the person gets a clear error; apply checks everything
+ * again, for every peer.
  */
-import type { FluxNode } from './node.js'
-import type { Project } from './project/project.js'
-import type { JsonValue, Role } from './autobase/ops.js'
-import { FluxError } from './errors.js'
-import { decodeKey, encodeKey, toHex, looksLikeKey } from './identity/keys.js'
-import { memberNames, postInfo, taskInfo } from './project/describe.js'
-import type { KvInfo, PostInfo, ProjectDetail, TaskInfo } from './api.js'
+import type { FluxNode } from '../node.js'
+import type { Project } from '../project/project.js'
+import type { JsonValue } from '../autobase/shapes.js'
+import type { Role } from '../views/project.js'
+import { FluxError } from '../errors.js'
+import { decodeKey, encodeKey, toHex, looksLikeKey } from '../identity/keys.js'
+import { memberNames, postInfo, taskInfo } from './describe.js'
+import { requireReadable, requireWritable } from './guards.js'
+import type { ProjectActions } from './projects.js'
+import type { KvInfo, PostInfo, ProjectDetail, TaskInfo } from '../api.js'
 
-export class Actions {
-  constructor(private readonly node: FluxNode) {}
+export class ContentActions {
+  constructor(
+    private readonly node: FluxNode,
+    private readonly projects: ProjectActions
+  ) {}
 
   private async writable(ref: string): Promise<Project> {
-    const project = await this.node.resolve(ref)
-    await this.node.requireWritable(project)
+    const project = await this.node.projects.resolve(ref)
+    await requireWritable(project, this.node.profile, this.node.clock)
     return project
   }
 
   private async readable(ref: string): Promise<Project> {
-    const project = await this.node.resolve(ref)
-    await this.node.requireReadable(project)
+    const project = await this.node.projects.resolve(ref)
+    await requireReadable(project)
     return project
   }
 
@@ -187,12 +193,12 @@ export class Actions {
   }
 
   private async adminProject(ref: string, what: string, allowArchived = false): Promise<Project> {
-    const project = await this.node.resolve(ref)
+    const project = await this.node.projects.resolve(ref)
     if (allowArchived) {
-      await this.node.requireReadable(project)
+      await requireReadable(project)
       if (!project.writable)
         throw new FluxError('NOT_WRITABLE', 'this node is not a writer of the project')
-    } else await this.node.requireWritable(project)
+    } else await requireWritable(project, this.node.profile, this.node.clock)
     const me = await project.view.member(project.memberId)
     if (me === null || me.removed || me.role !== 'admin')
       throw new FluxError('NOT_ALLOWED', `only admins can ${what}`)
@@ -214,7 +220,7 @@ export class Actions {
     }
     await project.append({ type: 'project/archive', archived, prev: info?.archived.id ?? null })
     await project.update()
-    return this.node.describe(project, { hash: false })
+    return this.projects.describe(project, { hash: false })
   }
 
   async setProject(
@@ -240,7 +246,7 @@ export class Actions {
       })
     }
     await project.update()
-    return this.node.describe(project, { hash: false })
+    return this.projects.describe(project, { hash: false })
   }
 
   async setRole(ref: string, member: string, role: Role): Promise<ProjectDetail> {
@@ -248,7 +254,7 @@ export class Actions {
     const profile = await this.resolveMember(project, member)
     await project.append({ type: 'member/role', profile, role })
     await project.update()
-    return this.node.describe(project, { hash: false })
+    return this.projects.describe(project, { hash: false })
   }
 
   async setName(ref: string, name: string): Promise<ProjectDetail> {
@@ -256,7 +262,7 @@ export class Actions {
     const me = await project.view.member(project.memberId)
     await project.append({ type: 'member/name', name, prev: me?.name?.id ?? null })
     await project.update()
-    return this.node.describe(project, { hash: false })
+    return this.projects.describe(project, { hash: false })
   }
 }
 

@@ -3,8 +3,24 @@
  * This file is the only place that knows the layout: apply writes through these helpers,
  * queries read through them.
  */
-import type { HexKey, JsonValue, OpId, ProfileCard, Role } from '../autobase/ops.js'
+import type { HexKey, JsonValue, OpId } from '../autobase/shapes.js'
 import type { Register } from '../autobase/merge.js'
+import type { BaseSystem, SkipRecord } from '../autobase/runner.js'
+
+export type { SkipRecord }
+
+export type Role = 'admin' | 'member'
+
+/**
+ * Where a member's profile can be found, so that project peers can host it (DESIGN.md): the
+ * profile discovery key (a topic), its Autobase key, and a signature of the profile over that
+ * key, which anyone recovering the profile checks.
+ */
+export interface ProfileCard {
+  discovery: HexKey
+  base: HexKey
+  sig: string
+}
 
 export interface ProjectRecord {
   name: Register<string>
@@ -83,32 +99,21 @@ export interface TaskRecord {
 
 export type KvRecord = Register<JsonValue> & { deleted: boolean }
 
-/** Counters and clocks kept by apply. */
-export interface SystemRecord {
-  /** Ops applied (accepted) so far; also the feed and task sequence. */
-  applied: number
-  /** Ops skipped as invalid or not allowed. */
-  skipped: number
+/**
+ * Counters and clocks kept by apply (`applied` is also the feed and task sequence; `clocks` the
+ * latest timestamp reported by each writer, for the mesh clock).
+ */
+export interface SystemRecord extends BaseSystem {
   /** Counts kept by apply so that summaries never scan the view. */
   posts: number
   tasks: number
   /** Active members. */
   members: number
-  /** Latest timestamp reported by each writer (hex), for the mesh clock. */
-  clocks: Record<string, number>
   /**
    * Per profile, the highest op timestamp applied from its full devices: the clock a
    * delegation's expiry is judged against (DESIGN.md "Delegated devices").
    */
   profileClocks: Record<string, number>
-}
-
-export interface SkipRecord {
-  seq: number
-  writer: HexKey
-  id: string | null
-  type: string | null
-  reason: string
 }
 
 const pad = (n: number): string => n.toString().padStart(12, '0')

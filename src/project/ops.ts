@@ -1,9 +1,24 @@
 /**
- * The operations a project's writers append, as a tagged union, and their validation.
- * Pure: no clock, no randomness, no I/O. Validation of shape happens here; rights and
- * references are checked in apply, against the view.
+ * The operations a project's writers append, as a tagged union, and their validation (the
+ * project's codec for the base kit). Pure: no clock, no randomness, no I/O. Validation of
+ * shape happens here; rights and references are checked in apply, against the view.
  */
 import { isWriterProofShape, type WriterProof } from '../identity/writer-proof.js'
+import type { Codec, Envelope, Validation as KitValidation } from '../autobase/envelope.js'
+import {
+  isHexKey,
+  isObj,
+  isOpId,
+  isPrev,
+  isText,
+  type HexKey,
+  type JsonValue,
+  type Obj,
+  type OpId
+} from '../autobase/shapes.js'
+import type { ProfileCard, Role } from '../views/project.js'
+
+export type { HexKey, JsonValue, OpId, ProfileCard, Role }
 
 export const OP_VERSION = 1
 /** Largest encoded op accepted, in bytes. Larger ops are skipped by every peer. */
@@ -12,6 +27,8 @@ export const MAX_OP_BYTES = 16 * 1024
 export const MAX_BLOCK_BYTES = 1024 * 1024
 /** Most ops one batch block may carry. */
 export const MAX_BATCH_OPS = 1000
+/** Deepest nesting an op may have (a record's JSON value included). */
+export const MAX_DEPTH = 64
 export const LIMITS = {
   name: 100,
   description: 2000,
@@ -21,35 +38,10 @@ export const LIMITS = {
   kvValueBytes: 8 * 1024
 } as const
 
-export type Role = 'admin' | 'member'
 export const ROLES: readonly Role[] = ['admin', 'member']
-
-/** A 32-byte key as 64 lowercase hex characters (writer keys in ops). */
-export type HexKey = string
-/** A 16-byte op id as 32 lowercase hex characters. */
-export type OpId = string
 
 export type ProjectField = 'name' | 'description'
 export type TaskField = 'title' | 'assignee' | 'done'
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue }
-
-interface Envelope {
-  v: number
-  id: OpId
-  /** Writer's clock in ms since the epoch: a hint, never trusted (see DESIGN.md). */
-  ts: number
-}
-
-/**
- * Where a member's profile can be found, so that project peers can host it (DESIGN.md): the
- * profile discovery key (a topic), its Autobase key, and a signature of the profile over that
- * key, which anyone recovering the profile checks.
- */
-export interface ProfileCard {
-  discovery: HexKey
-  base: HexKey
-  sig: string
-}
 
 export type OpBody =
   | {
@@ -91,59 +83,16 @@ export type OpType = OpBody['type']
 
 export type { WriterProof }
 
-export type Validation = { ok: true; op: Op } | { ok: false; reason: string }
+export type Validation = KitValidation<Op>
 
-const HEX64 = /^[0-9a-f]{64}$/
-const HEX32 = /^[0-9a-f]{32}$/
-
-type Obj = Record<string, unknown>
-
-/** Decode and validate one block holding a single op. Never throws. */
-export function decodeOp(block: unknown): Validation {
-  const results = decodeBlock(block)
-  return results.length === 1 ? (results[0] as Validation) : bad('not a single op')
-}
-
-/**
- * Decode and validate one block from a writer: a single op, or a batch `{ v, batch: [...] }`
- * of ops a node appended together (one block for many ops: fewer blocks to store and
- * replicate). Each op of a batch is judged on its own. Never throws.
- */
-export function decodeBlock(block: unknown): Validation[] {
-  if (!(block instanceof Uint8Array)) return [bad('not a binary block')]
-  if (block.byteLength > MAX_BLOCK_BYTES)
-    return [bad(`oversized block (${block.byteLength} bytes)`)]
-  let value: unknown
-  try {
-    value = JSON.parse(
-      Buffer.from(block.buffer, block.byteOffset, block.byteLength).toString('utf-8')
-    )
-  } catch {
-    return [bad('not JSON')]
-  }
-  if (isObj(value) && 'batch' in value) {
-    if (value.v !== OP_VERSION || !Array.isArray(value.batch)) return [bad('malformed batch')]
-    if (value.batch.length === 0 || value.batch.length > MAX_BATCH_OPS) {
-      return [bad(`batch of ${value.batch.length} ops`)]
-    }
-    return value.batch.map((op) => {
-      const bytes = Buffer.byteLength(JSON.stringify(op) ?? '')
-      return bytes > MAX_OP_BYTES ? bad(`oversized op (${bytes} bytes)`) : validateOp(op)
-    })
-  }
-  if (block.byteLength > MAX_OP_BYTES) return [bad(`oversized op (${block.byteLength} bytes)`)]
-  return [validateOp(value)]
-}
-
-/** Validate the shape of a decoded op. Never throws. */
-export function validateOp(value: unknown): Validation {
-  if (!isObj(value)) return bad('not an object')
-  if (value.v !== OP_VERSION) return bad(`unsupported op version ${String(value.v)}`)
-  if (!isOpId(value.id)) return bad('missing or malformed id')
-  if (!isTs(value.ts)) return bad('missing or malformed ts')
-  const body = validateBody(value)
-  if (typeof body === 'string') return bad(body)
-  return { ok: true, op: { v: OP_VERSION, id: value.id, ts: value.ts, ...body } as Op }
+/** The project's ops for the base kit (envelope, batches, limits). */
+export const projectCodec: Codec<Op> = {
+  version: OP_VERSION,
+  maxOpBytes: MAX_OP_BYTES,
+  maxBlockBytes: MAX_BLOCK_BYTES,
+  maxBatchOps: MAX_BATCH_OPS,
+  maxDepth: MAX_DEPTH,
+  body: (o) => validateBody(o) as Omit<Op, keyof Envelope> | string
 }
 
 function validateBody(o: Obj): OpBody | string {
@@ -172,8 +121,7 @@ function validateBody(o: Obj): OpBody | string {
     case 'member/add':
       if (!isWriterProofShape(o.as)) return 'bad writer proof'
       if (!isRole(o.role)) return 'bad role'
-      if (o.invite !== null && !(typeof o.invite === 'string' && HEX64.test(o.invite)))
-        return 'bad invite id'
+      if (o.invite !== null && !isHexKey(o.invite)) return 'bad invite id'
       return { type: o.type, role: o.role, invite: o.invite, as: o.as }
     case 'writer/add':
       if (!isWriterProofShape(o.as)) return 'bad writer proof'
@@ -241,59 +189,6 @@ function validateBody(o: Obj): OpBody | string {
   }
 }
 
-/** Encode an op for appending. */
-export function encodeOp(op: Op): Buffer {
-  return Buffer.from(JSON.stringify(op), 'utf-8')
-}
-
-/** Encode ops appended together as one block (a single op is encoded as itself). */
-export function encodeBatch(ops: Op[]): Buffer {
-  return joinBatch(ops.map(encodeOp))
-}
-
-/** Join ops already encoded with {@link encodeOp} into one block, without encoding them again. */
-export function joinBatch(encoded: Buffer[]): Buffer {
-  if (encoded.length === 1) return encoded[0] as Buffer
-  const parts: Buffer[] = [Buffer.from(`{"v":${OP_VERSION},"batch":[`)]
-  encoded.forEach((op, i) => {
-    if (i > 0) parts.push(COMMA)
-    parts.push(op)
-  })
-  parts.push(CLOSE)
-  return Buffer.concat(parts)
-}
-
-const COMMA = Buffer.from(',')
-const CLOSE = Buffer.from(']}')
-
-function bad(reason: string): Validation {
-  return { ok: false, reason }
-}
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
-
-export function isOpId(v: unknown): v is OpId {
-  return typeof v === 'string' && HEX32.test(v)
-}
-
-export function isHexKey(v: unknown): v is HexKey {
-  return typeof v === 'string' && HEX64.test(v)
-}
-
-function isPrev(v: unknown): v is OpId | null {
-  return v === null || isOpId(v)
-}
-
 function isRole(v: unknown): v is Role {
   return v === 'admin' || v === 'member'
-}
-
-function isTs(v: unknown): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
-}
-
-function isText(v: unknown, max: number, allowEmpty = false): v is string {
-  return typeof v === 'string' && v.length <= max && (allowEmpty || v.trim().length > 0)
 }

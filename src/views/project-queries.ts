@@ -17,7 +17,7 @@ import {
   type SkipRecord,
   type SystemRecord,
   type TaskRecord
-} from './layout.js'
+} from './project.js'
 
 export class ProjectView {
   constructor(readonly bee: Hyperbee) {}

@@ -1,5 +1,5 @@
 /** Turn a project's view into the shapes people see (api.ts). */
-import type { Project } from './project.js'
+import type { Project } from '../project/project.js'
 import type {
   InviteInfo,
   MemberInfo,
@@ -8,7 +8,7 @@ import type {
   ProjectSummary,
   TaskInfo
 } from '../api.js'
-import type { MemberRecord, PostRecord, TaskRecord } from '../views/layout.js'
+import type { MemberRecord, PostRecord, TaskRecord } from '../views/project.js'
 import { encodeKey, fromHex } from '../identity/keys.js'
 
 export function z(hex: string): string {

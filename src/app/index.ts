@@ -1,0 +1,39 @@
+/**
+ * The use-cases: what people do with a node, grouped as the CLI groups them. The control
+ * socket, the demo, the benchmarks and the tests all go through here.
+ */
+import type { FluxNode } from '../node.js'
+import { ContentActions } from './content.js'
+import { ProfileActions } from './profile.js'
+import { ProjectActions } from './projects.js'
+import type { NodeStatus, PeerInfo } from '../api.js'
+
+export class FluxApp {
+  readonly projects: ProjectActions
+  readonly content: ContentActions
+  readonly profile: ProfileActions
+
+  constructor(readonly node: FluxNode) {
+    this.projects = new ProjectActions(node)
+    this.content = new ContentActions(node, this.projects)
+    this.profile = new ProfileActions(node)
+  }
+
+  peers(): Promise<PeerInfo[]> {
+    return this.node.peers.list()
+  }
+
+  async status(): Promise<NodeStatus> {
+    const node = this.node
+    return {
+      home: node.home,
+      peerId: node.peerId,
+      pid: process.pid,
+      startedAt: node.startedAt,
+      bootstrap: node.opts.bootstrap ?? null,
+      host: node.opts.host ?? null,
+      peers: [...node.network.sessions.values()].filter((s) => s.admitted).length,
+      projects: await this.projects.summaries()
+    }
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Use-cases for projects as a whole: create, invite, join, leave, list and show. Each checks
+ * what it can up front and then asks the services.
+ */
+import { FluxError } from '../errors.js'
+import { decodeKey, encodeKey, looksLikeKey, toHex } from '../identity/keys.js'
+import { createWriterProof } from '../identity/writer-proof.js'
+import type { FluxNode } from '../node.js'
+import type { Project } from '../project/project.js'
+import type { InviteOptions, JoinOptions } from '../services/invites.js'
+import { waitFor } from '../util/until.js'
+import { requireWritable } from './guards.js'
+import { describeProject, summarizeProject } from './describe.js'
+import type { CreatedInvite, ProjectDetail, ProjectSummary } from '../api.js'
+
+/** How long leaving waits for a peer to take our last block before deleting it (ms). */
+const HAND_OVER = 5000
+
+export class ProjectActions {
+  constructor(private readonly node: FluxNode) {}
+
+  /** Create a project; this node becomes its first admin. */
+  async create(opts: {
+    name: string
+    description?: string
+    public?: boolean
+  }): Promise<ProjectDetail> {
+    const { profile, projects, writers } = this.node
+    const keys = profile.requireFullDevice('create projects')
+    const project = await projects.create({ public: !!opts.public }, async (p) => {
+      await p.append({
+        type: 'project/init',
+        name: opts.name,
+        description: opts.description ?? '',
+        public: !!opts.public,
+        as: createWriterProof(keys, p.discoveryKey, p.writerKey)
+      })
+      await p.update()
+      return (await p.view.project()) !== null
+    })
+    await writers.introduce(project)
+    return this.describe(project, { hash: false })
+  }
+
+  /** Issue an invite code for a project. */
+  async invite(ref: string, opts: InviteOptions = {}): Promise<CreatedInvite> {
+    const project = await this.node.projects.resolve(ref)
+    await requireWritable(project, this.node.profile, this.node.clock)
+    return this.node.invites.create(project, opts)
+  }
+
+  /**
+   * Join a project by invite code (becoming a writer) or by bare key (hosting it: a private
+   * project's data stays unreadable; a public one can be read).
+   */
+  async join(codeOrKey: string, opts: JoinOptions = {}): Promise<ProjectDetail> {
+    const text = codeOrKey.trim()
+    const project = looksLikeKey(text)
+      ? await this.node.invites.hostByKey(decodeKey(text, 'project key'))
+      : await this.node.invites.join(text, opts)
+    return this.describe(project, { hash: false })
+  }
+
+  /** Stop holding a project and delete its data here. A member also removes itself (not the creator). */
+  async leave(ref: string): Promise<{ key: string }> {
+    const { projects, profile, writers } = this.node
+    const project = await projects.resolve(ref)
+    const key = toHex(project.key)
+    const me = project.memberId
+    if (project.writable && (await project.view.project())?.creator !== me) {
+      const member = await project.view.member(me)
+      if (member !== null && !member.removed) {
+        await project.append({ type: 'member/remove', profile: me }).catch(() => {})
+        await this.handOver(project)
+      }
+    }
+    await profile.forgetProject(key).catch(() => {})
+    writers.forget(key)
+    await projects.remove(key)
+    return { key: encodeKey(project.key) }
+  }
+
+  /**
+   * Our data is about to be deleted: give a peer that replicates the project a moment (bounded)
+   * to take our last block, the removal of ourselves, so that it reaches the project.
+   */
+  private async handOver(project: Project): Promise<void> {
+    const local = project.base.local
+    const length = local.length
+    if (local.peers.length === 0) return
+    await waitFor(
+      async () => (local.peers.some((p) => p.remoteLength >= length) ? true : null),
+      { emitter: local, event: 'upload' },
+      HAND_OVER,
+      'no peer took our last block',
+      this.node.clock
+    ).catch(() => {})
+  }
+
+  summaries(): Promise<ProjectSummary[]> {
+    return Promise.all(this.node.projects.list().map((p) => summarizeProject(p)))
+  }
+
+  /** One project's details, with its state hash (which reads the whole view). */
+  async show(ref: string): Promise<ProjectDetail> {
+    return this.describe(await this.node.projects.resolve(ref))
+  }
+
+  /** A project's details; `hash: false` skips the state hash. */
+  describe(project: Project, opts: { hash?: boolean } = {}): Promise<ProjectDetail> {
+    if (this.node.projects.get(toHex(project.key)) === null) {
+      throw new FluxError('PROJECT_NOT_FOUND', 'project is not held by this node')
+    }
+    return describeProject(project, this.node.invites.list(toHex(project.key)), opts)
+  }
+}

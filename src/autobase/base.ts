@@ -1,0 +1,242 @@
+/**
+ * FluxBase: what every Flux Autobase is, whatever its ops. Binary blocks, a Hyperbee view
+ * (utf-8 keys, JSON values), encrypted or not, on the node's shared wakeup protocol; a
+ * validated append that resolves once the op is durably in this writer's core; ops submitted
+ * while an append is in flight coalesced into one batch block where the base allows batches.
+ * Projects and profiles (and the bases to come) differ only in their codec and their rules.
+ */
+import Autobase from 'autobase'
+import Hyperbee from 'hyperbee'
+import ReadyResource from 'ready-resource'
+import crypto from 'hypercore-crypto'
+import b4a from 'b4a'
+import type Corestore from 'corestore'
+import { FluxError } from '../errors.js'
+import { systemClock, withTimeout, type Clock } from '../util/clock.js'
+import {
+  encodeOp,
+  joinBatch,
+  validateOp,
+  type Codec,
+  type Envelope,
+  type Validation
+} from './envelope.js'
+import type { ApplyFunction } from './runner.js'
+
+export interface FluxBaseOptions<O extends Envelope & { type: string }> {
+  /** The base key, or null to create a new base (this writer becomes its bootstrap). */
+  key: Buffer | null
+  /** The data encryption key; null for a public base or a host without read access. */
+  encryptionKey: Buffer | null
+  codec: Codec<O>
+  /** Build the apply function; `bootstrap` gives the bootstrap key (hex) when it runs. */
+  apply: (ids: { readonly bootstrap: string }) => ApplyFunction
+  /** Clock for op timestamps. */
+  clock?: Clock
+  /** The node's shared Autobase wakeup protocol. */
+  wakeup?: unknown
+  /** Let non-writers append blocks that apply may accept (profile recovery). */
+  optimistic?: boolean
+  /** What NOT_WRITABLE and a timeout waiting to become a writer say, for this kind of base. */
+  messages?: { notWritable?: string; waitWritable?: string; closing?: string }
+}
+
+/** An op without its envelope (id, version and timestamp are added by the base). */
+export type BodyOf<O> = O extends unknown ? Omit<O, keyof Envelope> : never
+
+/** A batch block stays well inside what apply accepts. */
+const BATCH_OPS = 500
+
+interface Pending {
+  /** The encoded block: a validated op (batched with its neighbours) or a raw block. */
+  block: Buffer
+  /** Whether the block is one op that may share a batch block. */
+  batchable: boolean
+  resolve: () => void
+  reject: (err: unknown) => void
+}
+
+export class FluxBase<O extends Envelope & { type: string }> extends ReadyResource {
+  readonly store: Corestore
+  readonly base: Autobase<Hyperbee>
+  protected readonly codec: Codec<O>
+  protected readonly clock: Clock
+  private readonly messages: { notWritable: string; waitWritable: string; closing: string }
+  private pending: Pending[] = []
+  private flushing: Promise<void> | null = null
+
+  constructor(store: Corestore, opts: FluxBaseOptions<O>) {
+    super()
+    this.store = store
+    this.codec = opts.codec
+    this.clock = opts.clock ?? systemClock
+    this.messages = {
+      notWritable: opts.messages?.notWritable ?? 'this node is not a writer of the base',
+      waitWritable: opts.messages?.waitWritable ?? 'not yet accepted as a writer',
+      closing: opts.messages?.closing ?? 'the base is closing'
+    }
+    const key = opts.key
+    let bootstrap = key === null ? '' : b4a.toString(key, 'hex')
+    const apply = opts.apply({
+      get bootstrap() {
+        return bootstrap
+      }
+    })
+    const base: Autobase<Hyperbee> = new Autobase<Hyperbee>(store, key, {
+      encryptionKey: opts.encryptionKey,
+      valueEncoding: 'binary',
+      ackInterval: 1000,
+      ...(opts.optimistic ? { optimistic: true } : {}),
+      ...(opts.wakeup ? { wakeup: opts.wakeup } : {}),
+      open: (viewStore) =>
+        new Hyperbee(viewStore.get({ name: 'view' }), {
+          keyEncoding: 'utf-8',
+          valueEncoding: 'json',
+          extension: false
+        }),
+      apply: (nodes, view, host) => {
+        if (bootstrap === '') bootstrap = b4a.toString(base.key, 'hex')
+        return apply(nodes, view, host)
+      }
+    })
+    this.base = base
+    base.on('update', () => this.emit('update'))
+    base.on('writable', () => this.emit('writable'))
+    base.on('error', (err: unknown) => this.emit('warning', err))
+  }
+
+  protected override async _open(): Promise<void> {
+    await this.base.ready()
+  }
+
+  protected override async _close(): Promise<void> {
+    if (this.flushing) await this.flushing.catch(() => {})
+    await this.base.close()
+  }
+
+  get key(): Buffer {
+    return this.base.key
+  }
+
+  get discoveryKey(): Buffer {
+    return this.base.discoveryKey
+  }
+
+  get writable(): boolean {
+    return this.base.writable
+  }
+
+  /** This node's writer core key. */
+  get writerKey(): Buffer {
+    return this.base.local.key as Buffer
+  }
+
+  /** The view every query reads. */
+  get bee(): Hyperbee {
+    return this.base.view
+  }
+
+  /** Build a full op from a body: a fresh id and this node's clock. */
+  makeOp(body: BodyOf<O>): O {
+    return {
+      v: this.codec.version,
+      id: crypto.randomBytes(16).toString('hex'),
+      ts: this.clock.now(),
+      ...body
+    } as unknown as O
+  }
+
+  /** Check a full op the way every peer's apply will (its shape; rights are judged in apply). */
+  validate(op: O): Validation<O> {
+    return validateOp(this.codec, op)
+  }
+
+  /**
+   * Append one op. Throws INVALID_INPUT for a malformed or oversized op, NOT_WRITABLE when this
+   * node is not (yet) a writer. Resolves once the op is durably in our writer core (an
+   * acknowledged op survives a crash). Rights are judged by apply, on every peer.
+   */
+  async append(body: BodyOf<O>): Promise<O> {
+    const op = this.makeOp(body)
+    const checked = this.validate(op)
+    if (!checked.ok) throw new FluxError('INVALID_INPUT', checked.reason)
+    const block = encodeOp(checked.op)
+    if (block.byteLength > this.codec.maxOpBytes) {
+      throw new FluxError(
+        'INVALID_INPUT',
+        `the op is too large (${block.byteLength} bytes, at most ${this.codec.maxOpBytes})`
+      )
+    }
+    await this.enqueue(block, this.codec.maxBatchOps > 0)
+    return checked.op
+  }
+
+  /** Append an already encoded block as is (no validation: peers validate in apply). */
+  appendRaw(block: Buffer): Promise<void> {
+    return this.enqueue(block, false)
+  }
+
+  async update(): Promise<void> {
+    await this.base.update()
+  }
+
+  /** Wait until this node is a writer, or fail with TIMEOUT after `timeout` ms. */
+  async waitWritable(timeout: number): Promise<void> {
+    if (this.base.writable) return
+    await withTimeout(this.base.waitForWritable(), timeout, this.messages.waitWritable, this.clock)
+  }
+
+  private enqueue(block: Buffer, batchable: boolean): Promise<void> {
+    if (this.closing) return Promise.reject(new FluxError('NODE_CLOSED', this.messages.closing))
+    if (!this.base.writable) {
+      return Promise.reject(new FluxError('NOT_WRITABLE', this.messages.notWritable))
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ block, batchable, resolve, reject })
+      if (this.flushing === null) this.flushing = this.flush()
+    })
+  }
+
+  private async flush(): Promise<void> {
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending
+        this.pending = []
+        try {
+          await this.base.append(this.toBlocks(batch))
+          for (const p of batch) p.resolve()
+        } catch (err) {
+          for (const p of batch) p.reject(err)
+        }
+      }
+    } finally {
+      this.flushing = null
+    }
+  }
+
+  /** Pack queued ops into batch blocks (bounded in ops and bytes), keeping raw blocks in order. */
+  private toBlocks(queue: Pending[]): Buffer[] {
+    const maxOps = Math.min(BATCH_OPS, this.codec.maxBatchOps)
+    const maxBytes = this.codec.maxBlockBytes / 2
+    const blocks: Buffer[] = []
+    let ops: Buffer[] = []
+    let bytes = 0
+    const cut = (): void => {
+      if (ops.length > 0) blocks.push(joinBatch(this.codec.version, ops))
+      ops = []
+      bytes = 0
+    }
+    for (const p of queue) {
+      if (!p.batchable) {
+        cut()
+        blocks.push(p.block)
+        continue
+      }
+      if (ops.length >= maxOps || bytes + p.block.byteLength > maxBytes) cut()
+      ops.push(p.block)
+      bytes += p.block.byteLength
+    }
+    cut()
+    return blocks
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * The apply runner every Flux base shares: it decodes each writer's block, skips ops seen
+ * before (dedup by op id), hands each op to the base's rules, records skipped ops with their
+ * reason, and keeps the counters and writer clocks. Pure and deterministic: no clock, no
+ * randomness, no network; the same linearized ops give the same view on every peer.
+ *
+ * A base gives its rules (`BaseRules`): its codec, where its records live, and the handler
+ * that applies one op. A handler skips an op by throwing {@link Skip}; the runner turns that
+ * into a skip record, identically on every peer, and the base keeps working.
+ */
+import type Autobase from 'autobase'
+import type Hyperbee from 'hyperbee'
+import b4a from 'b4a'
+import { ViewTx } from './tx.js'
+import { decodeBlock, type Codec, type Envelope, type Validation } from './envelope.js'
+import { effectiveTs } from './merge.js'
+import type { HexKey } from './shapes.js'
+
+/** Thrown inside a handler to skip the op; caught by the runner, never escapes apply. */
+export class Skip {
+  constructor(readonly reason: string) {}
+}
+
+/** The counters and clocks the runner keeps in every base's system record. */
+export interface BaseSystem {
+  /** Ops applied (accepted) so far. */
+  applied: number
+  /** Ops skipped as invalid or not allowed. */
+  skipped: number
+  /** Latest timestamp applied from each writer (hex): the mesh clock is their lower median. */
+  clocks: Record<string, number>
+}
+
+/** Why an op was skipped, at `skip/<seq>` in every base. */
+export interface SkipRecord {
+  seq: number
+  writer: HexKey
+  id: string | null
+  type: string | null
+  reason: string
+}
+
+/** What every handler gets. */
+export interface ApplyContext<S extends BaseSystem> {
+  /** The view batch of this apply call, read through a cache. */
+  b: ViewTx
+  host: Autobase.ApplyHost
+  sys: S
+  /** The writer core the op came from (hex). */
+  author: HexKey
+  /** The op's effective timestamp: its own, clamped to the mesh clock (merge.ts). */
+  ts: number
+}
+
+export interface BaseRules<
+  O extends Envelope & { type: string },
+  S extends BaseSystem,
+  C extends ApplyContext<S> = ApplyContext<S>
+> {
+  codec: Codec<O>
+  systemKey: string
+  emptySystem(): S
+  skipKey(seq: number): string
+  /** Whether this op id was applied or skipped before: then it changes nothing at all. */
+  seen(b: ViewTx, op: O): Promise<boolean>
+  /** The context the base's handlers see for one op (the kit's, plus the base's own). */
+  context(base: ApplyContext<S>): C
+  /** Apply one valid op, or throw Skip. */
+  apply(ctx: C, op: O): Promise<void>
+  /** Mark an applied op as seen (and anything else the base keeps per applied op). */
+  applied(ctx: C, op: O): Promise<void>
+  /** Mark a skipped op as seen (its skip record is already written). */
+  skipped(b: ViewTx, sys: S, author: HexKey, op: O): Promise<void>
+}
+
+export type ApplyFunction = Autobase.AutobaseHandlers<Hyperbee>['apply']
+
+/** The apply function of a base with these rules. */
+export function createApply<
+  O extends Envelope & { type: string },
+  S extends BaseSystem,
+  C extends ApplyContext<S>
+>(rules: BaseRules<O, S, C>): ApplyFunction {
+  return async function apply(nodes, view, host) {
+    const b = new ViewTx(view.batch())
+    const sys = (await b.get<S>(rules.systemKey)) ?? rules.emptySystem()
+    for (const node of nodes) {
+      // acks carry no value; an empty block reads as null on peers but not on its writer
+      if (!(node.value instanceof Uint8Array) || node.value.byteLength === 0) continue
+      const author = b4a.toString(node.from.key, 'hex')
+      for (const decoded of decodeBlock(rules.codec, node.value)) {
+        await applyOne(rules, b, host, sys, author, decoded)
+      }
+    }
+    await b.put(rules.systemKey, sys)
+    await b.flush()
+  }
+}
+
+async function applyOne<
+  O extends Envelope & { type: string },
+  S extends BaseSystem,
+  C extends ApplyContext<S>
+>(
+  rules: BaseRules<O, S, C>,
+  b: ViewTx,
+  host: Autobase.ApplyHost,
+  sys: S,
+  author: HexKey,
+  decoded: Validation<O>
+): Promise<void> {
+  if (!decoded.ok) {
+    await skip(rules.skipKey, b, sys, author, null, decoded.reason)
+    return
+  }
+  const op = decoded.op
+  // A repeated op id changes nothing, not even the skip counter: after a kill -9 during an
+  // append, Autobase can replay the in-flight op on the crashed node only, so recording the
+  // replay would make that node's state differ from its peers'.
+  if (await rules.seen(b, op)) return
+  const ctx = rules.context({ b, host, sys, author, ts: effectiveTs(op.ts, sys.clocks) })
+  try {
+    await rules.apply(ctx, op)
+  } catch (err) {
+    if (!(err instanceof Skip)) throw err
+    await skip(rules.skipKey, b, sys, author, op, err.reason)
+    // a skipped op replayed after a crash must not be counted twice either
+    await rules.skipped(b, sys, author, op)
+    return
+  }
+  sys.applied++
+  sys.clocks[author] = Math.max(sys.clocks[author] ?? 0, op.ts)
+  await rules.applied(ctx, op)
+}
+
+async function skip(
+  skipKey: (seq: number) => string,
+  b: ViewTx,
+  sys: BaseSystem,
+  writer: HexKey,
+  op: { id: string; type: string } | null,
+  reason: string
+): Promise<void> {
+  sys.skipped++
+  const record: SkipRecord = {
+    seq: sys.skipped,
+    writer,
+    id: op?.id ?? null,
+    type: op?.type ?? null,
+    reason
+  }
+  await b.put(skipKey(sys.skipped), record)
+}
+
+/** One handler per op type: the compiler checks that every type has one. */
+export type Handlers<O extends { type: string }, C> = {
+  [K in O['type']]: (ctx: C, op: Extract<O, { type: K }>) => Promise<void>
+}
+
+/** Run the handler for `op.type` from a complete table. */
+export function dispatch<O extends { type: string }, C>(
+  handlers: Handlers<O, C>,
+  ctx: C,
+  op: O
+): Promise<void> {
+  const handler = handlers[op.type as O['type']] as (ctx: C, op: O) => Promise<void>
+  return handler(ctx, op)
+}

@@ -1,0 +1,69 @@
+/**
+ * Shape checks shared by every deterministic base's ops (projects, profiles, and the bases to
+ * come). Pure: no clock, no randomness, no I/O; none of them throws.
+ */
+
+/** A 32-byte key as 64 lowercase hex characters. */
+export type HexKey = string
+/** A 16-byte op id as 32 lowercase hex characters. */
+export type OpId = string
+/** Base64 text of binary data (a proof, a grant or a sealed box). */
+export type B64 = string
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue }
+
+export type Obj = Record<string, unknown>
+
+const HEX64 = /^[0-9a-f]{64}$/
+const HEX32 = /^[0-9a-f]{32}$/
+const B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+
+export function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+export function isOpId(v: unknown): v is OpId {
+  return typeof v === 'string' && HEX32.test(v)
+}
+
+export function isHexKey(v: unknown): v is HexKey {
+  return typeof v === 'string' && HEX64.test(v)
+}
+
+/** The op id a write saw as the current value (null: none). */
+export function isPrev(v: unknown): v is OpId | null {
+  return v === null || isOpId(v)
+}
+
+/** A writer's clock reading: whole ms since the epoch. */
+export function isTs(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
+}
+
+/** Text of at most `max` UTF-16 units; not blank unless `allowEmpty`. */
+export function isText(v: unknown, max: number, allowEmpty = false): v is string {
+  return typeof v === 'string' && v.length <= max && (allowEmpty || v.trim().length > 0)
+}
+
+/** Canonical, non-empty base64 of at most `maxBytes` bytes: one spelling per value. */
+export function isB64(v: unknown, maxBytes: number): v is B64 {
+  if (typeof v !== 'string' || v.length === 0) return false
+  if (v.length > Math.ceil(maxBytes / 3) * 4 || !B64_RE.test(v)) return false
+  // non-zero padding bits would give the same bytes a second spelling
+  return Buffer.from(v, 'base64').toString('base64') === v
+}
+
+/**
+ * Whether a parsed JSON value nests arrays and objects deeper than `limit`, found without
+ * recursion. Any recursive walk of peer input (JSON.stringify included) must be bounded
+ * first: a block nested thousands of levels deep overflows the stack.
+ */
+export function depthExceeds(value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]]
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop() as [unknown, number]
+    if (typeof v !== 'object' || v === null) continue
+    if (depth + 1 > limit) return true
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1])
+  }
+  return false
+}

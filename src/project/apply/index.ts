@@ -1,0 +1,112 @@
+/**
+ * The project's apply: its rules for the base kit's runner, and one handler per op type in a
+ * table the compiler checks is complete. Pure and deterministic: no clock, no randomness, no
+ * network; a bad op is skipped with its reason, identically on every peer.
+ */
+import crypto from 'hypercore-crypto'
+import type { ViewTx } from '../../autobase/tx.js'
+import {
+  Skip,
+  createApply,
+  dispatch,
+  type ApplyFunction,
+  type BaseRules,
+  type Handlers
+} from '../../autobase/runner.js'
+import { Keys, emptySystem, type ProjectRecord, type SystemRecord } from '../../views/project.js'
+import { projectCodec, type HexKey, type Op } from '../ops.js'
+import { activeMember, authorOf, type Ctx, type MemberCtx } from './context.js'
+import * as project from './project.js'
+import * as members from './members.js'
+import * as devices from './devices.js'
+import * as content from './content.js'
+
+/** Every op but project/init comes from a member of an initialised project. */
+const handlers: Handlers<Exclude<Op, { type: 'project/init' }>, MemberCtx> = {
+  'project/set': project.set,
+  'project/archive': project.archive,
+  'member/add': members.add,
+  'writer/add': members.addWriter,
+  'member/role': members.role,
+  'member/remove': members.remove,
+  'member/name': members.name,
+  'member/card': members.card,
+  'device/revoke': devices.revoke,
+  'device/expire': devices.expire,
+  'post/add': content.post,
+  'task/add': content.addTask,
+  'task/set': content.setTask,
+  'kv/set': content.record,
+  'kv/del': content.record
+}
+
+/** Posts and tasks are keyed by their op id: their own record marks them applied. */
+function createsEntity(op: Op): boolean {
+  return op.type === 'post/add' || op.type === 'task/add'
+}
+
+async function seen(b: ViewTx, op: Op): Promise<boolean> {
+  if (op.type === 'post/add') return (await b.has(Keys.post(op.id))) || b.has(Keys.op(op.id))
+  if (op.type === 'task/add') return (await b.has(Keys.task(op.id))) || b.has(Keys.op(op.id))
+  return b.has(Keys.op(op.id))
+}
+
+async function applyOp(ctx: Ctx, op: Op): Promise<void> {
+  if (op.type === 'project/init') return project.init(ctx, op)
+  ctx.writer = await authorOf(ctx, op)
+  const record = await ctx.b.get<ProjectRecord>(Keys.project)
+  if (record === null) throw new Skip('project not initialised')
+  const self = await activeMember(ctx.b, ctx.writer.profile)
+  if (self === null) throw new Skip('writer is not a member')
+  if (record.archived.value && !(op.type === 'project/archive' && !op.archived)) {
+    throw new Skip('project is archived')
+  }
+  const member: MemberCtx = Object.assign(ctx, { writer: ctx.writer, project: record, self })
+  return dispatch(handlers, member, op)
+}
+
+export interface ProjectApplyOptions {
+  /** The project's bootstrap key (hex): the creator's writer core, the only one that may init. */
+  readonly bootstrap: HexKey
+}
+
+export function createProjectApply(opts: ProjectApplyOptions): ApplyFunction {
+  let discovery: { bootstrap: HexKey; key: Buffer } | null = null
+  const discoveryKey = (): Buffer => {
+    if (discovery === null || discovery.bootstrap !== opts.bootstrap) {
+      discovery = {
+        bootstrap: opts.bootstrap,
+        key: crypto.discoveryKey(Buffer.from(opts.bootstrap, 'hex'))
+      }
+    }
+    return discovery.key
+  }
+  const rules: BaseRules<Op, SystemRecord, Ctx> = {
+    codec: projectCodec,
+    systemKey: Keys.system,
+    emptySystem,
+    skipKey: Keys.skip,
+    seen,
+    context: (base) => ({
+      ...base,
+      writer: null,
+      bootstrap: opts.bootstrap,
+      discoveryKey: discoveryKey()
+    }),
+    apply: applyOp,
+    async applied(ctx, op) {
+      const w = ctx.writer
+      if (w !== null && !w.delegated) {
+        const clocks = ctx.sys.profileClocks
+        clocks[w.profile] = Math.max(clocks[w.profile] ?? 0, op.ts)
+      }
+      if (!createsEntity(op)) {
+        await ctx.b.put(Keys.op(op.id), { seq: ctx.sys.applied, writer: ctx.author })
+      }
+    },
+    async skipped(b, sys, author, op) {
+      await b.put(Keys.op(op.id), { seq: 0, writer: author, skipped: sys.skipped })
+    }
+  }
+  return createApply(rules)
+}

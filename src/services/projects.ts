@@ -1,0 +1,300 @@
+/**
+ * The project registry: the projects this node holds, each a Project in its own Corestore
+ * namespace, announced on its topic. Opens them at start, creates and adopts new ones, finds
+ * them by key, prefix or name, and removes one with its data.
+ */
+import crypto from 'hypercore-crypto'
+import Autobase from 'autobase'
+import type Corestore from 'corestore'
+import { Service } from '../util/service.js'
+import type { Clock } from '../util/clock.js'
+import { FluxError } from '../errors.js'
+import { decodeKey, encodeKey, fromHex, looksLikeKey, toHex } from '../identity/keys.js'
+import { Project } from '../project/project.js'
+import { projectTopic } from '../swarm/topics.js'
+import type { Network } from '../swarm/network.js'
+import type { NodeState, ProjectEntry } from '../store/node-state.js'
+
+export interface ProjectsEvents {
+  /** A project is held and open (at start, created, joined, adopted). */
+  'project-open': [project: Project, entry: ProjectEntry]
+  /** A project's view changed (project key, hex). */
+  'project-update': [key: string]
+  /** This node became a writer of a project. */
+  'project-writable': [project: Project]
+  /** A project is no longer held (left, or replaced by a joined copy). */
+  'project-close': [key: string]
+  warning: [err: unknown]
+}
+
+export interface ProjectsDeps {
+  store: Corestore
+  network: Network
+  state: NodeState
+  clock: Clock
+}
+
+const TOPIC_OWNER = 'projects'
+
+export class ProjectRegistry extends Service<ProjectsEvents> {
+  private readonly held = new Map<string, { entry: ProjectEntry; project: Project }>()
+  private memberId = ''
+
+  constructor(private readonly deps: ProjectsDeps) {
+    super()
+  }
+
+  protected override async _open(): Promise<void> {
+    for (const entry of this.deps.state.projects()) {
+      try {
+        await this.open(entry)
+      } catch (err) {
+        this.emit('warning', err)
+      }
+    }
+  }
+
+  protected override async _close(): Promise<void> {
+    for (const { project } of [...this.held.values()].reverse()) {
+      await project.close().catch(() => {})
+    }
+    this.held.clear()
+  }
+
+  /** Every project held here. */
+  list(): Project[] {
+    return [...this.held.values()].map((h) => h.project)
+  }
+
+  /** The project of this key (hex), if held. */
+  get(keyHex: string): Project | null {
+    return this.held.get(keyHex)?.project ?? null
+  }
+
+  /** How this node holds a project (its namespace, key, how it came). */
+  entryOf(project: Project): ProjectEntry {
+    const held = this.held.get(toHex(project.key))
+    if (!held) throw new FluxError('PROJECT_NOT_FOUND', 'project is not held by this node')
+    return held.entry
+  }
+
+  /** The held project whose discovery key (hex) this is. */
+  byDiscoveryKey(hex: string): Project | null {
+    for (const { project } of this.held.values()) {
+      if (toHex(project.discoveryKey) === hex) return project
+    }
+    return null
+  }
+
+  /** This node's profile (hex) as a member: every project learns it. */
+  setMember(profileHex: string): void {
+    this.memberId = profileHex
+    for (const { project } of this.held.values()) project.memberId = profileHex
+  }
+
+  /**
+   * Find a held project by key (z32 or hex), unique key prefix, or exact name.
+   * Throws PROJECT_NOT_FOUND, PROJECT_AMBIGUOUS or KEY_MALFORMED.
+   */
+  async resolve(ref: string): Promise<Project> {
+    const text = ref.trim()
+    if (looksLikeKey(text)) {
+      const project = this.get(toHex(decodeKey(text, 'project key')))
+      if (!project)
+        throw new FluxError('PROJECT_NOT_FOUND', `this node does not hold project ${text}`)
+      return project
+    }
+    const matches: Project[] = []
+    for (const { project } of this.held.values()) {
+      const z = encodeKey(project.key)
+      const name = (await project.view.project())?.name.value
+      if (
+        (text.length >= 4 && z.startsWith(text)) ||
+        (name !== undefined && name.toLowerCase() === text.toLowerCase())
+      ) {
+        matches.push(project)
+      }
+    }
+    if (matches.length === 1) return matches[0] as Project
+    if (matches.length > 1) {
+      throw new FluxError(
+        'PROJECT_AMBIGUOUS',
+        `"${text}" matches ${matches.length} projects: use the full key`
+      )
+    }
+    throw new FluxError(
+      'PROJECT_NOT_FOUND',
+      `no project here matches "${text}" (see \`flux project list\`)`
+    )
+  }
+
+  /**
+   * Create a project: a fresh base, `init` writes its first ops; only if the project then
+   * exists is it kept (else it is closed and nothing is recorded).
+   */
+  async create(
+    opts: { public: boolean },
+    init: (project: Project) => Promise<boolean>
+  ): Promise<Project> {
+    const encryptionKey = opts.public ? null : crypto.randomBytes(32)
+    const ns = newNamespace()
+    const project = this.make({ key: null, ns, encryptionKey })
+    await project.ready()
+    let created: boolean
+    try {
+      created = await init(project)
+    } catch (err) {
+      await this.discard(project)
+      throw err
+    }
+    if (!created) {
+      await this.discard(project)
+      throw new FluxError(
+        'INVALID_INPUT',
+        'the project could not be created: its name or description is invalid'
+      )
+    }
+    const entry: ProjectEntry = {
+      key: toHex(project.key),
+      ns,
+      encryptionKey: encryptionKey === null ? null : toHex(encryptionKey),
+      via: 'created',
+      addedAt: this.deps.clock.now()
+    }
+    await this.deps.state.putProject(entry)
+    await this.track(entry, project)
+    return project
+  }
+
+  /**
+   * Hold a project by key (open it if this node does not yet): a member's project after
+   * joining, a linked or recovered device's project, or a project hosted by key.
+   */
+  async adopt(
+    keyHex: string,
+    encryptionKey: Buffer | null,
+    via: ProjectEntry['via'],
+    ns: string = newNamespace()
+  ): Promise<Project> {
+    const existing = this.get(keyHex)
+    if (existing) return existing
+    const entry: ProjectEntry = {
+      key: keyHex,
+      ns,
+      encryptionKey: encryptionKey === null ? null : toHex(encryptionKey),
+      via,
+      addedAt: this.deps.clock.now()
+    }
+    await this.deps.state.putProject(entry)
+    return this.open(entry)
+  }
+
+  /**
+   * The writer key this node will have in the project of `discoveryKey`, and the namespace it
+   * lives in: the namespace of a copy already held (by key) is reused.
+   */
+  async futureWriter(discoveryKey: Buffer): Promise<{ ns: string; writer: Buffer }> {
+    const previous = this.byDiscoveryKey(toHex(discoveryKey))
+    const ns = previous ? this.entryOf(previous).ns : newNamespace()
+    const local = Autobase.getLocalCore(this.deps.store.namespace(ns))
+    await local.ready()
+    const writer = local.key as Buffer
+    await local.close()
+    return { ns, writer }
+  }
+
+  /** Stop holding a project (its copy by key, before the joined copy takes its place). */
+  async release(keyHex: string): Promise<void> {
+    const held = this.held.get(keyHex)
+    if (!held) return
+    this.held.delete(keyHex)
+    await held.project.close()
+    this.emit('project-close', keyHex)
+  }
+
+  /** Stop holding a project and delete its data from disk. */
+  async remove(keyHex: string): Promise<void> {
+    const held = this.held.get(keyHex)
+    if (!held) return
+    const { project } = held
+    const cores = await coresOf(project)
+    this.held.delete(keyHex)
+    await this.deps.network.topics.leave(projectTopic(project.discoveryKey), TOPIC_OWNER)
+    await project.close()
+    await this.deps.state.deleteProject(keyHex)
+    this.emit('project-close', keyHex)
+    await purge(this.deps.store, cores)
+  }
+
+  /** A project that was never kept: closed, its cores deleted. */
+  private async discard(project: Project): Promise<void> {
+    const cores = await coresOf(project)
+    await project.close()
+    await purge(this.deps.store, cores)
+  }
+
+  private make(e: { key: Buffer | null; ns: string; encryptionKey: Buffer | null }): Project {
+    return new Project(this.deps.store.namespace(e.ns), {
+      key: e.key,
+      encryptionKey: e.encryptionKey,
+      clock: this.deps.clock,
+      wakeup: this.deps.network.wakeup
+    })
+  }
+
+  private async open(entry: ProjectEntry): Promise<Project> {
+    const project = this.make({
+      key: fromHex(entry.key),
+      ns: entry.ns,
+      encryptionKey: entry.encryptionKey === null ? null : fromHex(entry.encryptionKey)
+    })
+    await project.ready()
+    await this.track(entry, project)
+    return project
+  }
+
+  private async track(entry: ProjectEntry, project: Project): Promise<void> {
+    project.memberId = this.memberId
+    this.held.set(entry.key, { entry, project })
+    project.on('update', () => this.emit('project-update', entry.key))
+    project.on('writable', () => this.emit('project-writable', project))
+    project.on('warning', (err: unknown) => this.emit('warning', err))
+    await this.deps.network.topics.join(projectTopic(project.discoveryKey), TOPIC_OWNER)
+    this.emit('project-open', project, entry)
+  }
+}
+
+function newNamespace(): string {
+  return crypto.randomBytes(16).toString('hex')
+}
+
+/** Every core of a project this node may hold: writers, its own, and the views. */
+async function coresOf(project: Project): Promise<Buffer[]> {
+  const keys = new Map<string, Buffer>()
+  const add = (key: Buffer | null | undefined): void => {
+    if (key) keys.set(toHex(key), key)
+  }
+  add(project.key)
+  add(project.writerKey)
+  for (const m of await project.view.members().catch(() => [])) {
+    for (const w of m.writers) add(fromHex(w))
+  }
+  for (const w of project.base.activeWriters) add(w.core.key as Buffer)
+  const views = (project.base as unknown as ViewLister)._viewStore?.listViews?.() ?? []
+  for (const v of views) add(v.key)
+  return [...keys.values()]
+}
+
+interface ViewLister {
+  _viewStore?: { listViews?: () => Array<{ key: Buffer }> }
+}
+
+/** Delete cores from storage (hypercore 11.39's purge); cores not stored here are skipped. */
+async function purge(store: Corestore, keys: Buffer[]): Promise<void> {
+  for (const key of keys) {
+    if (!(await store.storage.hasCore(crypto.discoveryKey(key)))) continue
+    const core = store.get({ key, active: false })
+    await core.ready()
+    await core.purge()
+  }
+}

@@ -1,0 +1,284 @@
+/**
+ * Recovery from the mesh: on a fresh node, the phrase rebuilds the identity, the profile is
+ * found on its discovery topic by asking every peer there ('flux/recovery/v1'), the longest
+ * validly signed copy is read, and the profile's projects are held again. This node also
+ * answers such questions, for its own profile and for the profiles it hosts.
+ */
+import b4a from 'b4a'
+import sodium from 'sodium-universal'
+import type Corestore from 'corestore'
+import { Service } from '../util/service.js'
+import type { Clock } from '../util/clock.js'
+import { FluxError } from '../errors.js'
+import { isHexKey, isObj } from '../autobase/shapes.js'
+import { encodeKey, fromHex, toHex } from '../identity/keys.js'
+import { createDeviceKeyPair, withIdentity, type DeviceKeys } from '../identity/profile-keys.js'
+import { verifySignature } from '../identity/sign.js'
+import { openRecovery } from '../identity/seal.js'
+import { baseStatement, chooseCopy, copyLength } from '../profile/copies.js'
+import { FeatureChannel, type ChannelPeer } from '../swarm/channels.js'
+import { profileTopic } from '../swarm/topics.js'
+import type { Network } from '../swarm/network.js'
+import type { ProfileService } from './profile.js'
+import type { ProfileHostingService } from './profile-hosting.js'
+import type { ProjectRegistry } from './projects.js'
+import type { WriterService } from './writers.js'
+import type { Progress, RecoveryAnswer, RecoveryReport } from '../api.js'
+
+interface Copy {
+  discovery: string
+  base: string
+  sig: string
+  length: number
+}
+
+type RecoveryRequests = { 'profile-query': [{ discovery: string }, Copy] }
+
+export const recoveryChannelSpec = {
+  protocol: 'flux/recovery/v1',
+  events: {},
+  requests: {
+    'profile-query': {
+      request: {
+        maxBytes: 256,
+        parse: (v: unknown) =>
+          isObj(v) && isHexKey(v.discovery) ? { discovery: v.discovery } : null
+      },
+      response: {
+        maxBytes: 2048,
+        parse: (v: unknown): Copy | null =>
+          isObj(v) &&
+          isHexKey(v.discovery) &&
+          isHexKey(v.base) &&
+          typeof v.sig === 'string' &&
+          v.sig.length <= 1000 &&
+          Number.isSafeInteger(v.length) &&
+          (v.length as number) >= 0
+            ? { discovery: v.discovery, base: v.base, sig: v.sig, length: v.length as number }
+            : null
+      }
+    }
+  }
+}
+
+export interface RecoveryEvents {
+  /** A peer answered a question about a profile being recovered here. */
+  'recovery-answer': [answer: RecoveryAnswer]
+  warning: [err: unknown]
+}
+
+export interface RecoveryDeps {
+  store: Corestore
+  network: Network
+  clock: Clock
+  profile: ProfileService
+  projects: ProjectRegistry
+  writers: WriterService
+  hosting: ProfileHostingService
+}
+
+const DEFAULT_TIMEOUT = 120_000
+/** How long recovery keeps listening for more holders once one answered. */
+const ANSWER_GRACE = 1500
+/** How long one peer has to answer one question (ms); it is asked again every second. */
+const ASK_TIMEOUT = 5000
+const TOPIC_OWNER = 'recovery'
+
+export class RecoveryService extends Service<RecoveryEvents> {
+  readonly channel = new FeatureChannel<Record<never, never>, RecoveryRequests>(recoveryChannelSpec)
+
+  constructor(private readonly deps: RecoveryDeps) {
+    super()
+    this.channel.handle('profile-query', (m) => this.answer(m.discovery))
+    deps.network.addChannel(this.channel as never)
+  }
+
+  /** Our copy of a profile (ours, or one we host), as a recovering node asks for it. */
+  private async answer(discovery: string): Promise<Copy | null> {
+    const { profile } = this.deps
+    const entry = profile.entry
+    if (entry !== null && entry.discovery === discovery && entry.base && entry.baseSig) {
+      const length = profile.base ? await copyLength(this.deps.store, profile.base) : 0
+      return { discovery, base: entry.base, sig: entry.baseSig, length }
+    }
+    const hosted = this.deps.hosting.answer(discovery)
+    return hosted === null ? null : { discovery, ...hosted }
+  }
+
+  /**
+   * On a fresh node: rebuild the identity from the phrase, find the profile on the mesh by
+   * its discovery topic, take the longest validly signed copy, and hold its projects again.
+   */
+  async recover(
+    phrase: string,
+    opts: { passphrase: string | null; timeout?: number; onProgress?: (p: Progress) => void }
+  ): Promise<RecoveryReport> {
+    const { profile, projects, network } = this.deps
+    if (profile.keys !== null) {
+      throw new FluxError(
+        'PROFILE_EXISTS',
+        'this node already has a profile: recover into a fresh home (FLUX_HOME)'
+      )
+    }
+    const progress = opts.onProgress ?? (() => {})
+    const timeout = opts.timeout ?? DEFAULT_TIMEOUT
+    const { keys, box } = await withIdentity(phrase, async (identity) => {
+      const device = createDeviceKeyPair()
+      return {
+        keys: {
+          profileId: identity.profileId,
+          device,
+          deviceProof: await identity.attestDevice(device.publicKey),
+          secrets: identity.profileSecrets()
+        } as DeviceKeys,
+        box: identity.recoveryBoxKeyPair()
+      }
+    })
+    try {
+      const secrets = keys.secrets
+      if (secrets === null) throw new FluxError('INTERNAL', 'no profile secrets')
+      const discovery = secrets.discoveryKeyPair.publicKey
+      progress({ phase: 'searching', message: 'looking for the profile on the mesh' })
+      const answers = await this.ask(keys.profileId, discovery, timeout)
+      const valid = answers.filter((a) => a.valid)
+      if (valid.length === 0) {
+        await network.topics.leave(profileTopic(discovery), TOPIC_OWNER)
+        const which =
+          answers.length === 0
+            ? 'no peer holding this profile answered'
+            : `${answers.length} peer(s) answered, none with a validly signed copy`
+        throw new FluxError(
+          'RECOVERY_NO_PEERS',
+          `${which} within ${Math.round(timeout / 1000)}s: bring a device or a host of the profile online and try again (nothing was changed)`
+        )
+      }
+      const chosen = chooseCopy(valid)
+      for (const a of answers) a.chosen = a === chosen
+      progress({
+        phase: 'found',
+        message: `${valid.length} peer(s) hold the profile; reading the longest copy (${chosen.length} blocks)`
+      })
+      const base = fromHex(chosen.base)
+      const { profile: record } = await profile.readProfile(
+        { key: base, encryptionKey: secrets.encryptionKey, profileId: keys.profileId },
+        async (probe) => {
+          const have = await copyLength(this.deps.store, probe)
+          progress({ phase: 'profile', message: `profile: ${have}/${chosen.length} blocks` })
+          return have >= chosen.length ? true : null
+        },
+        timeout,
+        'the profile did not finish syncing'
+      )
+      await profile.keep(keys, opts.passphrase, {
+        name: record.name,
+        discovery,
+        recovery: record.recovery,
+        base
+      })
+      await profile.activate(keys)
+      // the projects: their keys come from the recovery box, which only the phrase opens
+      for (const p of await profile.requireBase().view.projects()) {
+        const key = p.public
+          ? null
+          : p.recovery
+            ? openRecovery(box, b4a.from(p.recovery, 'base64') as Buffer)
+            : null
+        if (!p.public && key === null) continue
+        await projects.adopt(p.key, key, 'profile')
+      }
+      // no other device may be left to add us: add ourselves (identity-attested, optimistic)
+      progress({ phase: 'profile', message: 'adding this device to the profile' })
+      await profile.requireBase().recover(keys.device, keys.deviceProof, timeout)
+      await this.deps.writers.waitAll(timeout, progress, async (project) => {
+        const listed = await profile.base?.view.project(toHex(project.key))
+        return (await project.view.project())?.name.value || listed?.name || ''
+      })
+      const restored: RecoveryReport['projects'] = []
+      for (const project of projects.list()) {
+        const info = await project.view.project()
+        const sys = await project.view.system()
+        restored.push({
+          key: encodeKey(project.key),
+          name: info?.name.value ?? '',
+          writable: project.writable,
+          posts: sys.posts
+        })
+      }
+      const who = await profile.whoami()
+      if (who === null) throw new FluxError('INTERNAL', 'the profile did not activate')
+      return { whoami: who, answered: answers.map(({ sig: _, ...a }) => a), projects: restored }
+    } finally {
+      sodium.sodium_memzero(box.secretKey)
+    }
+  }
+
+  /** Ask every peer on the profile topic for the profile; collect answers (bounded). */
+  private async ask(
+    profileId: Buffer,
+    discovery: Buffer,
+    timeout: number
+  ): Promise<Array<RecoveryAnswer & { sig: string }>> {
+    const { clock, network } = this.deps
+    const discoveryHex = toHex(discovery)
+    const answers: Array<RecoveryAnswer & { sig: string }> = []
+    const answered = new Set<string>()
+    const asking = new Set<string>()
+    return new Promise((resolve) => {
+      let grace: { clear(): void } | null = null
+      let done = false
+      const finish = (): void => {
+        if (done) return
+        done = true
+        overall.clear()
+        grace?.clear()
+        retry.clear()
+        this.channel.off('open', askPeer)
+        resolve(answers)
+      }
+      const askPeer = (peer: ChannelPeer): void => {
+        if (done || answered.has(peer.id) || asking.has(peer.id)) return
+        asking.add(peer.id)
+        void this.channel
+          .request(peer, 'profile-query', { discovery: discoveryHex }, ASK_TIMEOUT)
+          .then((copy) => {
+            asking.delete(peer.id)
+            if (done || copy === null || copy.discovery !== discoveryHex) return
+            if (answered.has(peer.id)) return
+            answered.add(peer.id)
+            const peerId = encodeKey(fromHex(peer.id))
+            const answer = { ...judge(profileId, discovery, copy), peer: peerId }
+            answers.push(answer)
+            const { sig: _sig, ...heard } = answer
+            this.emit('recovery-answer', heard)
+            if (answer.valid && grace === null) grace = clock.setTimeout(finish, ANSWER_GRACE)
+          })
+      }
+      const askAll = (): void => {
+        for (const peer of this.channel.peers()) askPeer(peer)
+      }
+      const overall = clock.setTimeout(finish, timeout)
+      // peers that had nothing to say yet are asked again now and then (bounded)
+      const retry = clock.setInterval(askAll, 1000)
+      this.channel.on('open', askPeer)
+      network.topics
+        .join(profileTopic(discovery), TOPIC_OWNER)
+        .then(askAll)
+        .catch(() => {})
+    })
+  }
+}
+
+/** Whether a copy is validly signed by the profile. */
+function judge(
+  profileId: Buffer,
+  discovery: Buffer,
+  copy: Copy
+): Omit<RecoveryAnswer, 'peer'> & { sig: string } {
+  let valid = false
+  try {
+    valid = verifySignature(profileId, copy.sig, baseStatement(fromHex(copy.base), discovery)).valid
+  } catch {
+    valid = false
+  }
+  return { base: copy.base, length: copy.length, valid, chosen: false, sig: copy.sig }
+}

@@ -1,0 +1,30 @@
+/**
+ * The home folder: one process owns one home (`--home`, FLUX_HOME, default ~/.flux). Every
+ * path the node keeps there is named here.
+ */
+import path from 'path'
+
+export interface HomePaths {
+  home: string
+  /** The Corestore (RocksDB). Its lock is the guard against a second node on the same home. */
+  store: string
+  /** What the node remembers outside any base (see node-state.ts). */
+  state: string
+  /** The device's keys, sealed under the passphrase. */
+  keyFile: string
+}
+
+export function homePaths(home: string): HomePaths {
+  const abs = path.resolve(home)
+  return {
+    home: abs,
+    store: path.join(abs, 'store'),
+    state: path.join(abs, 'node.json'),
+    keyFile: keyFilePath(abs)
+  }
+}
+
+/** Where a home keeps its sealed key file. */
+export function keyFilePath(home: string): string {
+  return path.join(home, 'profile.key')
+}

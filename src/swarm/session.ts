@@ -1,0 +1,122 @@
+/**
+ * One connection to a peer, and what the node knows about it: who it proved to be (its device
+ * and profile, from the hello channel), whether the admission gate let it in, and how many bad
+ * feature messages it sent. Replication and feature channels start only once it is admitted.
+ */
+import { EventEmitter } from 'events'
+import Protomux from 'protomux'
+import c from 'compact-encoding'
+import type Hyperswarm from 'hyperswarm'
+import { encodeKey, toHex } from '../identity/keys.js'
+import { verifyPeerProof, type VerifiedPeer } from '../identity/peer-proof.js'
+
+export type SessionState = 'pending' | 'admitted' | 'closed'
+
+/** A peer past this many bad feature messages is dropped. */
+export const MAX_STRIKES = 8
+
+const HELLO = 'flux/hello/v1'
+
+export interface SessionEvents {
+  /** The peer proved which device and profile it is (or sent a proof that failed: null). */
+  identified: [identity: VerifiedPeer | null]
+  /** A bad feature message was counted. */
+  strike: [reason: string]
+  /** We closed the connection (too many bad messages, or refused). */
+  dropped: [reason: string]
+  close: []
+}
+
+export class Session extends EventEmitter<SessionEvents> {
+  /** The peer id people see (z-base-32 of the swarm key). */
+  readonly id: string
+  /** The swarm key in hex: the map key everywhere in the node. */
+  readonly key: string
+  readonly publicKey: Buffer
+  readonly address: string | null
+  /** Whether we dialed it. */
+  readonly client: boolean
+  readonly connectedAt: number
+  /** Topics we found the peer under (only known when we dialed). */
+  readonly topics: Buffer[]
+  state: SessionState = 'pending'
+  /** What the peer proved about itself; null until (or unless) it did. */
+  identity: VerifiedPeer | null = null
+  /** Whether the peer sent a proof at all (false: it runs without a profile). */
+  helloSeen = false
+  /** Bad feature messages so far, and the last few reasons. */
+  strikes = 0
+  readonly reasons: string[] = []
+  private readonly hello: Protomux.Message | null
+
+  constructor(
+    readonly stream: Hyperswarm.SwarmConnection,
+    info: Hyperswarm.PeerInfo,
+    connectedAt: number,
+    ourProof: Buffer | null
+  ) {
+    super()
+    this.publicKey = stream.remotePublicKey
+    this.key = toHex(stream.remotePublicKey)
+    this.id = encodeKey(stream.remotePublicKey)
+    const raw = stream.rawStream
+    this.address = raw?.remoteHost ? `${raw.remoteHost}:${raw.remotePort ?? 0}` : null
+    this.client = info.client
+    this.connectedAt = connectedAt
+    this.topics = info.topics ?? []
+    stream.once('close', () => {
+      this.state = 'closed'
+      this.emit('close')
+    })
+    // this muxer is the one replication shares later; hypercore would give it this keep-alive
+    if (stream.keepAlive === 0) stream.setKeepAlive?.(5000)
+    // the hello channel opens before admission: the gate may want to know who this is
+    const mux = Protomux.from(stream)
+    const channel = mux.createChannel({
+      protocol: HELLO,
+      handshake: c.optionalBuffer,
+      onopen: (handshake) => this.onProof(handshake)
+    })
+    this.hello =
+      channel === null
+        ? null
+        : channel.addMessage({ encoding: c.buffer, onmessage: (m) => this.onProof(m) })
+    channel?.open(ourProof ?? null)
+  }
+
+  get admitted(): boolean {
+    return this.state === 'admitted'
+  }
+
+  /** Tell the peer who we are now (our profile became active after it connected). */
+  sendProof(proof: Buffer): void {
+    this.hello?.send(proof)
+  }
+
+  /** Count a bad feature message; past MAX_STRIKES the peer is dropped. */
+  strike(reason: string): void {
+    if (this.state === 'closed') return
+    this.strikes++
+    this.reasons.push(reason)
+    if (this.reasons.length > 4) this.reasons.shift()
+    this.emit('strike', reason)
+    if (this.strikes > MAX_STRIKES) this.drop(`sent ${this.strikes} bad messages (${reason})`)
+  }
+
+  /** Close the connection. */
+  drop(reason: string): void {
+    if (this.state === 'closed') return
+    this.state = 'closed'
+    this.emit('dropped', reason)
+    this.stream.destroy(new Error(reason))
+  }
+
+  private onProof(bytes: unknown): void {
+    if (bytes === null || bytes === undefined) return // a node without a profile
+    this.helloSeen = true
+    const verified = verifyPeerProof(bytes, this.publicKey)
+    if (verified === null) this.strike('a peer proof that does not hold')
+    this.identity = verified
+    this.emit('identified', verified)
+  }
+}
