@@ -4,19 +4,19 @@
  * order. Everything else lives in the services (src/services) and the use-cases (src/app).
  */
 import fs from 'fs/promises'
-import Corestore from 'corestore'
+import type Corestore from 'corestore'
 import BlindPairing from 'blind-pairing'
 import { Service } from './util/service.js'
 import { systemClock, type Clock } from './util/clock.js'
-import { FluxError } from './errors.js'
 import { encodeKey } from './identity/keys.js'
 import type { DeviceKeys } from './identity/profile-keys.js'
 import type { KdfParams } from './identity/keyfile.js'
 import { Network } from './swarm/network.js'
-import { homePaths } from './store/home.js'
+import { homePaths, openStore } from './store/home.js'
 import { NodeState } from './store/node-state.js'
 import { ProjectRegistry } from './services/projects.js'
 import { ProfileService } from './services/profile.js'
+import { ProfileProjects } from './services/profile-projects.js'
 import { WriterService } from './services/writers.js'
 import { InviteService } from './services/invites.js'
 import { LinkService } from './services/links.js'
@@ -73,6 +73,7 @@ export class FluxNode extends Service<FluxNodeEvents> {
   admission!: AdmissionService
   projects!: ProjectRegistry
   profile!: ProfileService
+  profileProjects!: ProfileProjects
   writers!: WriterService
   invites!: InviteService
   links!: LinkService
@@ -109,68 +110,72 @@ export class FluxNode extends Service<FluxNodeEvents> {
   }
 
   private async openAll(): Promise<void> {
-    const paths = homePaths(this.home)
-    const clock = this.clock
+    const { home, clock, opts } = this
+    const paths = homePaths(home)
     await fs.mkdir(paths.home, { recursive: true, mode: 0o700 })
-    const store = new Corestore(paths.store)
-    try {
-      await store.ready()
-    } catch (err) {
-      await store.close().catch(() => {})
-      if (/lock/i.test(String((err as Error)?.message))) {
-        throw new FluxError('NODE_RUNNING', `another Flux node is already running for ${this.home}`)
-      }
-      throw err
-    }
-    this.store = store
+    const store = (this.store = await openStore(paths.store, home))
     this.running.push(store)
-    this.state = NodeState.at(this.home)
-    await this.state.load()
-    const { bootstrap, host, firewalled } = this.opts
+    const state = (this.state = NodeState.at(home))
+    await state.load()
     const keyPair = await store.createKeyPair('flux/swarm')
-    const network = new Network({ store, keyPair, bootstrap, host, firewalled, clock })
-    this.network = network
-    this.admission = new AdmissionService(network, this.opts.blocked)
-    await this.start(network)
-    const pairing = new BlindPairing(network.swarm, { poll: this.opts.pairingPoll ?? 2000 })
-    this.pairing = pairing
-    this.running.push(pairing)
-    const state = this.state
-    const projects = (this.projects = new ProjectRegistry({ store, network, state, clock }))
-    const profile = (this.profile = new ProfileService({
-      ...{ store, network, state, clock, projects },
-      ...{ home: this.home, kdf: this.opts.kdf }
+    const { bootstrap, host, firewalled } = opts
+    const network = (this.network = new Network({
+      ...{ store, keyPair, clock },
+      ...{ bootstrap, host, firewalled }
     }))
-    const writers = (this.writers = new WriterService({ network, projects, profile, clock }))
-    const base = { network, state, clock, projects, profile, writers }
-    this.invites = new InviteService({ ...base, pairing })
-    this.links = new LinkService({ ...base, store, pairing })
-    this.devices = new DeviceService({ profile, projects, clock })
-    this.hosting = new ProfileHostingService({ store, network, state, clock, profile, projects })
-    this.recovery = new RecoveryService({ ...base, store, hosting: this.hosting })
-    this.peers = new PeerDirectory({ network, profile, projects })
+    this.admission = new AdmissionService(network, opts.blocked)
+    await this.start(network)
+    const pairing = (this.pairing = new BlindPairing(network.swarm, {
+      poll: opts.pairingPoll ?? 2000
+    }))
+    this.running.push(pairing)
+
+    const projects = (this.projects = new ProjectRegistry({ store, network, state, clock }))
+    const core = { store, network, state, clock, projects }
+    const profile = (this.profile = new ProfileService({ ...core, home, kdf: opts.kdf }))
+    const profileProjects = (this.profileProjects = new ProfileProjects({ profile, projects }))
+    const writers = (this.writers = new WriterService({ ...core, profile, profileProjects }))
+    const deps = { ...core, profile, profileProjects, writers, pairing }
+    this.invites = new InviteService(deps)
+    this.links = new LinkService(deps)
+    this.devices = new DeviceService(deps)
+    this.hosting = new ProfileHostingService(deps)
+    this.recovery = new RecoveryService({ ...deps, hosting: this.hosting })
+    this.peers = new PeerDirectory(deps)
     this.wire()
-    for (const service of [this.admission, projects, profile, writers, this.invites]) {
+    // opened in this order, closed in reverse
+    for (const service of [
+      this.admission,
+      projects,
+      profile,
+      profileProjects,
+      writers,
+      this.invites,
+      this.links,
+      this.devices,
+      this.hosting,
+      this.recovery,
+      this.peers
+    ]) {
       await this.start(service)
     }
-    for (const service of [this.links, this.devices, this.hosting, this.recovery, this.peers]) {
-      await this.start(service)
-    }
-    if (this.opts.profile) await profile.activate(this.opts.profile.keys)
+    if (opts.profile) await profile.activate(opts.profile.keys)
   }
 
   /** How the services hear of each other, and what the node tells its interfaces. */
   private wire(): void {
     const { projects, profile, writers, invites } = this
     profile.on('active', (me) => projects.setMember(me))
-    profile.on('update', () => writers.askEverywhere())
+    profile.on('active', () => writers.askEverywhere())
+    this.profileProjects.on('synced', () => writers.askEverywhere())
     projects.on('project-open', (project) => void writers.want(project))
     projects.on('project-close', (key) => writers.forget(key))
     projects.on('project-update', (key) => this.emit('project-update', key))
     invites.on('invite-admitted', (info) => this.emit('invite-admitted', info))
     invites.on('invite-denied', (info) => this.emit('invite-denied', info))
     invites.on('invite-ignored', (info) => this.emit('invite-ignored', info))
-    const services: Warns[] = [projects, profile, writers, invites, this.links, this.devices]
+    const services: Warns[] = [projects, profile, this.profileProjects, writers, invites]
+    services.push(this.links, this.devices)
     for (const s of [...services, this.hosting, this.recovery, this.network]) {
       s.on('warning', (err) => this.emit('warning', err))
     }

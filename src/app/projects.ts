@@ -74,7 +74,7 @@ export class ProjectActions {
         await this.handOver(project)
       }
     }
-    await profile.forgetProject(key).catch(() => {})
+    await this.node.profileProjects.forget(key).catch(() => {})
     writers.forget(key)
     await projects.remove(key)
     return { key: encodeKey(project.key) }

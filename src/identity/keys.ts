@@ -2,6 +2,12 @@ import idEnc from 'hypercore-id-encoding'
 import b4a from 'b4a'
 import { FluxError } from '../errors.js'
 
+/** An ed25519 key pair (64-byte libsodium secret key: seed followed by the public key). */
+export interface KeyPair {
+  publicKey: Buffer
+  secretKey: Buffer
+}
+
 /** How people see a 32-byte key: z-base-32, 52 characters. */
 export function encodeKey(key: Uint8Array): string {
   return idEnc.encode(key)

@@ -1,26 +1,11 @@
 /**
- * Device links on the wire: the request a new device sends (it rides the DHT in a small record)
- * and the errors people see when linking fails.
+ * Device links on the wire: the request a new device sends (it rides the DHT in a small
+ * record), signed by the new device to prove it holds its key.
  */
 import b4a from 'b4a'
 import sodium from 'sodium-universal'
-import type { PairingErrors } from '../swarm/pairing.js'
 
 const LINK_TAG = b4a.from('flux/link/v1')
-
-/** How a failed device link is reported. */
-export function linkErrors(timeout: number): PairingErrors {
-  return {
-    used: ['LINK_USED', 'this link code has already been used: make a new one'],
-    expired: ['LINK_EXPIRED', 'this link code has expired: make a new one'],
-    rejected: [
-      'LINK_REJECTED',
-      'the profile refused this device (the code is unknown there, or the device was revoked)'
-    ],
-    failed: 'linking failed',
-    timeout: `no device of the profile answered within ${Math.round(timeout / 1000)}s: is the device that made the code online?`
-  }
-}
 
 // A link request rides the DHT in a small record: device key, writer key, a short name, and
 // the device's signature over them (it proves the new device holds its secret key).

@@ -5,12 +5,9 @@ import b4a from 'b4a'
 import { FluxError } from '../errors.js'
 import { encodeKey } from './keys.js'
 import { boxKeyPairFromSeed, type BoxKeyPair } from './seal.js'
+import type { KeyPair } from './keys.js'
 
-/** An ed25519 key pair (64-byte libsodium secret key: seed followed by the public key). */
-export interface KeyPair {
-  publicKey: Buffer
-  secretKey: Buffer
-}
+export type { KeyPair }
 
 /**
  * Keys every device of a profile holds, derived once from the identity: the profile's own

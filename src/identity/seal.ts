@@ -7,7 +7,7 @@
 import sodium from 'sodium-universal'
 import b4a from 'b4a'
 import { FluxError } from '../errors.js'
-import type { KeyPair } from './profile-keys.js'
+import type { KeyPair } from './keys.js'
 
 /** A curve25519 (`crypto_box`) key pair: 32-byte public and 32-byte secret key. */
 export interface BoxKeyPair {

@@ -23,6 +23,7 @@ import type { Network } from '../swarm/network.js'
 import type { InviteEntry, NodeState } from '../store/node-state.js'
 import { PROFILE_NS, projectKey, type ProfileService } from './profile.js'
 import type { ProjectRegistry } from './projects.js'
+import type { ProfileProjects } from './profile-projects.js'
 import type { WriterService } from './writers.js'
 import type { CreatedLink, Progress, WhoAmI } from '../api.js'
 
@@ -41,6 +42,7 @@ export interface LinksDeps {
   state: NodeState
   clock: Clock
   profile: ProfileService
+  profileProjects: ProfileProjects
   projects: ProjectRegistry
   writers: WriterService
 }
@@ -213,7 +215,7 @@ export class LinkService extends Service<LinksEvents> {
       })
     }
     await base.update()
-    await profile.sync() // seal every project key to it before answering
+    await this.deps.profileProjects.sync() // seal every project key to it before answering
     confirm()
     this.emit('device-linked', { device, delegated: !!link.delegateFor })
   }
@@ -314,7 +316,7 @@ export class LinkService extends Service<LinksEvents> {
     } else {
       await profile.activate(keys)
       await profile.base?.update()
-      await profile.sync()
+      await this.deps.profileProjects.sync()
     }
     progress({ phase: 'profile', message: `linked to profile ${profileRecord.name}` })
     await this.deps.writers.waitAll(timeout, progress, async (project) => {

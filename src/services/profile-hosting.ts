@@ -18,6 +18,7 @@ import { profileTopic } from '../swarm/topics.js'
 import type { Network } from '../swarm/network.js'
 import type { HostedProfile, NodeState } from '../store/node-state.js'
 import type { ProfileService } from './profile.js'
+import type { ProfileProjects } from './profile-projects.js'
 import type { ProjectRegistry } from './projects.js'
 
 /** A device's list of the cores that make up its profile, signed by the profile. */
@@ -73,6 +74,7 @@ export interface HostingDeps {
   state: NodeState
   clock: Clock
   profile: ProfileService
+  profileProjects: ProfileProjects
   projects: ProjectRegistry
 }
 
@@ -97,7 +99,8 @@ export class ProfileHostingService extends Service<HostingEvents> {
         .then((m) => m !== null && this.channel.send(peer, 'profile-cores', m))
         .catch((err: unknown) => this.emit('warning', err))
     })
-    deps.profile.on('update', () => this.announce())
+    deps.profile.on('active', () => this.announce())
+    deps.profileProjects.on('synced', () => this.announce())
     deps.projects.on('project-update', () => this.scheduleRecheck())
     deps.network.addChannel(this.channel as never)
   }

@@ -37,8 +37,10 @@ import type { DeviceInfo, WhoAmI } from '../api.js'
 export interface ProfileEvents {
   /** This node now runs as a profile (created, unlocked, linked or recovered). */
   active: [profileHex: string]
-  /** The profile changed (its devices, projects or keys); projects may need this node. */
-  update: []
+  /** The profile base was just created (this device is its first). */
+  'base-created': []
+  /** The profile base changed (its devices, projects or keys). */
+  'base-update': []
   warning: [err: unknown]
 }
 
@@ -60,8 +62,6 @@ const TOPIC_OWNER = 'profile'
 export class ProfileService extends Service<ProfileEvents> {
   keys: DeviceKeys | null = null
   base: ProfileBase | null = null
-  private syncing: Promise<void> | null = null
-  private again = false
 
   constructor(private readonly deps: ProfileDeps) {
     super()
@@ -150,7 +150,6 @@ export class ProfileService extends Service<ProfileEvents> {
     }
     await this.deps.network.topics.join(profileTopic(fromHex(entry.discovery)), TOPIC_OWNER)
     this.emit('active', this.profileHex)
-    this.emit('update')
   }
 
   /**
@@ -184,7 +183,6 @@ export class ProfileService extends Service<ProfileEvents> {
   activateDelegate(keys: DeviceKeys): void {
     this.keys = keys
     this.emit('active', this.profileHex)
-    this.emit('update')
   }
 
   /** Open a profile base in the profile namespace (ours, or one being read). */
@@ -245,9 +243,7 @@ export class ProfileService extends Service<ProfileEvents> {
     })
     await base.ready()
     this.base = base
-    base.on('update', () => {
-      this.sync().catch((err: unknown) => this.emit('warning', err))
-    })
+    base.on('update', () => this.emit('base-update'))
     return base
   }
 
@@ -271,9 +267,7 @@ export class ProfileService extends Service<ProfileEvents> {
       keys.deviceProof
     )
     await this.deps.state.putProfile({ ...entry, base: toHex(base.key), baseSig: sig })
-    for (const project of this.deps.projects.list()) {
-      if (project.memberId === entry.id) await this.recordProject(project)
-    }
+    this.emit('base-created')
   }
 
   /** The card projects carry so that peers can host this profile (null before the base). */
@@ -281,97 +275,6 @@ export class ProfileService extends Service<ProfileEvents> {
     const e = this.entry
     if (e === null || e.base === null || e.baseSig === null) return null
     return { discovery: e.discovery, base: e.base, sig: e.baseSig }
-  }
-
-  /** Note a project in the profile, its key sealed to every live device and to recovery. */
-  async recordProject(project: Project): Promise<void> {
-    const base = this.base
-    const entry = this.entry
-    if (base === null || !base.writable || entry === null) return
-    const name = (await project.view.project())?.name.value ?? ''
-    const encryptionKey = project.base.encryptionKey
-    const keys: Record<string, string> = {}
-    let recovery: string | null = null
-    if (encryptionKey) {
-      for (const d of await this.liveDevices()) {
-        keys[d.device] = b4a.toString(sealToDevice(fromHex(d.device), encryptionKey), 'base64')
-      }
-      recovery = b4a.toString(sealToRecovery(fromHex(entry.recovery), encryptionKey), 'base64')
-    }
-    const existing = await base.view.project(toHex(project.key))
-    if (existing !== null && !existing.removed && existing.name === name) return
-    await base.append({
-      type: 'project/add',
-      key: toHex(project.key),
-      name: name.slice(0, 100),
-      keys,
-      recovery,
-      public: encryptionKey === null
-    })
-  }
-
-  async forgetProject(keyHex: string): Promise<void> {
-    const base = this.base
-    if (base === null || !base.writable) return
-    const existing = await base.view.project(keyHex)
-    if (existing === null || existing.removed) return
-    await base.append({ type: 'project/remove', key: keyHex })
-  }
-
-  async liveDevices(): Promise<DeviceRecord[]> {
-    const base = this.base
-    if (base === null) return []
-    const out: DeviceRecord[] = []
-    for (const d of await base.view.devices()) {
-      if (await base.view.isActive(d.device)) out.push(d)
-    }
-    return out
-  }
-
-  /**
-   * After the profile changes: seal project keys for devices that lack them (a device linked
-   * while we were away), and hold the profile's projects this node does not hold yet. One pass
-   * at a time; a change during a pass asks for one more.
-   */
-  async sync(): Promise<void> {
-    if (this.syncing !== null) {
-      this.again = true
-      return this.syncing
-    }
-    this.syncing = (async () => {
-      do {
-        this.again = false
-        await this.syncPass()
-      } while (this.again)
-    })()
-    try {
-      await this.syncing
-    } finally {
-      this.syncing = null
-    }
-  }
-
-  private async syncPass(): Promise<void> {
-    const base = this.base
-    const keys = this.keys
-    if (base === null || keys === null) return
-    const live = await this.liveDevices()
-    for (const p of await base.view.projects()) {
-      const encryptionKey = projectKey(p, keys)
-      if (encryptionKey === undefined) continue
-      await this.deps.projects.adopt(p.key, encryptionKey, 'profile')
-      if (encryptionKey === null || !base.writable) continue
-      const missing: Record<string, string> = {}
-      for (const d of live) {
-        if (p.keys[d.device] === undefined) {
-          missing[d.device] = b4a.toString(sealToDevice(fromHex(d.device), encryptionKey), 'base64')
-        }
-      }
-      if (Object.keys(missing).length > 0) {
-        await base.append({ type: 'project/keys', key: p.key, keys: missing })
-      }
-    }
-    this.emit('update')
   }
 
   async whoami(): Promise<WhoAmI | null> {

@@ -21,6 +21,7 @@ import { FeatureChannel, type ChannelPeer } from '../swarm/channels.js'
 import type { Network } from '../swarm/network.js'
 import type { ProjectRegistry } from './projects.js'
 import type { ProfileService } from './profile.js'
+import type { ProfileProjects } from './profile-projects.js'
 import type { Progress } from '../api.js'
 
 type WriterMessages = { 'writer-request': { project: string; proof: WriterProof } }
@@ -51,6 +52,7 @@ export interface WritersDeps {
   network: Network
   projects: ProjectRegistry
   profile: ProfileService
+  profileProjects: ProfileProjects
   clock: Clock
 }
 
@@ -207,7 +209,7 @@ export class WriterService extends Service<WritersEvents> {
       await project.append({ type: 'member/card', card })
     }
     await project.update()
-    await profile.recordProject(project)
+    await this.deps.profileProjects.record(project)
   }
 
   /**

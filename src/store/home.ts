@@ -3,6 +3,8 @@
  * path the node keeps there is named here.
  */
 import path from 'path'
+import Corestore from 'corestore'
+import { FluxError } from '../errors.js'
 
 export interface HomePaths {
   home: string
@@ -27,4 +29,19 @@ export function homePaths(home: string): HomePaths {
 /** Where a home keeps its sealed key file. */
 export function keyFilePath(home: string): string {
   return path.join(home, 'profile.key')
+}
+
+/** The home's Corestore; its lock is the guard against a second node on the same home. */
+export async function openStore(dir: string, home: string): Promise<Corestore> {
+  const store = new Corestore(dir)
+  try {
+    await store.ready()
+  } catch (err) {
+    await store.close().catch(() => {})
+    if (/lock/i.test(String((err as Error)?.message))) {
+      throw new FluxError('NODE_RUNNING', `another Flux node is already running for ${home}`)
+    }
+    throw err
+  }
+  return store
 }
