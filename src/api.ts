@@ -120,8 +120,8 @@ export interface PeerProfile {
   id: string
   /** Its name as the projects we share with it know it, else as its device says. */
   name: string | null
-  /** Where the name comes from: a project both hold, or the peer's own claim. */
-  nameFrom: 'project' | 'peer' | null
+  /** Where the name comes from: a project both hold, our own profile, or the peer's claim. */
+  nameFrom: 'project' | 'profile' | 'peer' | null
   /** The device (z-base-32) and whether it is a delegate. */
   device: string
   delegated: boolean

@@ -12,7 +12,7 @@ const sizes = (ctx: BenchContext) => ({ posts: ctx.pick(60, 20), warmup: 5 })
 
 function specs(ctx: BenchContext): FigureSpec[] {
   const { posts } = sizes(ctx)
-  const note = `${posts} posts, one at a time, via Actions.post on the writer; visible = applied on the reader`
+  const note = `${posts} posts, one at a time, via app.content.post on the writer; visible = applied on the reader`
   return [
     {
       name: 'latency.median',

@@ -1,6 +1,6 @@
 /**
  * Local op throughput of one node, no network traffic: Flux posts one by one (awaiting each,
- * through Actions.post as the CLI does) and in a burst (many concurrent Project.append calls,
+ * through app.content.post as the CLI does) and in a burst (many concurrent Project.append calls,
  * which Flux coalesces), against raw Autobase + Hyperbee doing the same puts and raw
  * Hypercore appends. Every run uses fresh projects/bases: per-op cost grows with a base's size.
  */
@@ -22,7 +22,7 @@ function specs(ctx: BenchContext): FigureSpec[] {
   return [
     {
       name: 'throughput.post.serial',
-      label: 'posts one by one (Actions.post)',
+      label: 'posts one by one (app.content.post)',
       unit: 'ops/s',
       better: 'higher',
       baseline: 'raw Autobase+Hyperbee, append+update each',
@@ -61,11 +61,11 @@ function specs(ctx: BenchContext): FigureSpec[] {
     },
     {
       name: 'throughput.api.burst',
-      label: 'post burst (Actions.post x N)',
+      label: 'post burst (app.content.post x N)',
       unit: 'ops/s',
       better: 'higher',
       baseline: `raw Autobase+Hyperbee, arrays of ${s.batch}`,
-      note: `${s.burst} concurrent Actions.post calls (each reads its post back, as the API returns it)`
+      note: `${s.burst} concurrent app.content.post calls (each reads its post back, as the API returns it)`
     }
   ]
 }

@@ -2,7 +2,7 @@
 import type { Snapshot } from './watch.js'
 
 export type WriteMode =
-  /** one op at a time, each awaited, through the app's full path (Flux: Actions.post) */
+  /** one op at a time, each awaited, through the app's full path (Flux: app.content.post) */
   | 'cli-serial'
   /** one append at a time, each awaited */
   | 'serial'
@@ -10,7 +10,7 @@ export type WriteMode =
   | 'burst'
   /** appends of arrays of `batch` ops, one after the other */
   | 'batch'
-  /** every op submitted at once through the app's full path (Flux: Actions.post) */
+  /** every op submitted at once through the app's full path (Flux: app.content.post) */
   | 'api-burst'
 
 export interface WriteResult {

@@ -16,7 +16,8 @@ import {
 } from './command.js'
 import { newPassphrase } from './passphrase.js'
 import { requireNoProfile } from './profile.js'
-import { deviceList, whoami, type Output } from './output.js'
+import type { Output } from './output.js'
+import { deviceList, whoami } from './format-profile.js'
 import type { CreatedLink, DeviceInfo, DeviceProofInfo, WhoAmI } from '../api.js'
 
 const link = verb(

@@ -4,20 +4,8 @@
  * `$(flux project create x)` captures just the key.
  */
 import { FluxError } from '../errors.js'
-import type {
-  DeviceInfo,
-  KvInfo,
-  NodeStatus,
-  PeerInfo,
-  PostInfo,
-  ProjectDetail,
-  ProjectSummary,
-  Progress,
-  RecoveryReport,
-  TaskInfo,
-  WhoAmI
-} from '../api.js'
-import type { JsonValue } from '../project/ops.js'
+import type { KvInfo, PostInfo, ProjectDetail, ProjectSummary, Progress, TaskInfo } from '../api.js'
+import type { JsonValue } from '../autobase/shapes.js'
 
 export class Output {
   private lastProgress = 0
@@ -119,7 +107,7 @@ export function showValue(value: JsonValue): string {
   return typeof value === 'string' ? value : JSON.stringify(value)
 }
 
-function indent(text: string, by: string): string {
+export function indent(text: string, by: string): string {
   return text
     .split('\n')
     .map((l) => by + l)
@@ -253,143 +241,4 @@ export function kvLine(r: KvInfo): string {
 export function kvList(records: KvInfo[]): string {
   if (records.length === 0) return 'no records yet'
   return records.map(kvLine).join('\n')
-}
-
-export function peerList(peers: PeerInfo[]): string {
-  if (peers.length === 0) return 'no peers connected'
-  const now = Date.now()
-  return table([
-    ['PEER', 'ADDRESS', 'DIRECTION', 'SINCE'],
-    ...peers.map((p) => [
-      p.id,
-      p.address ?? '-',
-      p.initiator ? 'out' : 'in',
-      ago(p.connectedAt, now)
-    ])
-  ])
-}
-
-export function nodeStatus(s: NodeStatus): string {
-  const network =
-    s.bootstrap === null ? 'public HyperDHT' : `private mesh via ${s.bootstrap.join(', ')}`
-  const lines = [
-    table([
-      ['node', s.peerId],
-      ['home', s.home],
-      ['pid', `${s.pid}, up since ${new Date(s.startedAt).toISOString()}`],
-      ['network', s.host === null ? network : `${network}, bound to ${s.host}`],
-      ['peers', String(s.peers)],
-      ['projects', String(s.projects.length)]
-    ])
-  ]
-  if (s.projects.length > 0) lines.push(indent(projectList(s.projects), '  '))
-  return lines.join('\n')
-}
-
-// ---- profiles -----------------------------------------------------------------------------
-
-function when(ts: number): string {
-  return new Date(ts).toISOString()
-}
-
-function deviceState(d: DeviceInfo, now: number): string {
-  if (d.revoked) return `revoked ${when(d.revoked.at)}`
-  if (d.delegated && d.expiresAt !== null) {
-    return d.expiresAt > now
-      ? `delegate until ${when(d.expiresAt)}`
-      : `delegation ended ${when(d.expiresAt)}`
-  }
-  return 'active'
-}
-
-export function deviceList(devices: DeviceInfo[]): string {
-  if (devices.length === 0) return 'no devices listed yet (the profile is still syncing)'
-  const now = Date.now()
-  return table([
-    ['DEVICE', 'NAME', 'ADDED', 'STATE', ''],
-    ...devices.map((d) => [
-      d.id,
-      d.name || '-',
-      when(d.addedAt),
-      deviceState(d, now),
-      d.you ? 'this device' : ''
-    ])
-  ])
-}
-
-export function whoami(w: WhoAmI): string {
-  const device = w.delegated
-    ? `${w.device} (delegate${w.expiresAt === null ? '' : ` until ${when(w.expiresAt)}`})`
-    : w.device
-  const lines = [
-    table([
-      ['profile', w.profile],
-      ['name', w.name],
-      ['device', device],
-      ['projects', String(w.projects)]
-    ])
-  ]
-  if (w.devices.length > 0) {
-    lines.push(`${plural(w.devices.length, 'device')}:`)
-    lines.push(indent(deviceList(w.devices), '  '))
-  }
-  return lines.join('\n')
-}
-
-/** The recovery phrase, numbered in columns so it is easy to copy by hand. */
-export function phraseGrid(phrase: string): string {
-  const words = phrase.split(' ')
-  const rows = Math.ceil(words.length / 4)
-  const grid: string[][] = []
-  for (let r = 0; r < rows; r++) {
-    const row: string[] = []
-    for (let c = 0; c < 4; c++) {
-      const i = c * rows + r
-      const word = words[i]
-      if (word !== undefined) row.push(`${String(i + 1).padStart(2)}. ${word}`)
-    }
-    grid.push(row)
-  }
-  return indent(table(grid), '  ')
-}
-
-export function recovery(r: RecoveryReport): string {
-  const lines = [`recovered profile ${r.whoami.name} (${r.whoami.profile})`]
-  lines.push(`this device: ${r.whoami.device}`)
-  lines.push(`peers that answered (${r.answered.length}):`)
-  lines.push(
-    indent(
-      table([
-        ['PEER', 'COPY', 'LENGTH', ''],
-        ...r.answered.map((a) => [
-          a.peer,
-          short(a.base, 12),
-          String(a.length),
-          [a.valid ? 'validly signed' : 'invalid signature', a.chosen ? 'chosen' : '']
-            .filter(Boolean)
-            .join(', ')
-        ])
-      ]),
-      '  '
-    )
-  )
-  if (r.projects.length === 0) lines.push('projects restored: none')
-  else {
-    lines.push(`projects restored (${r.projects.length}):`)
-    lines.push(
-      indent(
-        table([
-          ['KEY', 'NAME', 'POSTS', ''],
-          ...r.projects.map((p) => [
-            p.key,
-            p.name || '-',
-            String(p.posts),
-            p.writable ? 'writable' : 'waiting for a member to add this device'
-          ])
-        ]),
-        '  '
-      )
-    )
-  }
-  return lines.join('\n')
 }

@@ -1,7 +1,7 @@
 /** `flux peers`: the peers connected to the node right now. */
 import { summary } from 'paparam'
 import { callNode, verb } from './command.js'
-import { peerList } from './output.js'
+import { peerList } from './format-node.js'
 import type { PeerInfo } from '../api.js'
 
 export const peers = verb('peers', [summary('List connected peers')], async (inv, out) => {

@@ -8,7 +8,7 @@ import { ControlClient } from '../control/client.js'
 import { encodeKey, fromHex } from '../identity/keys.js'
 import { durationFlag, homeOf, stringFlag, usageError, verb, type Invocation } from './command.js'
 import { kdfChoice, kdfParams, newPassphrase, recoveryPhrase } from './passphrase.js'
-import { phraseGrid, recovery, whoami as whoamiText } from './output.js'
+import { phraseGrid, recovery, whoami as whoamiText } from './format-profile.js'
 import type { InitResult, RecoveryReport, WhoAmI } from '../api.js'
 import type { KdfParams } from '../identity/keyfile.js'
 

@@ -1,7 +1,7 @@
 /** `flux status` and `flux stop`. */
 import { summary, description } from 'paparam'
 import { callNode, homeOf, verb } from './command.js'
-import { nodeStatus } from './output.js'
+import { nodeStatus } from './format-node.js'
 import { ControlClient } from '../control/client.js'
 import { within } from './signals.js'
 import type { NodeStatus } from '../api.js'

@@ -71,27 +71,34 @@ export class PeerDirectory extends Service<PeersEvents> {
 
   private async describe(peer: VerifiedPeer): Promise<PeerProfile> {
     const { profile, projects } = this.deps
-    let name: string | null = null
+    const ours = peer.profile === profile.profileHex
+    let name: string | null = ours ? profile.name : null
+    let nameFrom: PeerProfile['nameFrom'] = ours ? 'profile' : null
     let revoked = false
+    if (ours && profile.base !== null) {
+      for (const device of peer.chain) {
+        if ((await profile.base.view.device(device))?.revoked) revoked = true
+      }
+    }
     for (const project of projects.list()) {
       const member = await project.view.member(peer.profile).catch(() => null)
       if (member === null) continue
-      if (name === null && member.name !== null) name = member.name.value
+      if (name === null && member.name !== null) {
+        name = member.name.value
+        nameFrom = 'project'
+      }
       for (const device of peer.chain) {
         if ((await project.view.revoked(peer.profile, device)) !== null) revoked = true
       }
     }
-    if (peer.profile === profile.profileHex && profile.base !== null) {
-      for (const device of peer.chain) {
-        if ((await profile.base.view.device(device))?.revoked) revoked = true
-      }
-      name ??= profile.name
+    if (name === null && peer.name !== '') {
+      name = peer.name
+      nameFrom = 'peer'
     }
-    const agreed = name !== null
     return {
       id: encodeKey(fromHex(peer.profile)),
-      name: name ?? (peer.name === '' ? null : peer.name),
-      nameFrom: agreed ? 'project' : peer.name === '' ? null : 'peer',
+      name,
+      nameFrom,
       device: encodeKey(fromHex(peer.device)),
       delegated: peer.delegated,
       revoked

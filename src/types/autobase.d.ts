@@ -37,6 +37,8 @@ declare module 'autobase' {
     opened: boolean
     encryptionKey: Buffer | null
     system: { members: number; heads: unknown[] } | null
+    /** The system core (the linearized log of the base). */
+    core: Hypercore
     activeWriters: Iterable<{ core: Hypercore }> & { size: number }
     ready(): Promise<void>
     close(): Promise<void>

@@ -170,8 +170,27 @@ test('cli - two nodes: project, invite, join, post, feed, tasks, kv, archive, le
   t.is(list.length, 1)
   t.is(list[0]?.posts, 3)
   t.is(list[0]?.role, 'member')
-  const peers = await c.json<PeerInfo[]>(a.home, 'peers')
-  t.ok(peers.length >= 1, 'peers lists the other node')
+  // each peer names the profile it proved: B's node is B's profile, under its member name
+  const statusB = await c.json<NodeStatus>(b.home, 'status')
+  const bName = (await c.json<ProjectDetail>(a.home, 'project', 'show', key)).memberList.find(
+    (x) => x.id === whoB?.profile
+  )?.name
+  const peerB = await waitFor(
+    async () =>
+      (await c.json<PeerInfo[]>(a.home, 'peers')).find(
+        (p) => p.id === statusB.peerId && p.profile?.name === bName
+      ) ?? null,
+    "B's node named by its profile in `flux peers`",
+    20_000,
+    200
+  )
+  t.is(peerB.profile?.id, whoB?.profile, "flux peers --json gives B's profile id")
+  t.ok(bName, `under its name in the project (${bName})`)
+  const peersText = await c.run(a.home, 'peers')
+  t.ok(
+    peersText.stdout.includes(statusB.peerId) && peersText.stdout.includes(`${bName} (`),
+    'the table shows the profile name next to the peer'
+  )
   t.ok((await c.json<NodeStatus>(b.home, 'status')).projects.length === 1)
 
   // errors: unknown project, malformed key, and bad input that changes nothing

@@ -62,3 +62,36 @@ test('invalid ops - bad shape, unknown type, wrong role, oversized: skipped on e
     reasons.join('; ')
   )
 })
+
+test('invalid ops - a block nested thousands of levels deep is skipped everywhere; the project keeps working', async (t) => {
+  const m = await mesh(t)
+  const [a, b] = [await m.create(), await m.create()]
+  const { key } = await a.app.projects.create({ name: 'robust' })
+  await b.app.projects.join((await a.app.projects.invite(key)).code)
+  const pb = await b.node.projects.resolve(key)
+  // a modified client: a kv/set whose value nests 6000 deep, alone and inside a batch
+  const op = pb.makeOp({ type: 'kv/set', key: 'k', value: null, prev: null })
+  const deep = `${'['.repeat(6000)}${']'.repeat(6000)}`
+  const poison = JSON.stringify(op).replace('"value":null', `"value":${deep}`)
+  await pb.appendRaw(Buffer.from(poison))
+  const good = pb.makeOp({ type: 'post/add', text: 'next to the poison', replyTo: null })
+  await pb.appendRaw(
+    Buffer.from(
+      `{"v":1,"batch":[${poison.replace(op.id, 'ab'.repeat(16))},${JSON.stringify(good)}]}`
+    )
+  )
+  await b.app.content.post(key, 'after the poison')
+  await converged([a, b], key)
+  for (const n of [a, b]) {
+    const p = await n.node.projects.resolve(key)
+    t.absent(p.closed, 'the project is open')
+    const reasons = (await p.view.skipped()).map((s) => s.reason)
+    t.alike(reasons, ['nested too deeply', 'nested too deeply'], 'both poison ops skipped')
+    t.alike(
+      (await n.app.content.feed(key)).map((x) => x.text),
+      ['next to the poison', 'after the poison'],
+      'their neighbours and later ops apply'
+    )
+    t.is((await n.app.status()).projects.length, 1, 'flux status answers')
+  }
+})

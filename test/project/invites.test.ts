@@ -1,6 +1,7 @@
 import test from 'brittle'
 import BlindPairing from 'blind-pairing'
 import { mesh, errorCode as code } from '../helpers/index.js'
+import { ManualClock } from '../../src/util/clock.js'
 import { decodeInviteCode, encodeInviteCode } from '../../src/swarm/codes.js'
 import { decodeKey } from '../../src/identity/keys.js'
 
@@ -24,13 +25,14 @@ test('invites - malformed, truncated and wrong-project codes are refused before 
 
 test('invites - expired (by its code, and tampered to look unexpired) and already used', async (t) => {
   const m = await mesh(t)
-  const [a, b, c, d] = [await m.create(), await m.create(), await m.create(), await m.create()]
+  // the inviter and the first joiner share a clock the test moves: an hour passes at once
+  const clock = new ManualClock()
+  const [a, b] = [await m.create({ clock }), await m.create({ clock })]
+  const [c, d] = [await m.create(), await m.create()]
   const { key } = await a.app.projects.create({ name: 'p' })
-  const short = await a.app.projects.invite(key, { expires: 1 })
-  await new Promise<void>((resolve) => {
-    const check = (): void => (Date.now() > short.expires ? resolve() : void setTimeout(check, 5))
-    check()
-  })
+  const short = await a.app.projects.invite(key, { expires: 3600_000 })
+  t.is(short.expires, clock.now() + 3600_000, 'expiry taken from the node clock')
+  clock.advance(3600_000)
   t.is(
     await code(b.app.projects.join(short.code)),
     'INVITE_EXPIRED',
