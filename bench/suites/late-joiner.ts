@@ -64,7 +64,6 @@ export const lateJoiner: Suite = {
   budget: (ctx) => ctx.pick(240_000, 90_000),
   async run(ctx: BenchContext, pool: Pool): Promise<Figure[]> {
     const { ops, runs } = sizes(ctx)
-    const [afterPair, total] = specs(ctx) as [FigureSpec, FigureSpec]
 
     // the project: one creator writing `ops` posts in bursts of 1,000
     const creatorW = pool.spawn('creator')

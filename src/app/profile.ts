@@ -5,7 +5,8 @@
 import z32 from 'z32'
 import { FluxError } from '../errors.js'
 import type { FluxNode } from '../node.js'
-import type { Progress } from '../api.js'
+import type { LinkService } from '../services/links.js'
+import type { RecoveryService } from '../services/recovery.js'
 import type {
   CreatedLink,
   DeviceInfo,
@@ -60,15 +61,7 @@ export class ProfileActions {
     return this.node.links.create(opts)
   }
 
-  joinDevice(
-    code: string,
-    opts: {
-      passphrase: string | null
-      name?: string
-      timeout?: number
-      onProgress?: (p: Progress) => void
-    }
-  ): Promise<WhoAmI> {
+  joinDevice(code: string, opts: Parameters<LinkService['join']>[1]): Promise<WhoAmI> {
     return this.node.links.join(code, opts)
   }
 
@@ -82,7 +75,7 @@ export class ProfileActions {
 
   recover(
     phrase: string,
-    opts: { passphrase: string | null; timeout?: number; onProgress?: (p: Progress) => void }
+    opts: Parameters<RecoveryService['recover']>[1]
   ): Promise<RecoveryReport> {
     return this.node.recovery.recover(phrase, opts)
   }

@@ -63,7 +63,7 @@ export class ProjectActions {
 
   /** Stop holding a project and delete its data here. A member also removes itself (not the creator). */
   async leave(ref: string): Promise<{ key: string }> {
-    const { projects, profile, writers } = this.node
+    const { projects, writers } = this.node
     const project = await projects.resolve(ref)
     const key = toHex(project.key)
     const me = project.memberId

@@ -18,7 +18,7 @@ import { newPassphrase } from './passphrase.js'
 import { requireNoProfile } from './profile.js'
 import type { Output } from './output.js'
 import { deviceList, whoami } from './format-profile.js'
-import type { CreatedLink, DeviceInfo, DeviceProofInfo, WhoAmI } from '../api.js'
+import type { CreatedLink, WhoAmI } from '../api.js'
 
 const link = verb(
   'link',

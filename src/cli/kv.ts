@@ -2,7 +2,6 @@
 import { arg as argument, command, description, summary } from 'paparam'
 import { arg, callNode, verb } from './command.js'
 import { kvLine, kvList, showValue } from './output.js'
-import type { KvInfo } from '../api.js'
 import type { JsonValue } from '../project/ops.js'
 
 const PROJECT = 'project key, key prefix or name'

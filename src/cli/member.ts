@@ -2,7 +2,6 @@
 import { arg as argument, summary } from 'paparam'
 import { arg, callNode, verb } from './command.js'
 import { projectName } from './output.js'
-import type { ProjectDetail } from '../api.js'
 
 export const name = verb(
   'name',

@@ -2,7 +2,6 @@
 import { summary } from 'paparam'
 import { callNode, verb } from './command.js'
 import { peerList } from './format-node.js'
-import type { PeerInfo } from '../api.js'
 
 export const peers = verb('peers', [summary('List connected peers')], async (inv, out) => {
   out.result(await callNode(inv, 'peers', {}), peerList)

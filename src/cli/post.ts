@@ -3,7 +3,6 @@ import type { ParamsOf } from '../control/methods.js'
 import { arg as argument, flag, summary } from 'paparam'
 import { arg, callNode, intFlag, stringFlag, verb } from './command.js'
 import { feed as showFeed } from './output.js'
-import type { PostInfo } from '../api.js'
 
 export const post = verb(
   'post',

@@ -14,7 +14,6 @@ import {
 } from './command.js'
 import { formatDuration } from '../util/duration.js'
 import { projectDetail, projectList, projectName } from './output.js'
-import type { CreatedInvite, ProjectDetail, ProjectSummary } from '../api.js'
 
 const ROLES = ['member', 'admin'] as const
 

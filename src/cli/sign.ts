@@ -4,7 +4,6 @@ import z32 from 'z32'
 import { FluxError } from '../errors.js'
 import { decodeKey, encodeKey } from '../identity/keys.js'
 import { arg, callNode, usageError, verb } from './command.js'
-import type { SignResult } from '../api.js'
 
 export const sign = verb(
   'sign',

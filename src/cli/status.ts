@@ -4,7 +4,6 @@ import { callNode, homeOf, verb } from './command.js'
 import { nodeStatus } from './format-node.js'
 import { ControlClient } from '../control/client.js'
 import { within } from './signals.js'
-import type { NodeStatus } from '../api.js'
 
 /** A clean stop closes every project and the swarm: usually well under a second. */
 const STOP_TIMEOUT = 30_000

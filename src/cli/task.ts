@@ -3,7 +3,6 @@ import type { ParamsOf } from '../control/methods.js'
 import { arg as argument, command, flag, summary } from 'paparam'
 import { arg, boolFlag, callNode, stringFlag, usageError, verb } from './command.js'
 import { taskLine, taskList } from './output.js'
-import type { TaskInfo } from '../api.js'
 
 const PROJECT = 'project key, key prefix or name'
 const TASK = 'task id or unique prefix'

@@ -4,15 +4,7 @@
  * and catches up, one person links her phone as a second device of her profile and posts from
  * it, the project is archived, and the final check that every node holds the same state.
  */
-import type {
-  CreatedInvite,
-  CreatedLink,
-  PostInfo,
-  ProjectDetail,
-  Progress,
-  TaskInfo,
-  WhoAmI
-} from '../api.js'
+import type { ProjectDetail, Progress } from '../api.js'
 import { FluxError, isFluxError } from '../errors.js'
 import type { LocalMesh, MeshNode } from './mesh.js'
 import type { Reporter } from './report.js'

@@ -10,7 +10,7 @@ import { Service } from '../util/service.js'
 import type { Clock } from '../util/clock.js'
 import { Mutex } from '../util/mutex.js'
 import { FluxError } from '../errors.js'
-import { decodeKey, encodeKey, fromHex, toHex } from '../identity/keys.js'
+import { decodeKey, encodeKey, toHex } from '../identity/keys.js'
 import {
   createWriterProof,
   decodeWriterProof,
@@ -20,7 +20,7 @@ import {
 import type { Project } from '../project/project.js'
 import type { Role } from '../views/project.js'
 import { decodeInviteCode, encodeInviteCode } from '../swarm/codes.js'
-import { askToPair } from '../swarm/pairing.js'
+import { askToPair, openRequest, spent } from '../swarm/pairing.js'
 import type { InviteEntry, NodeState } from '../store/node-state.js'
 import type { ProfileService } from './profile.js'
 import type { ProjectRegistry } from './projects.js'
@@ -172,13 +172,8 @@ export class InviteService extends Service<InvitesEvents> {
       this.emit('invite-ignored', { project: key })
       return
     }
-    let userData: Buffer
-    try {
-      userData = req.open(fromHex(invite.publicKey))
-    } catch {
-      req.deny({ status: 1 })
-      return
-    }
+    const userData = openRequest(req, invite.publicKey)
+    if (userData === null) return
     const as = decodeWriterProof(userData)
     const proof = verifyWriterProof(as, project.discoveryKey)
     const confirm = (): void =>
@@ -187,12 +182,12 @@ export class InviteService extends Service<InvitesEvents> {
       confirm() // the same candidate asking again (it missed our first answer)
       return
     }
-    const deny = (status: number, reason: string): void => {
-      req.deny({ status })
-      this.emit('invite-denied', { project: key, reason })
+    const over = spent(invite, clock.now())
+    if (over !== null) {
+      req.deny({ status: over.status })
+      this.emit('invite-denied', { project: key, reason: over.reason })
+      return
     }
-    if (invite.expires <= clock.now()) return deny(3, 'expired')
-    if (invite.used >= invite.uses) return deny(2, 'used')
     if (proof === null || as === null || project.closing) {
       req.deny({ status: 1 })
       return

@@ -17,7 +17,7 @@ import { createDeviceKeyPair, type DeviceKeys } from '../identity/profile-keys.j
 import { attestDevice, delegateDevice } from '../identity/devices.js'
 import { decodeLinkRequest, encodeLinkRequest } from '../identity/link-request.js'
 import { decodeLinkCode, encodeLinkCode } from '../swarm/codes.js'
-import { askToPair, type PairingErrors } from '../swarm/pairing.js'
+import { askToPair, openRequest, spent, type PairingErrors } from '../swarm/pairing.js'
 import { profileTopic } from '../swarm/topics.js'
 import type { Network } from '../swarm/network.js'
 import type { InviteEntry, NodeState } from '../store/node-state.js'
@@ -156,13 +156,8 @@ export class LinkService extends Service<LinksEvents> {
     if (base === null || keys === null) return
     const link = state.invite(req.inviteId.toString('hex'))
     if (link === null || link.kind !== 'link' || link.project !== toHex(base.key)) return
-    let userData: Buffer | null
-    try {
-      userData = req.open(fromHex(link.publicKey))
-    } catch {
-      req.deny({ status: 1 })
-      return
-    }
+    const userData = openRequest(req, link.publicKey)
+    if (userData === null) return
     const ask = decodeLinkRequest(userData)
     if (ask === null) {
       req.deny({ status: 1 })
@@ -179,8 +174,8 @@ export class LinkService extends Service<LinksEvents> {
       req.deny({ status })
       this.emit('link-denied', { reason })
     }
-    if (link.expires <= clock.now()) return deny(3, 'expired')
-    if (link.used >= link.uses) return deny(2, 'used')
+    const over = spent(link, clock.now())
+    if (over !== null) return deny(over.status, over.reason)
     const known = await base.view.device(device)
     // a revoked device gets nothing new; a live one is already linked
     if (known !== null) return deny(known.revoked ? 1 : 2, known.revoked ? 'revoked' : 'known')

@@ -102,7 +102,7 @@ export class ProfileHostingService extends Service<HostingEvents> {
     deps.profile.on('active', () => this.announce())
     deps.profileProjects.on('synced', () => this.announce())
     deps.projects.on('project-update', () => this.scheduleRecheck())
-    deps.network.addChannel(this.channel as never)
+    deps.network.addChannel(this.channel)
   }
 
   protected override async _open(): Promise<void> {

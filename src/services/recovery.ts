@@ -90,7 +90,7 @@ export class RecoveryService extends Service<RecoveryEvents> {
   constructor(private readonly deps: RecoveryDeps) {
     super()
     this.channel.handle('profile-query', (m) => this.answer(m.discovery))
-    deps.network.addChannel(this.channel as never)
+    deps.network.addChannel(this.channel)
   }
 
   /** Our copy of a profile (ours, or one we host), as a recovering node asks for it. */

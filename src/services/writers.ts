@@ -86,7 +86,7 @@ export class WriterService extends Service<WritersEvents> {
         if (ask !== null) this.channel.send(peer, 'writer-request', ask)
       }
     })
-    deps.network.addChannel(this.channel as never)
+    deps.network.addChannel(this.channel)
   }
 
   protected override async _close(): Promise<void> {

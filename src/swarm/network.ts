@@ -15,7 +15,6 @@ import { encodeKey, toHex } from '../identity/keys.js'
 import type { VerifiedPeer } from '../identity/peer-proof.js'
 import { Session } from './session.js'
 import { Topics } from './topics.js'
-import type { FeatureChannel } from './channels.js'
 
 export interface NetworkOptions {
   store: Corestore
@@ -38,6 +37,11 @@ export interface Gate {
   refuses(remotePublicKey: Buffer): boolean
   /** Decide a session; asked again on `reconsider` and when the peer proves who it is. */
   decide(session: Session): Verdict
+}
+
+/** A feature's channel, opened on every admitted session. */
+export interface Attachable {
+  attach(session: Session): void
 }
 
 const ADMIT_ALL: Gate = { refuses: () => false, decide: () => ({ admit: true }) }
@@ -75,7 +79,7 @@ export class Network extends Service<NetworkEvents> {
   dropped = 0
   private gate: Gate = ADMIT_ALL
   private proof: Buffer | null = null
-  private readonly channels: Array<FeatureChannel<never, never>> = []
+  private readonly channels: Attachable[] = []
   private readonly store: Corestore
   private readonly clock: Clock
 
@@ -120,7 +124,7 @@ export class Network extends Service<NetworkEvents> {
   }
 
   /** Open this feature's channel on every admitted connection, now and later. */
-  addChannel(channel: FeatureChannel<never, never>): void {
+  addChannel(channel: Attachable): void {
     this.channels.push(channel)
     for (const s of this.sessions.values()) if (s.admitted) channel.attach(s)
   }

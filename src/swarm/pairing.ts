@@ -66,3 +66,29 @@ function pairingError(err: unknown, errors: PairingErrors): FluxError {
     `${errors.failed}: ${(err as Error)?.message ?? String(err)}`
   )
 }
+
+/**
+ * Open a pairing request with the public key of the invite it names; a request that does not
+ * open (not made with that invite) is denied, and null returned.
+ */
+export function openRequest(req: BlindPairing.MemberRequest, publicKeyHex: string): Buffer | null {
+  try {
+    return req.open(Buffer.from(publicKeyHex, 'hex'))
+  } catch {
+    req.deny({ status: 1 })
+    return null
+  }
+}
+
+/**
+ * Whether an invite this node issued can admit no one more, judged on the node's clock: its
+ * expiry passed, or its uses are spent. The status is what blind-pairing tells the candidate.
+ */
+export function spent(
+  invite: { expires: number; uses: number; used: number },
+  now: number
+): { status: number; reason: 'expired' | 'used' } | null {
+  if (invite.expires <= now) return { status: 3, reason: 'expired' }
+  if (invite.used >= invite.uses) return { status: 2, reason: 'used' }
+  return null
+}

@@ -42,8 +42,6 @@ export class Session extends EventEmitter<SessionEvents> {
   state: SessionState = 'pending'
   /** What the peer proved about itself; null until (or unless) it did. */
   identity: VerifiedPeer | null = null
-  /** Whether the peer sent a proof at all (false: it runs without a profile). */
-  helloSeen = false
   /** Bad feature messages so far, and the last few reasons. */
   strikes = 0
   readonly reasons: string[] = []
@@ -113,7 +111,6 @@ export class Session extends EventEmitter<SessionEvents> {
 
   private onProof(bytes: unknown): void {
     if (bytes === null || bytes === undefined) return // a node without a profile
-    this.helloSeen = true
     const verified = verifyPeerProof(bytes, this.publicKey)
     if (verified === null) this.strike('a peer proof that does not hold')
     this.identity = verified
