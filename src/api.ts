@@ -138,6 +138,8 @@ export interface NodeStatus {
   host: string | null
   peers: number
   projects: ProjectSummary[]
+  /** The user's toggles, and how many peers wait for approval or are blocked. */
+  toggles: ToggleState
 }
 
 /** Progress of long work (joining, syncing), for people and --json consumers. */
@@ -224,4 +226,48 @@ export interface DeviceProofInfo {
   device: string
   delegated: boolean
   proof: string
+}
+
+/** The user's toggles (whitepaper 5.2), and what waits for them. */
+export interface ToggleState {
+  accept: boolean
+  pause: boolean
+  isolate: boolean
+  autoConnect: boolean
+  /** Peers waiting for approval (I Accept) and peers blocked. */
+  pending: number
+  blocked: number
+}
+
+/** The result of setting a toggle: the new state, and toggles it switched off. */
+export interface ToggleChangeResult {
+  toggles: ToggleState
+  /** Toggles turned off as a consequence ('auto-connect' when a restriction went on). */
+  off: string[]
+}
+
+/** A peer waiting for the user's approval (I Accept). */
+export interface PendingInfo {
+  /** Its node id (z-base-32). */
+  id: string
+  /** The profile it proved (id, name as it claims it), if any. */
+  profile: string | null
+  name: string | null
+  address: string | null
+  firstSeen: number
+  lastSeen: number
+  attempts: number
+  /** We found it on the topic of a project we hold. */
+  sharesProject: boolean
+  /** Its connection is open now (approving admits it at once). */
+  connected: boolean
+}
+
+/** What the user decided about a peer. */
+export interface PeerRuleInfo {
+  id: string
+  approvedAt: number | null
+  blockedAt: number | null
+  profile: string | null
+  name: string | null
 }

@@ -41,6 +41,8 @@ export type FluxErrorCode =
   | 'STATE_CORRUPT'
   | 'STATE_VERSION'
   | 'PEER_NOT_FOUND'
+  | 'TOGGLE_CONFLICT'
+  | 'NODE_PAUSED'
   | 'INTERNAL'
 
 /** The one error class of Flux: `err.code` is stable, the message is for people. */

@@ -25,6 +25,7 @@ import { ProfileHostingService } from './services/profile-hosting.js'
 import { RecoveryService } from './services/recovery.js'
 import { PeerDirectory } from './services/peers.js'
 import { AdmissionService } from './services/admission.js'
+import { Membership } from './services/membership.js'
 import type { InvitesEvents } from './services/invites.js'
 
 export interface FluxNodeOptions {
@@ -70,6 +71,7 @@ export class FluxNode extends Service<FluxNodeEvents> {
   state!: NodeState
   network!: Network
   pairing!: BlindPairing
+  membership!: Membership
   admission!: AdmissionService
   projects!: ProjectRegistry
   profile!: ProfileService
@@ -123,7 +125,6 @@ export class FluxNode extends Service<FluxNodeEvents> {
       ...{ store, keyPair, clock },
       ...{ bootstrap, host, firewalled }
     }))
-    this.admission = new AdmissionService(network, opts.blocked)
     await this.start(network)
     const pairing = (this.pairing = new BlindPairing(network.swarm, {
       poll: opts.pairingPoll ?? 2000
@@ -134,6 +135,8 @@ export class FluxNode extends Service<FluxNodeEvents> {
     const core = { store, network, state, clock, projects }
     const profile = (this.profile = new ProfileService({ ...core, home, kdf: opts.kdf }))
     const profileProjects = (this.profileProjects = new ProfileProjects({ profile, projects }))
+    const membership = (this.membership = new Membership({ ...core, profile }))
+    this.admission = new AdmissionService({ ...core, membership, blocked: opts.blocked })
     const writers = (this.writers = new WriterService({ ...core, profile, profileProjects }))
     const deps = { ...core, profile, profileProjects, writers, pairing }
     this.invites = new InviteService(deps)
@@ -145,10 +148,11 @@ export class FluxNode extends Service<FluxNodeEvents> {
     this.wire()
     // opened in this order, closed in reverse
     for (const service of [
-      this.admission,
       projects,
       profile,
       profileProjects,
+      membership,
+      this.admission,
       writers,
       this.invites,
       this.links,
@@ -175,7 +179,7 @@ export class FluxNode extends Service<FluxNodeEvents> {
     invites.on('invite-denied', (info) => this.emit('invite-denied', info))
     invites.on('invite-ignored', (info) => this.emit('invite-ignored', info))
     const services: Warns[] = [projects, profile, this.profileProjects, writers, invites]
-    services.push(this.links, this.devices)
+    services.push(this.links, this.devices, this.membership, this.admission)
     for (const s of [...services, this.hosting, this.recovery, this.network]) {
       s.on('warning', (err) => this.emit('warning', err))
     }

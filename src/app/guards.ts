@@ -45,6 +45,16 @@ export async function requireWritable(
   }
 }
 
+/** Work that needs the network (pairing, recovery) cannot start while the node is paused. */
+export function requireOnline(node: { network: { paused: boolean } }, what: string): void {
+  if (node.network.paused) {
+    throw new FluxError(
+      'NODE_PAUSED',
+      `the node is paused: ${what} needs the network (turn it on with \`flux toggle pause off\`)`
+    )
+  }
+}
+
 export async function requireReadable(project: Project): Promise<void> {
   if (!(await project.readable())) {
     throw new FluxError(

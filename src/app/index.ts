@@ -6,17 +6,20 @@ import type { FluxNode } from '../node.js'
 import { ContentActions } from './content.js'
 import { ProfileActions } from './profile.js'
 import { ProjectActions } from './projects.js'
+import { AdmissionActions } from './admission.js'
 import type { NodeStatus, PeerInfo } from '../api.js'
 
 export class FluxApp {
   readonly projects: ProjectActions
   readonly content: ContentActions
   readonly profile: ProfileActions
+  readonly admission: AdmissionActions
 
   constructor(readonly node: FluxNode) {
     this.projects = new ProjectActions(node)
     this.content = new ContentActions(node, this.projects)
     this.profile = new ProfileActions(node)
+    this.admission = new AdmissionActions(node)
   }
 
   peers(): Promise<PeerInfo[]> {
@@ -33,7 +36,8 @@ export class FluxApp {
       bootstrap: node.opts.bootstrap ?? null,
       host: node.opts.host ?? null,
       peers: [...node.network.sessions.values()].filter((s) => s.admitted).length,
-      projects: await this.projects.summaries()
+      projects: await this.projects.summaries(),
+      toggles: this.admission.toggles()
     }
   }
 }

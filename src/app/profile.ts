@@ -4,6 +4,7 @@
  */
 import z32 from 'z32'
 import { FluxError } from '../errors.js'
+import { requireOnline } from './guards.js'
 import type { FluxNode } from '../node.js'
 import type { LinkService } from '../services/links.js'
 import type { RecoveryService } from '../services/recovery.js'
@@ -62,6 +63,7 @@ export class ProfileActions {
   }
 
   joinDevice(code: string, opts: Parameters<LinkService['join']>[1]): Promise<WhoAmI> {
+    requireOnline(this.node, 'linking a device')
     return this.node.links.join(code, opts)
   }
 
@@ -77,6 +79,7 @@ export class ProfileActions {
     phrase: string,
     opts: Parameters<RecoveryService['recover']>[1]
   ): Promise<RecoveryReport> {
+    requireOnline(this.node, 'recovery')
     return this.node.recovery.recover(phrase, opts)
   }
 }

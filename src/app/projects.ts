@@ -9,7 +9,7 @@ import type { FluxNode } from '../node.js'
 import type { Project } from '../project/project.js'
 import type { InviteOptions, JoinOptions } from '../services/invites.js'
 import { waitFor } from '../util/until.js'
-import { requireWritable } from './guards.js'
+import { requireOnline, requireWritable } from './guards.js'
 import { describeProject, summarizeProject } from './describe.js'
 import type { CreatedInvite, ProjectDetail, ProjectSummary } from '../api.js'
 
@@ -55,6 +55,7 @@ export class ProjectActions {
    */
   async join(codeOrKey: string, opts: JoinOptions = {}): Promise<ProjectDetail> {
     const text = codeOrKey.trim()
+    if (!looksLikeKey(text)) requireOnline(this.node, 'joining by invite')
     const project = looksLikeKey(text)
       ? await this.node.invites.hostByKey(decodeKey(text, 'project key'))
       : await this.node.invites.join(text, opts)

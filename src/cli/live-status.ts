@@ -6,9 +6,12 @@
  */
 import type { FluxApp } from '../app/index.js'
 import type { Session } from '../swarm/session.js'
+import type { PendingPeer } from '../store/node-state.js'
+import type { Toggles } from '../policy/admission.js'
+import { toggleLine } from './format-node.js'
 import type { NodeStatus, ProjectSummary } from '../api.js'
 import { encodeKey, fromHex } from '../identity/keys.js'
-import { type Output, plural, projectName, short, table } from './output.js'
+import { type Output, clean, plural, projectName, short, table } from './output.js'
 
 export interface LiveStatusOptions {
   /** At most one status per this many ms. */
@@ -70,6 +73,22 @@ export class LiveStatus {
     })
     this.listen(node.network, 'peer-dropped', (peer: Session, reason: string) => {
       this.log('peer-dropped', `peer dropped: ${peer.id}: ${reason}`, { peer: peer.id, reason })
+    })
+    this.listen(node.admission, 'pending', (row: PendingPeer, added: boolean) => {
+      if (!added) return
+      const id = encodeKey(fromHex(row.peer))
+      const who = row.name ? ` ("${clean(row.name)}"?)` : ''
+      this.log('pending', `peer ${id}${who} asks to connect: flux approve ${short(id)}`, {
+        peer: id,
+        name: row.name
+      })
+      this.schedule()
+    })
+    this.listen(node.admission, 'toggles', (t: Toggles, off: string[]) => {
+      const line = toggleLine({ ...t, pending: 0, blocked: 0 })
+      const also = off.length > 0 ? ` (${off.join(', ')} turned off)` : ''
+      this.log('toggles', `toggles: ${line}${also}`, { toggles: t, off })
+      this.schedule()
     })
     this.listen(node, 'invite-admitted', (e: { project: string; writer: string }) => {
       const project = encodeKey(fromHex(e.project))
@@ -178,6 +197,7 @@ export class LiveStatus {
     if (this.out.json) {
       this.out.event('status', {
         peers: status.peers,
+        toggles: status.toggles,
         projects: projects.map((p) => ({
           key: p.key,
           name: p.name,
@@ -198,7 +218,8 @@ export class LiveStatus {
         (p) =>
           `${projectName(p)} ${short(p.key)}: ${plural(p.applied, 'op')}, ${plural(p.peers, 'peer')}${syncText(p, ', ')}`
       )
-      const line = [`status: ${plural(status.peers, 'peer')}`, ...parts].join(' | ')
+      const toggles = `toggles: ${toggleLine(status.toggles)}`
+      const line = [`status: ${plural(status.peers, 'peer')}, ${toggles}`, ...parts].join(' | ')
       // a line per change, not per tick: an idle node stays quiet
       if (line !== this.lastLine) this.out.line(line)
       this.lastLine = line
@@ -214,7 +235,7 @@ export class LiveStatus {
     ])
     this.clearBlock()
     this.block = [
-      `── ${plural(status.peers, 'peer')}, ${plural(projects.length, 'project')} · ${time}`,
+      `── ${plural(status.peers, 'peer')}, ${plural(projects.length, 'project')} · toggles: ${toggleLine(status.toggles)} · ${time}`,
       ...(rows.length > 0
         ? table(rows)
             .split('\n')

@@ -20,6 +20,7 @@ import { status, stop } from './status.js'
 import { init, recover, whoami } from './profile.js'
 import { device } from './device.js'
 import { sign, verify } from './sign.js'
+import { approve, block, blocked, dismiss, pending, toggle, unblock } from './admission.js'
 
 const FOOTER = `Every command takes --home DIR (default: $FLUX_HOME, else ~/.flux); flags go after the
 command. Commands that print data take --json: exactly one JSON document on stdout.
@@ -133,6 +134,13 @@ function buildCli(onBail: (info: BailInfo) => void, bailed: () => boolean): Comm
     kv,
     name,
     peers,
+    toggle,
+    pending,
+    approve,
+    dismiss,
+    block,
+    unblock,
+    blocked,
     status,
     stop,
     help,

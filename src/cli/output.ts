@@ -242,3 +242,12 @@ export function kvList(records: KvInfo[]): string {
   if (records.length === 0) return 'no records yet'
   return records.map(kvLine).join('\n')
 }
+
+/**
+ * Text from peers (names, claims) made safe for a terminal: control characters (C0, DEL, C1),
+ * which could move the cursor, recolour or fake lines, are shown as '?'.
+ */
+export function clean(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
+}

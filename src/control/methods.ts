@@ -14,6 +14,10 @@ import type {
   KvInfo,
   NodeStatus,
   PeerInfo,
+  PeerRuleInfo,
+  PendingInfo,
+  ToggleChangeResult,
+  ToggleState,
   PostInfo,
   ProjectDetail,
   ProjectSummary,
@@ -63,6 +67,15 @@ export interface ControlMethods {
   'kv.get': { params: P & { key: string }; result: KvInfo }
   'kv.del': { params: P & { key: string }; result: { key: string; deleted: boolean } }
   'kv.list': { params: P; result: KvInfo[] }
+
+  'toggle.show': { params: None; result: ToggleState }
+  'toggle.set': { params: { toggle: string; on: boolean }; result: ToggleChangeResult }
+  'peer.pending': { params: None; result: PendingInfo[] }
+  'peer.approve': { params: { peer: string }; result: PeerRuleInfo }
+  'peer.dismiss': { params: { peer: string }; result: PendingInfo }
+  'peer.block': { params: { peer: string }; result: PeerRuleInfo }
+  'peer.unblock': { params: { peer: string }; result: PeerRuleInfo }
+  'peer.blocked': { params: None; result: PeerRuleInfo[] }
 
   whoami: { params: None; result: WhoAmI }
   'profile.init': { params: { name: string; passphrase: string }; result: InitResult }

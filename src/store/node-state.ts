@@ -7,19 +7,39 @@
 import fs from 'fs/promises'
 import { FluxError } from '../errors.js'
 import { homePaths } from './home.js'
+import { DEFAULT_TOGGLES, type Toggles } from '../policy/admission.js'
 import {
   parseState,
   type HostedProfile,
   type InviteEntry,
+  type PeerRule,
+  type PendingPeer,
   type ProfileEntry,
   type ProjectEntry,
   type StateFile
 } from './state-shape.js'
 
-export type { HostedProfile, InviteEntry, ProfileEntry, ProjectEntry, StateFile }
+export type {
+  HostedProfile,
+  InviteEntry,
+  PeerRule,
+  PendingPeer,
+  ProfileEntry,
+  ProjectEntry,
+  StateFile
+}
 
 export class NodeState {
-  private data: StateFile = { version: 1, projects: {}, invites: {}, profile: null, hosted: {} }
+  private data: StateFile = {
+    version: 1,
+    projects: {},
+    invites: {},
+    profile: null,
+    hosted: {},
+    toggles: { ...DEFAULT_TOGGLES },
+    peers: {},
+    pending: {}
+  }
   private writing: Promise<void> = Promise.resolve()
 
   constructor(private readonly file: string) {}
@@ -79,6 +99,37 @@ export class NodeState {
 
   async putHosted(entry: HostedProfile): Promise<void> {
     this.data.hosted[entry.discovery] = entry
+    await this.save()
+  }
+
+  toggles(): Toggles {
+    return { ...this.data.toggles }
+  }
+
+  async putToggles(toggles: Toggles): Promise<void> {
+    this.data.toggles = { ...toggles }
+    await this.save()
+  }
+
+  /** What the user decided about each peer it approved or blocked. */
+  peerRules(): PeerRule[] {
+    return Object.values(this.data.peers)
+  }
+
+  /** Record a peer's rule (a rule with neither approval nor block is removed). */
+  async putPeerRule(rule: PeerRule): Promise<void> {
+    if (rule.approvedAt === null && rule.blockedAt === null) delete this.data.peers[rule.peer]
+    else this.data.peers[rule.peer] = rule
+    await this.save()
+  }
+
+  pending(): PendingPeer[] {
+    return Object.values(this.data.pending)
+  }
+
+  /** Replace the approval queue (it is small and bounded). */
+  async putPending(rows: PendingPeer[]): Promise<void> {
+    this.data.pending = Object.fromEntries(rows.map((r) => [r.peer, r]))
     await this.save()
   }
 

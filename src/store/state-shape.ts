@@ -5,6 +5,7 @@
  */
 import { FluxError } from '../errors.js'
 import type { Role } from '../views/project.js'
+import { DEFAULT_TOGGLES, type Toggles } from '../policy/admission.js'
 
 export interface ProjectEntry {
   /** Project key (hex). */
@@ -64,12 +65,41 @@ export interface InviteEntry {
   delegateFor?: number | null
 }
 
+/** What the user decided about one peer (by its swarm key). */
+export interface PeerRule {
+  /** The peer's swarm key (hex). */
+  peer: string
+  /** When the user approved it (I Accept), or null. */
+  approvedAt: number | null
+  /** When the user blocked it, or null. */
+  blockedAt: number | null
+  /** The profile it proved when the rule was made (id hex and name), for people. */
+  profile: string | null
+  name: string | null
+}
+
+/** A peer waiting for the user's approval (I Accept): one row per peer. */
+export interface PendingPeer {
+  peer: string
+  profile: string | null
+  name: string | null
+  address: string | null
+  firstSeen: number
+  lastSeen: number
+  attempts: number
+  /** We found it on the topic of a project we hold. */
+  sharesProject: boolean
+}
+
 export interface StateFile {
   version: 1
   projects: Record<string, ProjectEntry>
   invites: Record<string, InviteEntry>
   profile: ProfileEntry | null
   hosted: Record<string, HostedProfile>
+  toggles: Toggles
+  peers: Record<string, PeerRule>
+  pending: Record<string, PendingPeer>
 }
 
 export const STATE_VERSION = 1
@@ -128,6 +158,34 @@ const PROFILE: Record<keyof ProfileEntry, Check> = {
   baseSig: nullOr(str)
 }
 
+const bool: Check = (v) => typeof v === 'boolean'
+
+const TOGGLES: Record<keyof Toggles, Check> = {
+  accept: bool,
+  pause: bool,
+  isolate: bool,
+  autoConnect: bool
+}
+
+const PEER_RULE: Record<keyof PeerRule, Check> = {
+  peer: hex(32),
+  approvedAt: nullOr(num),
+  blockedAt: nullOr(num),
+  profile: nullOr(hex(32)),
+  name: nullOr(str)
+}
+
+const PENDING: Record<keyof PendingPeer, Check> = {
+  peer: hex(32),
+  profile: nullOr(hex(32)),
+  name: nullOr(str),
+  address: nullOr(str),
+  firstSeen: num,
+  lastSeen: num,
+  attempts: num,
+  sharesProject: bool
+}
+
 const HOSTED: Record<keyof HostedProfile, Check> = {
   profile: hex(32),
   discovery: hex(32),
@@ -172,12 +230,18 @@ export function parseState(text: string, file: string): StateFile {
     const bad = badField(profile, PROFILE)
     if (bad !== null) throw damaged(`profile: ${bad}`)
   }
+  const toggles = raw.toggles ?? DEFAULT_TOGGLES
+  const badToggle = badField(toggles, TOGGLES)
+  if (badToggle !== null) throw damaged(`toggles: ${badToggle}`)
   return {
     version: STATE_VERSION,
     projects: section<ProjectEntry>('projects', PROJECT),
     invites: section<InviteEntry>('invites', INVITE),
     profile: profile as ProfileEntry | null,
-    hosted: section<HostedProfile>('hosted', HOSTED)
+    hosted: section<HostedProfile>('hosted', HOSTED),
+    toggles: { ...(toggles as Toggles) },
+    peers: section<PeerRule>('peers', PEER_RULE),
+    pending: section<PendingPeer>('pending', PENDING)
   }
 }
 

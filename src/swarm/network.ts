@@ -13,7 +13,7 @@ import { Service } from '../util/service.js'
 import { systemClock, type Clock } from '../util/clock.js'
 import { encodeKey, toHex } from '../identity/keys.js'
 import type { VerifiedPeer } from '../identity/peer-proof.js'
-import { Session } from './session.js'
+import { HELLO_TIMEOUT, Session, type Hello } from './session.js'
 import { Topics } from './topics.js'
 
 export interface NetworkOptions {
@@ -77,8 +77,11 @@ export class Network extends Service<NetworkEvents> {
   readonly wakeup = new ProtomuxWakeup()
   /** Peers dropped for bad messages since the node started. */
   dropped = 0
+  /** Paused: no connection at all (Hyperswarm suspended) until resumed. */
+  paused = false
   private gate: Gate = ADMIT_ALL
   private proof: Buffer | null = null
+  private caps: (stream: Hyperswarm.SwarmConnection) => Uint8Array[] = () => []
   private readonly channels: Attachable[] = []
   private readonly store: Corestore
   private readonly clock: Clock
@@ -136,6 +139,62 @@ export class Network extends Service<NetworkEvents> {
     for (const s of this.sessions.values()) s.sendProof(proof)
   }
 
+  /** The capabilities this node proves on a connection (see `Hello`). */
+  setCapabilities(make: (stream: Hyperswarm.SwarmConnection) => Uint8Array[]): void {
+    this.caps = make
+  }
+
+  /**
+   * Ask the gate again about every session (the user changed a toggle or a rule, or who is a
+   * member changed): a held one it now admits is admitted; an admitted one it no longer would
+   * is dropped (it may come back, and is then judged like any new connection).
+   */
+  reconsiderAll(): void {
+    for (const session of [...this.sessions.values()]) {
+      if (session.state === 'pending') {
+        this.reconsider(session)
+        continue
+      }
+      if (session.state !== 'admitted') continue
+      const verdict = this.gate.decide(session)
+      if (!verdict.admit) {
+        this.emit('session-refused', session, verdict.reason)
+        session.drop(verdict.reason)
+      }
+    }
+  }
+
+  /** Pause: every connection is closed and none is made or accepted until `resume`. */
+  async pause(): Promise<void> {
+    if (this.paused) return
+    this.paused = true
+    await this.swarm.suspend()
+  }
+
+  async resume(): Promise<void> {
+    if (!this.paused) return
+    this.paused = false
+    await this.swarm.resume()
+    for (const d of this.swarm.topics())
+      await d.refresh({ server: true, client: true }).catch(() => {})
+  }
+
+  /**
+   * Dial a peer by its key until connected (an approved peer that is not connected now), and
+   * lift a ban Hyperswarm's firewall put on it (an unblocked peer).
+   */
+  dial(publicKey: Buffer): void {
+    this.swarm.peers.get(toHex(publicKey))?.ban(false)
+    if (this.sessions.has(toHex(publicKey)) || this.paused) return
+    this.swarm.joinPeer(publicKey)
+    const stop = (session: Session): void => {
+      if (session.key !== toHex(publicKey)) return
+      this.off('session-admitted', stop)
+      this.swarm.leavePeer(publicKey)
+    }
+    this.on('session-admitted', stop)
+  }
+
   /** Ask the gate again about a held session (e.g. after the user approved it). */
   reconsider(session: Session): void {
     if (session.state !== 'pending') return
@@ -161,7 +220,8 @@ export class Network extends Service<NetworkEvents> {
   }
 
   private open(conn: Hyperswarm.SwarmConnection, info: Hyperswarm.PeerInfo): void {
-    const session = new Session(conn, info, this.clock.now(), this.proof)
+    const hello: Hello = { proof: this.proof, caps: this.caps(conn) }
+    const session = new Session(conn, info, this.clock.now(), hello)
     const hex = toHex(conn.remotePublicKey)
     this.sessions.set(hex, session)
     session.on('close', () => {
@@ -172,6 +232,9 @@ export class Network extends Service<NetworkEvents> {
       this.emit('session-identified', session, identity)
       this.reconsider(session)
     })
+    // a peer that never says who it is counts as one without a profile
+    const timer = this.clock.setTimeout(() => session.timeout(), HELLO_TIMEOUT)
+    session.once('close', () => timer.clear())
     session.on('strike', (reason) => this.emit('peer-strike', session, reason))
     session.on('dropped', (reason) => {
       this.dropped++

@@ -1,14 +1,32 @@
 /**
  * One connection to a peer, and what the node knows about it: who it proved to be (its device
- * and profile, from the hello channel), whether the admission gate let it in, and how many bad
- * feature messages it sent. Replication and feature channels start only once it is admitted.
+ * and profile, from the hello channel), which private projects it proved it holds the key of,
+ * whether the admission gate let it in, and how many bad feature messages it sent.
+ * Replication and feature channels start only once it is admitted.
  */
 import { EventEmitter } from 'events'
 import Protomux from 'protomux'
 import c from 'compact-encoding'
+import type { Encoder } from 'compact-encoding'
 import type Hyperswarm from 'hyperswarm'
 import { encodeKey, toHex } from '../identity/keys.js'
 import { verifyPeerProof, type VerifiedPeer } from '../identity/peer-proof.js'
+
+/**
+ * What a node says first on every connection: its peer proof (null without a profile), and a
+ * capability for each private project it holds (hyperswarm-capability over the project's
+ * encryption key and this connection's handshake: only a holder of the key can make it, and it
+ * is worth nothing on another connection).
+ */
+export interface Hello {
+  proof: Uint8Array | null
+  caps: Uint8Array[]
+}
+
+/** More capabilities than this and the hello is bad (a node holds few private projects). */
+export const MAX_CAPS = 256
+/** How long a peer has to say who it is before it counts as a peer without a profile (ms). */
+export const HELLO_TIMEOUT = 10_000
 
 export type SessionState = 'pending' | 'admitted' | 'closed'
 
@@ -42,6 +60,10 @@ export class Session extends EventEmitter<SessionEvents> {
   state: SessionState = 'pending'
   /** What the peer proved about itself; null until (or unless) it did. */
   identity: VerifiedPeer | null = null
+  /** Whether the peer said who it is (or waited too long, and so has no profile for us). */
+  known = false
+  /** The capabilities it sent (see Hello); checked by whoever knows the project keys. */
+  caps: Uint8Array[] = []
   /** Bad feature messages so far, and the last few reasons. */
   strikes = 0
   readonly reasons: string[] = []
@@ -51,7 +73,7 @@ export class Session extends EventEmitter<SessionEvents> {
     readonly stream: Hyperswarm.SwarmConnection,
     info: Hyperswarm.PeerInfo,
     connectedAt: number,
-    ourProof: Buffer | null
+    hello: Hello
   ) {
     super()
     this.publicKey = stream.remotePublicKey
@@ -72,14 +94,14 @@ export class Session extends EventEmitter<SessionEvents> {
     const mux = Protomux.from(stream)
     const channel = mux.createChannel({
       protocol: HELLO,
-      handshake: c.optionalBuffer,
-      onopen: (handshake) => this.onProof(handshake)
+      handshake: HelloEncoding,
+      onopen: (handshake) => this.onHello(handshake as Hello)
     })
     this.hello =
       channel === null
         ? null
         : channel.addMessage({ encoding: c.buffer, onmessage: (m) => this.onProof(m) })
-    channel?.open(ourProof ?? null)
+    channel?.open(hello)
   }
 
   get admitted(): boolean {
@@ -109,11 +131,45 @@ export class Session extends EventEmitter<SessionEvents> {
     this.stream.destroy(new Error(reason))
   }
 
+  /** No hello in time: from now on the peer counts as one without a profile. */
+  timeout(): void {
+    if (this.known || this.state === 'closed') return
+    this.known = true
+    this.emit('identified', null)
+  }
+
+  private onHello(hello: Hello): void {
+    this.caps = hello.caps
+    this.onProof(hello.proof)
+  }
+
   private onProof(bytes: unknown): void {
-    if (bytes === null || bytes === undefined) return // a node without a profile
+    this.known = true
+    if (bytes === null || bytes === undefined) {
+      this.emit('identified', this.identity) // a node without a profile (so far)
+      return
+    }
     const verified = verifyPeerProof(bytes, this.publicKey)
     if (verified === null) this.strike('a peer proof that does not hold')
     this.identity = verified
     this.emit('identified', verified)
+  }
+}
+
+const HelloEncoding: Encoder<Hello> = {
+  preencode(state, h) {
+    c.optionalBuffer.preencode(state, h.proof)
+    c.array(c.fixed32).preencode(state, h.caps)
+  },
+  encode(state, h) {
+    c.optionalBuffer.encode(state, h.proof)
+    c.array(c.fixed32).encode(state, h.caps)
+  },
+  decode(state) {
+    const proof = c.optionalBuffer.decode(state)
+    // a hello from a node that sends no capabilities ends here
+    const caps = state.start < state.end ? c.array(c.fixed32).decode(state) : []
+    if (caps.length > MAX_CAPS) throw new Error('too many capabilities')
+    return { proof, caps }
   }
 }

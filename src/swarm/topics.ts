@@ -24,6 +24,8 @@ export function profileTopic(discoveryPublicKey: Buffer): Buffer {
 interface Joinable {
   join(topic: Buffer, opts: { server: boolean; client: boolean }): Discovery
   leave(topic: Buffer): Promise<void>
+  /** Paused: nothing is announced until it resumes (which refreshes every topic). */
+  suspended: boolean
 }
 
 interface Discovery {
@@ -54,6 +56,7 @@ export class Topics {
     }
     const discovery = this.swarm.join(topic, { server: true, client: true })
     this.joined.set(hex, { owners: new Set([owner]), discovery })
+    if (this.swarm.suspended) return
     await discovery.flushed()
     await discovery.refresh({ server: true, client: true }).catch(() => {})
   }

@@ -19,6 +19,11 @@ declare module 'hyperdht' {
     ready(): Promise<void>
     destroy(opts?: { force?: boolean }): Promise<void>
     address(): { host: string; port: number }
+    /** Dial the node whose public key is `remotePublicKey` (an encrypted Noise stream). */
+    connect(
+      remotePublicKey: Buffer,
+      opts?: { keyPair?: KeyPair }
+    ): import('stream').Duplex & { remotePublicKey: Buffer }
     readonly destroyed: boolean
     readonly bootstrapped: boolean
   }

@@ -13,12 +13,16 @@ declare module 'hyperswarm' {
     userData: unknown
     keepAlive?: number
     setKeepAlive?(ms: number): void
+    isInitiator: boolean
+    handshakeHash: Uint8Array | null
   }
   interface PeerInfo {
     publicKey: Buffer
     topics: Buffer[]
     explicit: boolean
     client: boolean
+    /** Refused by the firewall: Hyperswarm never dials it again until unbanned. */
+    banned: boolean
     ban(banned?: boolean): void
   }
   interface PeerDiscovery {
@@ -42,11 +46,13 @@ declare module 'hyperswarm' {
     connections: Set<SwarmConnection>
     peers: Map<string, PeerInfo>
     connecting: number
+    suspended: boolean
     join(topic: Buffer, opts?: { server?: boolean; client?: boolean }): PeerDiscovery
     leave(topic: Buffer): Promise<void>
     joinPeer(publicKey: Buffer): void
     leavePeer(publicKey: Buffer): void
     status(topic: Buffer): PeerDiscovery | undefined
+    topics(): Iterable<PeerDiscovery>
     flush(): Promise<void>
     listen(): Promise<void>
     suspend(): Promise<void>

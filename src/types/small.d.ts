@@ -88,3 +88,20 @@ declare module 'sodium-universal' {
     k: Uint8Array
   ): number
 }
+
+declare module 'hyperswarm-capability' {
+  /** Proof that a side of a Noise stream knows a key, bound to that stream's handshake. */
+  class HyperswarmCapability {
+    constructor(namespace?: Uint8Array)
+    generate(
+      stream: { isInitiator: boolean; handshakeHash: Uint8Array | null },
+      key: Uint8Array
+    ): Buffer
+    verify(
+      stream: { isInitiator: boolean; handshakeHash: Uint8Array | null },
+      key: Uint8Array,
+      capability: Uint8Array
+    ): boolean
+  }
+  export = HyperswarmCapability
+}

@@ -59,6 +59,11 @@ export class ProjectView {
     return this.value<RevokedRecord>(Keys.revoked(profile, device))
   }
 
+  /** Every device revoked in the project (by any profile). */
+  revocations(): Promise<RevokedRecord[]> {
+    return this.prefix<RevokedRecord>(Keys.revokedPrefix)
+  }
+
   members(): Promise<MemberRecord[]> {
     return this.prefix<MemberRecord>(Keys.memberPrefix)
   }

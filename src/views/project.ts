@@ -125,6 +125,7 @@ export const Keys = {
   member: (profile: HexKey) => `member/${profile}`,
   writer: (writer: HexKey) => `writer/${writer}`,
   revoked: (profile: HexKey, device: HexKey) => `revoked/${profile}/${device}`,
+  revokedPrefix: 'revoked/',
   memberPrefix: 'member/',
   memberIndex: 'members',
   post: (id: OpId) => `post/${id}`,

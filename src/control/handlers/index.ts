@@ -8,6 +8,7 @@ import { nodeMethods } from './node.js'
 import { projectMethods } from './projects.js'
 import { contentMethods } from './content.js'
 import { profileMethods } from './profile.js'
+import { admissionMethods } from './admission.js'
 
 export type { CallContext, Entry } from './table.js'
 
@@ -16,5 +17,6 @@ export const METHODS: Table<Exclude<MethodName, 'node.stop'>> = {
   ...nodeMethods,
   ...projectMethods,
   ...contentMethods,
-  ...profileMethods
+  ...profileMethods,
+  ...admissionMethods
 }
