@@ -57,12 +57,18 @@ export interface ProjectDetail extends ProjectSummary {
   invites: InviteInfo[]
 }
 
+/** An invite recorded in a project (any member admits with it while it is open). */
 export interface InviteInfo {
   id: string
   role: Role
   expires: number
   uses: number
   used: number
+  revoked: boolean
+  /** Not revoked, not expired (by this node's clock), uses left. */
+  open: boolean
+  /** The profile that made it. */
+  by: string
 }
 
 export interface CreatedInvite extends InviteInfo {

@@ -43,6 +43,7 @@ export type FluxErrorCode =
   | 'PEER_NOT_FOUND'
   | 'TOGGLE_CONFLICT'
   | 'NODE_PAUSED'
+  | 'HANDOVER_PENDING'
   | 'INTERNAL'
 
 /** The one error class of Flux: `err.code` is stable, the message is for people. */

@@ -9,12 +9,14 @@ import type { FluxNode } from '../node.js'
 import type { Project } from '../project/project.js'
 import type { InviteOptions, JoinOptions } from '../services/invites.js'
 import { waitFor } from '../util/until.js'
-import { requireOnline, requireWritable } from './guards.js'
+import { requireOnline, requireReadable, requireWritable } from './guards.js'
 import { describeProject, summarizeProject } from './describe.js'
-import type { CreatedInvite, ProjectDetail, ProjectSummary } from '../api.js'
+import type { CreatedInvite, InviteInfo, ProjectDetail, ProjectSummary } from '../api.js'
 
 /** How long leaving waits for a peer to take our last block before deleting it (ms). */
 const HAND_OVER = 5000
+/** How long an indexer that leaves waits for the others to sign its replacement (ms). */
+const INDEXING_HAND_OVER = 60_000
 
 export class ProjectActions {
   constructor(private readonly node: FluxNode) {}
@@ -62,23 +64,55 @@ export class ProjectActions {
     return this.describe(project, { hash: false })
   }
 
-  /** Stop holding a project and delete its data here. A member also removes itself (not the creator). */
-  async leave(ref: string): Promise<{ key: string }> {
+  /**
+   * Stop holding a project and delete its data here. A member removes itself first (the
+   * creator too: admin rights and indexing pass on by the project's rule), unless it is the
+   * last member. An indexer stays until the others have signed the hand-over (bounded by
+   * `timeout`): leaving earlier would stall the project's signed history. When nobody is online
+   * to take over, it fails with HANDOVER_PENDING and keeps the project; `force` leaves anyway.
+   */
+  async leave(
+    ref: string,
+    opts: { force?: boolean; timeout?: number } = {}
+  ): Promise<{ key: string }> {
     const { projects, writers } = this.node
     const project = await projects.resolve(ref)
     const key = toHex(project.key)
     const me = project.memberId
-    if (project.writable && (await project.view.project())?.creator !== me) {
-      const member = await project.view.member(me)
-      if (member !== null && !member.removed) {
-        await project.append({ type: 'member/remove', profile: me }).catch(() => {})
-        await this.handOver(project)
-      }
+    const member = project.writable ? await project.view.member(me) : null
+    const others =
+      member !== null && (await project.view.members()).some((m) => !m.removed && m.profile !== me)
+    if (others) {
+      if (!member.removed) await project.append({ type: 'member/remove', profile: me })
+      if (!opts.force) await this.handOverIndexing(project, opts.timeout ?? INDEXING_HAND_OVER)
+      await this.handOver(project)
     }
     await this.node.profileProjects.forget(key).catch(() => {})
     writers.forget(key)
     await projects.remove(key)
     return { key: encodeKey(project.key) }
+  }
+
+  /** Wait until the signed indexers no longer count on us (they signed our replacement). */
+  private async handOverIndexing(project: Project, timeout: number): Promise<void> {
+    const me = project.writerId
+    const signing = async (): Promise<boolean> => (await project.signedIndexers()).includes(me)
+    if (!(await signing())) return
+    await waitFor(
+      async () => ((await signing()) ? null : true),
+      { emitter: project, event: 'update' },
+      timeout,
+      'no member took over indexing',
+      this.node.clock
+    ).catch((err: unknown) => {
+      if (!(err instanceof FluxError) || err.code !== 'TIMEOUT') throw err
+      throw new FluxError(
+        'HANDOVER_PENDING',
+        "this node signs the project's history and no other member is online to take over: " +
+          'the project is kept here; leave again once another member is online, or pass ' +
+          '--force to leave now (the signed history then waits until a signer comes back)'
+      )
+    })
   }
 
   /**
@@ -108,10 +142,25 @@ export class ProjectActions {
   }
 
   /** A project's details; `hash: false` skips the state hash. */
-  describe(project: Project, opts: { hash?: boolean } = {}): Promise<ProjectDetail> {
+  async describe(project: Project, opts: { hash?: boolean } = {}): Promise<ProjectDetail> {
     if (this.node.projects.get(toHex(project.key)) === null) {
       throw new FluxError('PROJECT_NOT_FOUND', 'project is not held by this node')
     }
-    return describeProject(project, this.node.invites.list(toHex(project.key)), opts)
+    const invites = (await project.readable()) ? await this.node.invites.list(project) : []
+    return describeProject(project, invites, opts)
+  }
+
+  /** The invites recorded in a project: open ones first. */
+  async invites(ref: string): Promise<InviteInfo[]> {
+    const project = await this.node.projects.resolve(ref)
+    await requireReadable(project)
+    return this.node.invites.list(project)
+  }
+
+  /** Revoke an invite (admins, or the member who made it). */
+  async uninvite(ref: string, invite: string): Promise<InviteInfo> {
+    const project = await this.node.projects.resolve(ref)
+    await requireWritable(project, this.node.profile, this.node.clock)
+    return this.node.invites.revoke(project, invite)
   }
 }

@@ -176,6 +176,20 @@ export class FluxBase<O extends Envelope & { type: string }> extends ReadyResour
     return this.enqueue(block, false)
   }
 
+  /**
+   * Writer keys (hex) of the indexers as of the signed state: the quorum whose signatures count
+   * now. A change of indexers at the tip takes effect only once the old quorum has signed it.
+   */
+  async signedIndexers(): Promise<string[]> {
+    const info = await this.base.getIndexedInfo()
+    return (info?.indexers ?? []).map((i) => b4a.toString(i.key, 'hex')).sort()
+  }
+
+  /** Writer keys (hex) of the indexers at the tip (the change may not be signed yet). */
+  tipIndexers(): string[] {
+    return (this.base.system?.indexers ?? []).map((i) => b4a.toString(i.key, 'hex')).sort()
+  }
+
   async update(): Promise<void> {
     await this.base.update()
   }

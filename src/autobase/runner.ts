@@ -50,6 +50,11 @@ export interface ApplyContext<S extends BaseSystem> {
   author: HexKey
   /** The op's effective timestamp: its own, clamped to the mesh clock (merge.ts). */
   ts: number
+  /**
+   * Marks shared by every op of one apply call, for work the base does once at its end (an
+   * apply call is one writer's atomic batch: the same on every peer).
+   */
+  marks: Set<string>
 }
 
 export interface BaseRules<
@@ -71,6 +76,8 @@ export interface BaseRules<
   applied(ctx: C, op: O): Promise<void>
   /** Mark a skipped op as seen (its skip record is already written). */
   skipped(b: ViewTx, sys: S, author: HexKey, op: O): Promise<void>
+  /** Once the call's ops are applied, before the system record is written. */
+  finish?(b: ViewTx, sys: S, host: Autobase.ApplyHost, marks: Set<string>): Promise<void>
 }
 
 export type ApplyFunction = Autobase.AutobaseHandlers<Hyperbee>['apply']
@@ -84,14 +91,16 @@ export function createApply<
   return async function apply(nodes, view, host) {
     const b = new ViewTx(view.batch())
     const sys = (await b.get<S>(rules.systemKey)) ?? rules.emptySystem()
+    const marks = new Set<string>()
     for (const node of nodes) {
       // acks carry no value; an empty block reads as null on peers but not on its writer
       if (!(node.value instanceof Uint8Array) || node.value.byteLength === 0) continue
       const author = b4a.toString(node.from.key, 'hex')
       for (const decoded of decodeBlock(rules.codec, node.value)) {
-        await applyOne(rules, b, host, sys, author, decoded)
+        await applyOne(rules, b, host, sys, author, decoded, marks)
       }
     }
+    if (rules.finish) await rules.finish(b, sys, host, marks)
     await b.put(rules.systemKey, sys)
     await b.flush()
   }
@@ -107,7 +116,8 @@ async function applyOne<
   host: Autobase.ApplyHost,
   sys: S,
   author: HexKey,
-  decoded: Validation<O>
+  decoded: Validation<O>,
+  marks: Set<string>
 ): Promise<void> {
   if (!decoded.ok) {
     await skip(rules.skipKey, b, sys, author, null, decoded.reason)
@@ -118,7 +128,7 @@ async function applyOne<
   // append, Autobase can replay the in-flight op on the crashed node only, so recording the
   // replay would make that node's state differ from its peers'.
   if (await rules.seen(b, op)) return
-  const ctx = rules.context({ b, host, sys, author, ts: effectiveTs(op.ts, sys.clocks) })
+  const ctx = rules.context({ b, host, sys, author, ts: effectiveTs(op.ts, sys.clocks), marks })
   try {
     await rules.apply(ctx, op)
   } catch (err) {

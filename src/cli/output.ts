@@ -4,7 +4,15 @@
  * `$(flux project create x)` captures just the key.
  */
 import { FluxError } from '../errors.js'
-import type { KvInfo, PostInfo, ProjectDetail, ProjectSummary, Progress, TaskInfo } from '../api.js'
+import type {
+  InviteInfo,
+  KvInfo,
+  PostInfo,
+  ProjectDetail,
+  ProjectSummary,
+  Progress,
+  TaskInfo
+} from '../api.js'
 import type { JsonValue } from '../autobase/shapes.js'
 
 export class Output {
@@ -181,17 +189,24 @@ export function projectDetail(p: ProjectDetail): string {
       )
     )
   }
-  const now = Date.now()
-  const open = p.invites.filter((i) => i.expires > now && i.used < i.uses)
-  if (open.length > 0) {
-    lines.push('open invites:')
-    for (const i of open) {
-      lines.push(
-        `  ${short(i.id)}  ${i.role}  ${i.used}/${i.uses} used  expires ${new Date(i.expires).toISOString()}`
-      )
-    }
-  }
+  const open = p.invites.filter((i) => i.open)
+  if (open.length > 0) lines.push('open invites:', indent(inviteList(open), '  '))
   return lines.join('\n')
+}
+
+/** Invites recorded in a project: id prefix, role, uses, expiry, state. */
+export function inviteList(invites: InviteInfo[]): string {
+  if (invites.length === 0) return 'no invites'
+  return table(
+    invites.map((i) => [
+      short(i.id),
+      i.role,
+      `${i.used}/${i.uses} used`,
+      `expires ${new Date(i.expires).toISOString()}`,
+      i.revoked ? 'revoked' : i.open ? 'open' : 'closed',
+      `by ${short(i.by)}`
+    ])
+  )
 }
 
 /** The feed, replies indented under their parent; a reply whose parent is not shown says so. */

@@ -13,7 +13,7 @@ import {
   verb
 } from './command.js'
 import { formatDuration } from '../util/duration.js'
-import { projectDetail, projectList, projectName } from './output.js'
+import { inviteList, projectDetail, projectList, projectName, short } from './output.js'
 
 const ROLES = ['member', 'admin'] as const
 
@@ -114,11 +114,13 @@ const leave = verb(
   'leave',
   [
     summary('Stop holding a project (a member also removes itself)'),
-    argument('<project>', 'project key, key prefix or name')
+    argument('<project>', 'project key, key prefix or name'),
+    flag('--force', 'leave even if no member is online to take over signing')
   ],
   async (inv, out) => {
     const left = await callNode(inv, 'project.leave', {
-      project: arg(inv, 'project')
+      project: arg(inv, 'project'),
+      ...(boolFlag(inv, 'force') ? { force: true } : {})
     })
     out.result(left, (l) => `left ${l.key}`)
   }
@@ -183,11 +185,38 @@ const role = verb(
   }
 )
 
+const invites = verb(
+  'invites',
+  [
+    summary('List the invites recorded in a project (open ones first)'),
+    argument('<project>', 'project key, key prefix or name')
+  ],
+  async (inv, out) => {
+    out.result(await callNode(inv, 'project.invites', { project: arg(inv, 'project') }), inviteList)
+  }
+)
+
+const uninvite = verb(
+  'uninvite',
+  [
+    summary('Revoke an invite: nobody joins with it any more (admins, or its maker)'),
+    argument('<project>', 'project key, key prefix or name'),
+    argument('<invite>', 'the invite id, or a unique prefix of it (see `flux project invites`)')
+  ],
+  async (inv, out) => {
+    const params = { project: arg(inv, 'project'), invite: arg(inv, 'invite') }
+    const revoked = await callNode(inv, 'project.uninvite', params)
+    out.result(revoked, (i) => `revoked invite ${short(i.id)} (${i.used}/${i.uses} used)`)
+  }
+)
+
 export const project = command(
   'project',
   summary('Create, join and manage projects'),
   create,
   invite,
+  invites,
+  uninvite,
   join,
   list,
   show,

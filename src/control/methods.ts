@@ -11,6 +11,7 @@ import type {
   DeviceInfo,
   DeviceProofInfo,
   InitResult,
+  InviteInfo,
   KvInfo,
   NodeStatus,
   PeerInfo,
@@ -47,9 +48,11 @@ export interface ControlMethods {
     params: { code: string; project?: string; timeout?: number }
     result: ProjectDetail
   }
+  'project.invites': { params: P; result: InviteInfo[] }
+  'project.uninvite': { params: P & { invite: string }; result: InviteInfo }
   'project.list': { params: None; result: ProjectSummary[] }
   'project.show': { params: P; result: ProjectDetail }
-  'project.leave': { params: P; result: { key: string } }
+  'project.leave': { params: P & { force?: boolean }; result: { key: string } }
   'project.archive': { params: P & { archived?: boolean }; result: ProjectDetail }
   'project.set': { params: P & { name?: string; description?: string }; result: ProjectDetail }
   'project.role': { params: P & { member: string; role?: Role }; result: ProjectDetail }

@@ -40,6 +40,18 @@ export const LIMITS = {
 
 export const ROLES: readonly Role[] = ['admin', 'member']
 
+/** What an invite recorded in the project allows (see `invite/add`). */
+export interface InviteTerms {
+  /** The blind-pairing invite id (hex): what a joiner's request names. */
+  id: HexKey
+  /** The invite's public key (hex): any member opens a request with it. */
+  publicKey: HexKey
+  role: Role
+  uses: number
+  /** Absolute expiry (ms since the epoch), judged against the admitting op's time. */
+  expires: number
+}
+
 export type ProjectField = 'name' | 'description'
 export type TaskField = 'title' | 'assignee' | 'done'
 
@@ -58,6 +70,16 @@ export type OpBody =
   | { type: 'member/add'; role: Role; invite: string | null; as: WriterProof }
   /** Adds another writer (device) of a profile that is already a member. */
   | { type: 'writer/add'; as: WriterProof }
+  /**
+   * Records an invite in the project, so that any member can admit with it: its id and public
+   * key (blind-pairing), the role it gives, how many uses and until when. Uses are counted by
+   * apply, on every peer.
+   */
+  | { type: 'invite/add'; invite: InviteTerms }
+  /** Revokes an invite: no member/add with it counts from then on. */
+  | { type: 'invite/revoke'; invite: HexKey }
+  /** Changes nothing: lets apply take an indexer hand-over step that awaits an apply call. */
+  | { type: 'indexing/step' }
   | { type: 'member/role'; profile: HexKey; role: Role }
   | { type: 'member/remove'; profile: HexKey }
   | { type: 'member/name'; name: string; prev: OpId | null }
@@ -126,6 +148,29 @@ function validateBody(o: Obj): OpBody | string {
     case 'writer/add':
       if (!isWriterProofShape(o.as)) return 'bad writer proof'
       return { type: o.type, as: o.as }
+    case 'invite/add': {
+      const i = o.invite
+      if (!isObj(i) || Object.keys(i).length !== 5) return 'bad invite'
+      if (!isHexKey(i.id) || !isHexKey(i.publicKey)) return 'bad invite keys'
+      if (!isRole(i.role)) return 'bad role'
+      if (!Number.isSafeInteger(i.uses) || (i.uses as number) < 1 || (i.uses as number) > 1000) {
+        return 'bad uses'
+      }
+      if (!Number.isSafeInteger(i.expires) || (i.expires as number) < 0) return 'bad expiry'
+      const invite: InviteTerms = {
+        id: i.id,
+        publicKey: i.publicKey,
+        role: i.role,
+        uses: i.uses as number,
+        expires: i.expires as number
+      }
+      return { type: o.type, invite }
+    }
+    case 'invite/revoke':
+      if (!isHexKey(o.invite)) return 'bad invite id'
+      return { type: o.type, invite: o.invite }
+    case 'indexing/step':
+      return { type: o.type }
     case 'member/role':
       if (!isHexKey(o.profile)) return 'bad profile id'
       if (!isRole(o.role)) return 'bad role'

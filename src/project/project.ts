@@ -9,6 +9,7 @@ import { ProjectView } from '../views/project-queries.js'
 import { toHex } from '../identity/keys.js'
 import { createProjectApply } from './apply/index.js'
 import { projectCodec, type Op } from './ops.js'
+import { chooseIndexers, nextStep, presentTime } from './indexers.js'
 
 export interface ProjectOptions {
   /** The project key, or null to create a new project. */
@@ -41,6 +42,37 @@ export class Project extends FluxBase<Op> {
       }
     })
     this.view = new ProjectView(this.bee)
+    this.on('update', () => void this.nudgeIndexing().catch(() => {}))
+  }
+
+  private nudging = false
+  private nudged = ''
+
+  /**
+   * An indexer hand-over step waits for an apply call when a new indexer became active through
+   * an ack (acks run no apply): each wanted, active indexer then appends one `indexing/step`
+   * per state of the indexers, and apply takes the step (src/project/apply/indexing.ts).
+   */
+  private async nudgeIndexing(): Promise<void> {
+    const sys = this.base.system
+    if (this.nudging || this.closing || !this.writable || sys === null) return
+    const active = this.tipIndexers()
+    const pending = sys.pendingIndexers.map((k) => toHex(k)).sort()
+    const me = this.writerId
+    const state = `${active.join()}|${pending.join()}`
+    if (!active.includes(me) || state === this.nudged) return
+    this.nudging = true
+    try {
+      const record = await this.view.indexing()
+      if (record === null) return
+      const seen = (await this.view.system()).seen ?? {}
+      const wanted = chooseIndexers(record.candidates, seen, presentTime(record.candidates, seen))
+      if (!wanted.includes(me) || nextStep(active, pending, wanted) === null) return
+      this.nudged = state
+      await this.append({ type: 'indexing/step' })
+    } finally {
+      this.nudging = false
+    }
   }
 
   /** Our writer key (hex): how the project's members know this node. */

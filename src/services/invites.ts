@@ -10,7 +10,7 @@ import { Service } from '../util/service.js'
 import type { Clock } from '../util/clock.js'
 import { Mutex } from '../util/mutex.js'
 import { FluxError } from '../errors.js'
-import { decodeKey, encodeKey, toHex } from '../identity/keys.js'
+import { decodeKey, encodeKey, fromHex, toHex } from '../identity/keys.js'
 import {
   createWriterProof,
   decodeWriterProof,
@@ -21,7 +21,9 @@ import type { Project } from '../project/project.js'
 import type { Role } from '../views/project.js'
 import { decodeInviteCode, encodeInviteCode } from '../swarm/codes.js'
 import { askToPair, openRequest, spent } from '../swarm/pairing.js'
-import type { InviteEntry, NodeState } from '../store/node-state.js'
+import type { NodeState } from '../store/node-state.js'
+import type { DeniedRecord, InviteRecord } from '../views/project.js'
+import { waitFor } from '../util/until.js'
 import type { ProfileService } from './profile.js'
 import type { ProjectRegistry } from './projects.js'
 import type { WriterService } from './writers.js'
@@ -64,16 +66,72 @@ export interface JoinOptions {
 
 export const DEFAULT_INVITE_TTL = 24 * 3600 * 1000
 const DEFAULT_JOIN_TIMEOUT = 120_000
+/**
+ * How long a member that did not make the invite lets its maker answer first (ms, plus up to
+ * half again at random so that two such members rarely answer together). A pairing request
+ * reaches a member once per channel or DHT record, so the wait is on time, not on asks.
+ * Politeness only: apply counts the use whoever answers.
+ */
+const DEFER_TO_MAKER = 2000
+
+/** What blind-pairing tells a candidate the project refused, by the reason apply gave. */
+const DENIED_STATUS: Record<string, number> = {
+  'invite used up': 2,
+  'invite expired': 3,
+  'invite revoked': 1
+}
+
+function deniedError(d: DeniedRecord): FluxError {
+  if (d.reason === 'invite used up') {
+    return new FluxError(
+      'INVITE_USED',
+      "another joiner took this invite's last use at the same moment: ask for a new one"
+    )
+  }
+  if (d.reason === 'invite expired') {
+    return new FluxError(
+      'INVITE_EXPIRED',
+      'this invite had expired when the project saw it: ask for a new one'
+    )
+  }
+  return new FluxError('INVITE_REJECTED', `the project refused this invite: ${d.reason}`)
+}
+
+/** An invite that can still admit someone, as far as this node's clock says. */
+function isOpen(r: InviteRecord, now: number): boolean {
+  return !r.revoked && r.expires > now && r.used < r.uses
+}
+
+function inviteInfo(r: InviteRecord, now: number): InviteInfo {
+  return {
+    id: r.id,
+    role: r.role,
+    expires: r.expires,
+    uses: r.uses,
+    used: r.used,
+    revoked: r.revoked,
+    open: isOpen(r, now),
+    by: encodeKey(fromHex(r.by))
+  }
+}
 
 export class InviteService extends Service<InvitesEvents> {
   /** Pairing members listening for joiners, per project (key hex). */
   private readonly members = new Map<string, BlindPairing.Member>()
   private readonly lock = new Mutex()
+  private readonly checking = new Set<string>()
+  /** Members deferring to an invite's maker (cut short on close). */
+  private readonly waits = new Set<{ resolve: () => void }>()
 
   constructor(private readonly deps: InvitesDeps) {
     super()
-    deps.projects.on('project-open', (project, entry) => {
-      if (this.active(entry.key).length > 0) this.listen(project)
+    const check = (project: Project): void => {
+      this.refresh(project).catch((err: unknown) => this.emit('warning', err))
+    }
+    deps.projects.on('project-open', (project) => check(project))
+    deps.projects.on('project-update', (key) => {
+      const project = deps.projects.get(key)
+      if (project !== null) check(project)
     })
     deps.projects.on('project-close', (key) => {
       const member = this.members.get(key)
@@ -83,24 +141,24 @@ export class InviteService extends Service<InvitesEvents> {
   }
 
   protected override async _close(): Promise<void> {
+    for (const wait of [...this.waits]) wait.resolve()
     for (const member of this.members.values()) await member.close().catch(() => {})
     this.members.clear()
   }
 
-  /** The invites this node issued for a project. */
-  list(projectHex: string): InviteInfo[] {
-    return this.deps.state.invites(projectHex).map((i) => ({
-      id: i.id,
-      role: i.role,
-      expires: i.expires,
-      uses: i.uses,
-      used: i.used
-    }))
+  /** The invites recorded in a project, open ones first. */
+  async list(project: Project): Promise<InviteInfo[]> {
+    const now = this.deps.clock.now()
+    const all = (await project.view.invites()).map((r) => inviteInfo(r, now))
+    return [...all.filter((i) => i.open), ...all.filter((i) => !i.open)]
   }
 
-  /** Issue an invite code. Expiry and uses are enforced by this node when it admits. */
+  /**
+   * Issue an invite code, recorded in the project so that any member can admit with it; its
+   * uses and expiry are counted by apply on every peer.
+   */
   async create(project: Project, opts: InviteOptions = {}): Promise<CreatedInvite> {
-    const { state, clock } = this.deps
+    const { clock } = this.deps
     const role = opts.role ?? 'member'
     const me = await project.view.member(project.memberId)
     if (me === null || me.removed) throw new FluxError('NOT_ALLOWED', 'only members can invite')
@@ -113,62 +171,100 @@ export class InviteService extends Service<InvitesEvents> {
     }
     const expires = clock.now() + (opts.expires ?? DEFAULT_INVITE_TTL)
     const created = BlindPairing.createInvite(project.key, { expires })
-    const entry: InviteEntry = {
-      id: created.id.toString('hex'),
-      project: toHex(project.key),
-      publicKey: created.publicKey.toString('hex'),
-      role,
-      expires,
-      uses,
-      used: 0,
-      createdAt: clock.now(),
-      admitted: []
+    const id = created.id.toString('hex')
+    const publicKey = created.publicKey.toString('hex')
+    const op = await project.append({
+      type: 'invite/add',
+      invite: { id, publicKey, role, uses, expires }
+    })
+    await project.update()
+    const record = await project.view.invite(id)
+    if (record === null) {
+      const why = (await project.view.rejection(op.id)) ?? 'not applied yet'
+      throw new FluxError('NOT_ALLOWED', `the invite was refused: ${why}`)
     }
-    await state.putInvite(entry)
     this.listen(project)
-    this.emit('invite-created', { project: entry.project, id: entry.id })
+    this.emit('invite-created', { project: toHex(project.key), id })
     return {
       code: encodeInviteCode(created.invite),
       project: encodeKey(project.key),
-      id: entry.id,
-      role,
-      expires,
-      uses,
-      used: 0
+      ...inviteInfo(record, clock.now())
     }
   }
 
-  private active(projectHex: string): InviteEntry[] {
-    const now = this.deps.clock.now()
-    return this.deps.state.invites(projectHex).filter((i) => i.expires > now && i.used < i.uses)
+  /** Revoke an invite (admins, or the member who made it): no one joins with it from now on. */
+  async revoke(project: Project, ref: string): Promise<InviteInfo> {
+    const text = ref.trim().toLowerCase()
+    const matches = (await project.view.invites()).filter(
+      (i) => text.length >= 4 && i.id.startsWith(text)
+    )
+    if (matches.length !== 1) {
+      throw new FluxError(
+        matches.length === 0 ? 'NOT_FOUND' : 'INVALID_INPUT',
+        matches.length === 0
+          ? `no invite "${ref}" in this project (see \`flux project invites\`)`
+          : `"${ref}" matches ${matches.length} invites: give more of the id`
+      )
+    }
+    const record = matches[0] as InviteRecord
+    const me = await project.view.member(project.memberId)
+    if (me === null || me.removed || (me.role !== 'admin' && record.by !== me.profile)) {
+      throw new FluxError('NOT_ALLOWED', 'only admins, or the member who made it, revoke an invite')
+    }
+    if (record.revoked) throw new FluxError('INVALID_INPUT', 'this invite is already revoked')
+    await project.append({ type: 'invite/revoke', invite: record.id })
+    await project.update()
+    const after = await project.view.invite(record.id)
+    return inviteInfo(after ?? record, this.deps.clock.now())
+  }
+
+  /** Listen for joiners while the project has an open invite (any member's). */
+  private async refresh(project: Project): Promise<void> {
+    const key = toHex(project.key)
+    if (this.checking.has(key) || this.members.has(key) || project.closing) return
+    this.checking.add(key)
+    try {
+      const now = this.deps.clock.now()
+      const open = (await project.view.invites()).some((r) => isOpen(r, now))
+      if (open && project.writable) this.listen(project)
+    } finally {
+      this.checking.delete(key)
+    }
   }
 
   private listen(project: Project): void {
     const key = toHex(project.key)
-    if (this.members.has(key)) return
+    if (this.members.has(key) || this.closing || project.closing) return
     const member = this.deps.pairing.addMember({
       discoveryKey: project.discoveryKey,
-      onadd: (req) =>
-        this.lock.run(async () => {
-          try {
-            await this.admit(project, req)
-          } catch (err) {
-            // a request from the network must never take the node down
-            this.emit('warning', err)
+      onadd: async (req) => {
+        try {
+          const invite = await project.view.invite(req.inviteId.toString('hex'))
+          if (invite !== null && invite.by !== project.memberId && !project.closing) {
+            await this.defer(DEFER_TO_MAKER * (1 + Math.random() / 2))
           }
-        })
+          await this.lock.run(() => this.admit(project, req))
+        } catch (err) {
+          // a request from the network must never take the node down
+          this.emit('warning', err)
+        }
+      }
     })
+    // opening fails when the node's swarm is already gone (the node is closing)
+    member.ready().catch((err: unknown) => this.emit('warning', err))
     this.members.set(key, member)
   }
 
-  /** Answer one pairing request: the checks the library leaves to us, then the member/add op. */
+  /**
+   * Answer one pairing request with an invite recorded in the project: the checks the library
+   * leaves to us, then the member/add op; the peers' apply has the last word on the use.
+   */
   private async admit(project: Project, req: BlindPairing.MemberRequest): Promise<void> {
-    const { state, clock } = this.deps
     const key = toHex(project.key)
-    const invite = state.invite(req.inviteId.toString('hex'))
-    if (invite === null || invite.project !== key) {
-      // Not ours: another member may have issued it, so stay silent (a request cannot be
-      // denied without the invite's key anyway).
+    const invite = await project.view.invite(req.inviteId.toString('hex'))
+    if (invite === null) {
+      // not recorded here (yet): another member may know it, and a request cannot be denied
+      // without the invite's key anyway
       this.emit('invite-ignored', { project: key })
       return
     }
@@ -178,32 +274,45 @@ export class InviteService extends Service<InvitesEvents> {
     const proof = verifyWriterProof(as, project.discoveryKey)
     const confirm = (): void =>
       req.confirm({ key: project.key, encryptionKey: project.base.encryptionKey })
-    if (proof !== null && invite.admitted.includes(proof.writer)) {
-      confirm() // the same candidate asking again (it missed our first answer)
-      return
+    const deny = (status: number, reason: string): void => {
+      req.deny({ status })
+      this.emit('invite-denied', { project: key, reason })
     }
-    const over = spent(invite, clock.now())
-    if (over !== null) {
-      req.deny({ status: over.status })
-      this.emit('invite-denied', { project: key, reason: over.reason })
-      return
-    }
-    if (proof === null || as === null || project.closing) {
+    if (proof !== null && invite.admitted.includes(proof.writer)) return confirm() // asked again
+    if (invite.revoked) return deny(1, 'revoked')
+    const over = spent(invite, this.deps.clock.now())
+    if (over !== null) return deny(over.status, over.reason)
+    if (proof === null || as === null || project.closing || !project.writable) {
       req.deny({ status: 1 })
       return
     }
-    invite.used++
-    invite.admitted.push(proof.writer)
-    await state.putInvite(invite)
     const existing = await project.view.member(proof.profile)
-    if (existing === null || existing.removed) {
+    if (existing !== null && !existing.removed) {
+      // another device of a profile that is already a member: its proof is the authority
+      if ((await project.view.writer(proof.writer)) === null) {
+        await project.append({ type: 'writer/add', as })
+      }
+    } else {
       await project.append({ type: 'member/add', role: invite.role, invite: invite.id, as })
-    } else if ((await project.view.writer(proof.writer)) === null) {
-      // another device of a profile that is already a member
-      await project.append({ type: 'writer/add', as })
     }
+    await project.update()
+    const denied = await project.view.denied(proof.writer)
+    if (denied !== null) return deny(DENIED_STATUS[denied.reason] ?? 1, denied.reason)
     confirm()
     this.emit('invite-admitted', { project: key, writer: proof.writer })
+  }
+
+  /** Wait `ms` of real time (cut short when the service closes). */
+  private defer(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wait = { timer: setTimeout(() => done(), ms), resolve: () => done() }
+      const done = (): void => {
+        clearTimeout(wait.timer)
+        this.waits.delete(wait)
+        resolve()
+      }
+      this.waits.add(wait)
+    })
   }
 
   /** Hold a project by its bare key: a private project's data stays unreadable here. */
@@ -264,13 +373,29 @@ export class InviteService extends Service<InvitesEvents> {
       })
     }
     project.on('update', onUpdate)
+    let denied: DeniedRecord | null = null
     try {
       progress({ phase: 'syncing', message: 'waiting to be added as a writer' })
-      await project.waitWritable(timeout)
+      // a member let us in; the project's apply has the last word (another joiner may have
+      // taken the last use of the invite at the same moment, through another member)
+      denied = await waitFor(
+        async () => {
+          if (project.writable) return 'writable'
+          return project.view.denied(toHex(writer))
+        },
+        { emitter: project, event: 'update' },
+        timeout,
+        'not yet accepted as a writer: no member is online to add us',
+        clock
+      ).then((r) => (r === 'writable' ? null : r))
       await project.update()
     } finally {
       syncing = false
       project.off('update', onUpdate)
+    }
+    if (denied !== null) {
+      await projects.remove(toHex(project.key))
+      throw deniedError(denied)
     }
     this.deps.writers.introduceWhenSynced(project)
     progress({ phase: 'writable', message: 'joined: this node is now a writer' })

@@ -164,8 +164,8 @@ export class WriterService extends Service<WritersEvents> {
       peer.session.strike(`${this.channel.protocol}: a writer proof that does not hold`)
       return
     }
-    // One carrier is enough. The project's indexer (its creator) carries at once; any other
-    // member only once the device has kept asking (about 4 s: the indexer is likely away).
+    // One carrier is enough. An indexer of the project carries at once; any other member only
+    // once the device has kept asking (about 4 s: the indexers are likely away).
     // Several members carrying the same writer at the same moment is correct (the first
     // counts) but was seen to leave views ordered differently for a long time.
     const times = (this.asked.get(v.writer) ?? 0) + 1

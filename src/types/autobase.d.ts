@@ -12,6 +12,13 @@ declare module 'autobase' {
     removeWriter(key: Buffer): Promise<void>
     removeable(key: Buffer): boolean
     ackWriter(key: Buffer): Promise<void>
+    /** The system as linearized up to this apply call: the same on every peer. */
+    system: {
+      /** Indexers that have written since they were added, with their core's length. */
+      indexers: Array<{ key: Buffer; length: number }>
+      /** Indexers added that have not written yet. */
+      pendingIndexers: Buffer[]
+    }
   }
   interface AutobaseHandlers<V> {
     open: (store: Corestore) => V
@@ -36,7 +43,17 @@ declare module 'autobase' {
     closed: boolean
     opened: boolean
     encryptionKey: Buffer | null
-    system: { members: number; heads: unknown[] } | null
+    system: {
+      members: number
+      heads: unknown[]
+      indexers: Array<{ key: Buffer; length: number }>
+      pendingIndexers: Buffer[]
+    } | null
+    /** The system as signed by the current indexer quorum (null before the base opens). */
+    getIndexedInfo(): Promise<{
+      indexers: Array<{ key: Buffer; length: number }>
+      pendingIndexers: Buffer[]
+    } | null>
     /** The system core (the linearized log of the base). */
     core: Hypercore
     activeWriters: Iterable<{ core: Hypercore }> & { size: number }

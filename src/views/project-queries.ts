@@ -8,6 +8,9 @@ import {
   Keys,
   emptySystem,
   prefixEnd,
+  type DeniedRecord,
+  type IndexingRecord,
+  type InviteRecord,
   type KvRecord,
   type MemberRecord,
   type RevokedRecord,
@@ -57,6 +60,25 @@ export class ProjectView {
 
   revoked(profile: string, device: string): Promise<RevokedRecord | null> {
     return this.value<RevokedRecord>(Keys.revoked(profile, device))
+  }
+
+  invite(id: string): Promise<InviteRecord | null> {
+    return this.value<InviteRecord>(Keys.invite(id))
+  }
+
+  /** Every invite recorded in the project, in id order. */
+  invites(): Promise<InviteRecord[]> {
+    return this.prefix<InviteRecord>(Keys.invitePrefix)
+  }
+
+  /** Why a joiner's writer was refused after a member let it in, if it was. */
+  denied(writer: string): Promise<DeniedRecord | null> {
+    return this.value<DeniedRecord>(Keys.denied(writer))
+  }
+
+  /** Who may index the project, ranked by apply. */
+  indexing(): Promise<IndexingRecord | null> {
+    return this.value<IndexingRecord>(Keys.indexing)
   }
 
   /** Every device revoked in the project (by any profile). */

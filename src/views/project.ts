@@ -99,6 +99,34 @@ export interface TaskRecord {
 
 export type KvRecord = Register<JsonValue> & { deleted: boolean }
 
+/** An invite recorded in the project, and how it has been used. */
+export interface InviteRecord {
+  id: HexKey
+  publicKey: HexKey
+  role: Role
+  uses: number
+  expires: number
+  used: number
+  /** The writers admitted with it. */
+  admitted: HexKey[]
+  revoked: boolean
+  /** The profile that made it, and when. */
+  by: HexKey
+  at: number
+}
+
+/** A joiner admitted by a member with an invite, refused by apply (the last use raced). */
+export interface DeniedRecord {
+  writer: HexKey
+  invite: HexKey
+  reason: string
+}
+
+/** Who may index the project, ranked by apply (see src/project/indexers.ts). */
+export interface IndexingRecord {
+  candidates: Array<{ writer: HexKey; profile: HexKey; admin: boolean; order: number }>
+}
+
 /**
  * Counters and clocks kept by apply (`applied` is also the feed and task sequence; `clocks` the
  * latest timestamp reported by each writer, for the mesh clock).
@@ -114,6 +142,10 @@ export interface SystemRecord extends BaseSystem {
    * delegation's expiry is judged against (DESIGN.md "Delegated devices").
    */
   profileClocks: Record<string, number>
+  /** Mesh time each writer was last seen (an op, or an indexer's ack): who is away. */
+  seen?: Record<string, number>
+  /** The length of each indexer's core when last looked at (a longer one was seen again). */
+  indexerLengths?: Record<string, number>
 }
 
 const pad = (n: number): string => n.toString().padStart(12, '0')
@@ -137,6 +169,10 @@ export const Keys = {
   taskOrder: (seq: number) => `tasks/${pad(seq)}`,
   taskOrderPrefix: 'tasks/',
   kv: (key: string) => `kv/${key}`,
+  invite: (id: HexKey) => `invite/${id}`,
+  invitePrefix: 'invite/',
+  denied: (writer: HexKey) => `denied/${writer}`,
+  indexing: 'indexing',
   kvPrefix: 'kv/',
   skip: (seq: number) => `skip/${pad(seq)}`,
   skipPrefix: 'skip/'

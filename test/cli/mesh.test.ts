@@ -2,6 +2,7 @@ import test from 'brittle'
 import { cli, flux, waitFor, answers, type Cli } from './helpers.js'
 import type {
   CreatedInvite,
+  InviteInfo,
   KvInfo,
   NodeStatus,
   PeerInfo,
@@ -73,6 +74,33 @@ test('cli - two nodes: project, invite, join, post, feed, tasks, kv, archive, le
   t.is(joined.stdout.trim(), key, 'project join prints the key')
   t.ok(/pairing/.test(joined.stderr), 'join shows the pairing step')
   t.ok(/writable/.test(joined.stderr), 'join shows when it is writable')
+  // invites are recorded in the project: listed on any member, revoked by an admin
+  const spare = await c.json<CreatedInvite>(a.home, 'project', 'invite', key, '--uses', '3')
+  const listed = await waitFor(
+    async () => {
+      const l = await c.json<InviteInfo[]>(b.home, 'project', 'invites', key)
+      return l.some((i) => i.id === spare.id && i.open) ? l : null
+    },
+    'the spare invite listed on B',
+    20_000,
+    200
+  )
+  t.ok(listed.find((i) => i.id === invite.id)?.used === 1, "the used invite shows B's use")
+  const listText = await c.run(b.home, 'project', 'invites', key)
+  t.ok(listText.stdout.includes(spare.id.slice(0, 8)), 'the table shows the invite id')
+  const notMine = await c.run(b.home, 'project', 'uninvite', key, spare.id)
+  t.is(notMine.code, 1, 'a member cannot revoke the admin invite')
+  t.ok(notMine.stderr.startsWith('flux: error NOT_ALLOWED:'), notMine.stderr.trim())
+  const revoked = await c.json<InviteInfo>(
+    a.home,
+    'project',
+    'uninvite',
+    key,
+    spare.id.slice(0, 10)
+  )
+  t.ok(revoked.revoked && !revoked.open, 'the admin revokes it by a prefix of its id')
+  const again = await c.run(a.home, 'project', 'uninvite', key, spare.id)
+  t.is(again.code, 1, 'revoking twice exits 1 and changes nothing')
   // members are profiles: each node's profile (flux init by the harness), not its peer key
   const [whoA, whoB] = await Promise.all(
     [a.home, b.home].map((h) => c.json<{ profile: string }>(h, 'whoami'))

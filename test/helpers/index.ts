@@ -33,6 +33,8 @@ export interface TestNode {
   /** The use-cases, as the control socket calls them. */
   app: FluxApp
   home: string
+  /** The name the test gave the node ('' when none). */
+  name: string
   /** The recovery phrase of the node's profile ('' for a node created without one). */
   phrase: string
 }
@@ -72,7 +74,7 @@ export async function mesh(t: Test): Promise<Mesh> {
         phrase = (await app.profile.init({ name: name ?? `node-${++count}` })).phrase
         profiles.set(home, copyKeys(node.profile.keys as DeviceKeys))
       }
-      return { node, app, home, phrase }
+      return { node, app, home, name: name ?? '', phrase }
     }
   }
 }

@@ -7,6 +7,8 @@ type ProjectMethod =
   | 'project.invite'
   | 'project.join'
   | 'project.list'
+  | 'project.invites'
+  | 'project.uninvite'
   | 'project.show'
   | 'project.leave'
   | 'project.archive'
@@ -42,13 +44,21 @@ export const projectMethods: Table<ProjectMethod> = {
       app.projects.join(code, { ...opts, onProgress: progress })
   },
   'project.list': none(({ app }) => app.projects.summaries()),
+  'project.invites': {
+    parse: (p) => ({ project: str(p, 'project') }),
+    run: ({ project }, { app }) => app.projects.invites(project)
+  },
+  'project.uninvite': {
+    parse: (p) => ({ project: str(p, 'project'), invite: str(p, 'invite') }),
+    run: ({ project, invite }, { app }) => app.projects.uninvite(project, invite)
+  },
   'project.show': {
     parse: (p) => ({ project: str(p, 'project') }),
     run: ({ project }, { app }) => app.projects.show(project)
   },
   'project.leave': {
-    parse: (p) => ({ project: str(p, 'project') }),
-    run: ({ project }, { app }) => app.projects.leave(project)
+    parse: (p) => ({ project: str(p, 'project'), ...defined({ force: optBool(p, 'force') }) }),
+    run: ({ project, force }, { app }) => app.projects.leave(project, { force: force === true })
   },
   'project.archive': {
     parse: (p) => ({

@@ -3,6 +3,7 @@ import { Skip } from '../../autobase/runner.js'
 import { Keys, type RevokedRecord } from '../../views/project.js'
 import type { Op } from '../ops.js'
 import { writersOf, type MemberCtx } from './context.js'
+import { MEMBERSHIP } from './indexing.js'
 
 type OpOf<T extends Op['type']> = Extract<Op, { type: T }>
 
@@ -29,6 +30,7 @@ export async function revoke(ctx: MemberCtx, op: OpOf<'device/revoke'>): Promise
     w.removed = true
     await b.put(Keys.writer(w.writer), w)
   }
+  ctx.marks.add(MEMBERSHIP)
 }
 
 /** A full device ends a delegation of its profile once its clock passed the expiry. */
@@ -44,4 +46,5 @@ export async function expire(ctx: MemberCtx, op: OpOf<'device/expire'>): Promise
     ended++
   }
   if (ended === 0) throw new Skip('no live delegation for that device')
+  ctx.marks.add(MEMBERSHIP)
 }

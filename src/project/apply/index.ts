@@ -20,6 +20,8 @@ import * as project from './project.js'
 import * as members from './members.js'
 import * as devices from './devices.js'
 import * as content from './content.js'
+import * as invites from './invites.js'
+import { finishIndexing } from './indexing.js'
 
 /** Every op but project/init comes from a member of an initialised project. */
 const handlers: Handlers<Exclude<Op, { type: 'project/init' }>, MemberCtx> = {
@@ -27,6 +29,9 @@ const handlers: Handlers<Exclude<Op, { type: 'project/init' }>, MemberCtx> = {
   'project/archive': project.archive,
   'member/add': members.add,
   'writer/add': members.addWriter,
+  'invite/add': invites.add,
+  'invite/revoke': invites.revoke,
+  'indexing/step': async () => {}, // the step itself is taken at the end of the call
   'member/role': members.role,
   'member/remove': members.remove,
   'member/name': members.name,
@@ -95,6 +100,7 @@ export function createProjectApply(opts: ProjectApplyOptions): ApplyFunction {
     }),
     apply: applyOp,
     async applied(ctx, op) {
+      ;(ctx.sys.seen ??= {})[ctx.author] = ctx.ts
       const w = ctx.writer
       if (w !== null && !w.delegated) {
         const clocks = ctx.sys.profileClocks
@@ -106,7 +112,8 @@ export function createProjectApply(opts: ProjectApplyOptions): ApplyFunction {
     },
     async skipped(b, sys, author, op) {
       await b.put(Keys.op(op.id), { seq: 0, writer: author, skipped: sys.skipped })
-    }
+    },
+    finish: finishIndexing
   }
   return createApply(rules)
 }

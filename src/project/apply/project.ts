@@ -12,6 +12,7 @@ import {
   type Ctx,
   type MemberCtx
 } from './context.js'
+import { MEMBERSHIP } from './indexing.js'
 
 type OpOf<T extends Op['type']> = Extract<Op, { type: T }>
 
@@ -53,6 +54,7 @@ export async function init(ctx: Ctx, op: OpOf<'project/init'>): Promise<void> {
   await b.put(Keys.writer(v.writer), writerRecord(ctx, v))
   await indexMember(b, v.profile)
   ctx.sys.members = 1
+  ctx.marks.add(MEMBERSHIP)
 }
 
 export async function set(ctx: MemberCtx, op: OpOf<'project/set'>): Promise<void> {
