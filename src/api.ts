@@ -39,6 +39,8 @@ export interface MemberInfo {
   writers: number
   addedBy: string
   addedAt: number
+  /** One of its writers signs the project's history (an indexer, as signed). */
+  signs: boolean
 }
 
 export interface ProjectDetail extends ProjectSummary {
@@ -52,6 +54,10 @@ export interface ProjectDetail extends ProjectSummary {
    */
   stateHash: string | null
   viewLength: number
+  /** How much of the view the signers have signed (the stable prefix). */
+  signedLength: number
+  /** A change of signers is recorded but not yet signed by the old ones. */
+  signersChanging: boolean
   /** This node's profile id; null on a node without a profile (hosting only). */
   you: string | null
   invites: InviteInfo[]

@@ -52,20 +52,28 @@ export async function describeProject(
   const summary = await summarizeProject(project)
   const info = await project.view.project()
   const members = await project.view.members()
+  const signed = await project.signedIndexers()
+  const signs = new Set<string>()
+  for (const writer of signed) {
+    const w = await project.view.writer(writer)
+    if (w !== null) signs.add(w.profile)
+  }
   return {
     ...summary,
     description: info?.description.value ?? '',
     creator: info ? z(info.creator) : null,
     createdAt: info?.createdAt ?? null,
-    memberList: members.map((m) => memberInfo(m, project.memberId)),
+    memberList: members.map((m) => memberInfo(m, project.memberId, signs.has(m.profile))),
     stateHash: opts.hash === false ? null : await project.view.stateHash(),
     viewLength: project.base.view.core.length,
+    signedLength: project.base.view.core.signedLength,
+    signersChanging: project.tipIndexers().join() !== signed.join(),
     you: project.memberId === '' ? null : z(project.memberId),
     invites
   }
 }
 
-export function memberInfo(m: MemberRecord, self: string): MemberInfo {
+export function memberInfo(m: MemberRecord, self: string, signs = false): MemberInfo {
   return {
     id: z(m.profile),
     name: m.name?.value ?? null,
@@ -74,7 +82,8 @@ export function memberInfo(m: MemberRecord, self: string): MemberInfo {
     you: m.profile === self,
     writers: m.writers.length,
     addedBy: z(m.addedBy),
-    addedAt: m.addedAt
+    addedAt: m.addedAt,
+    signs
   }
 }
 

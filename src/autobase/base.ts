@@ -109,8 +109,16 @@ export class FluxBase<O extends Envelope & { type: string }> extends ReadyResour
     await this.base.ready()
   }
 
+  /**
+   * Close after draining: finish our appends, then let Autobase finish applying what it holds
+   * before it closes. Autobase 7.28.1 closes its local core and apply state without waiting for
+   * an update in flight: the views were saved but not the record of the ops they hold, and on
+   * restart the node signed a view its peers could not rebuild (DESIGN.md "Restarts"). The
+   * node stops replication first, so nothing new arrives while draining.
+   */
   protected override async _close(): Promise<void> {
     if (this.flushing) await this.flushing.catch(() => {})
+    if (this.base.opened && !this.base.closing) await this.base.update().catch(() => {})
     await this.base.close()
   }
 

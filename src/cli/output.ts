@@ -168,6 +168,11 @@ export function projectDetail(p: ProjectDetail): string {
         `${plural(p.posts, 'post')}, ${plural(p.tasks, 'task')}, ${plural(p.members, 'member')}`
       ],
       ['ops', `${p.applied} applied, ${p.skipped} skipped (view length ${p.viewLength})`],
+      [
+        'signed',
+        `${p.signedLength} of ${p.viewLength} view blocks` +
+          (p.signersChanging ? ' (signers changing: waiting for the old ones to sign it)' : '')
+      ],
       ['peers', `${p.peers}${p.behind > 0 ? `, syncing: ${p.behind} blocks behind` : ''}`],
       ['state', p.stateHash ?? '-']
     ])
@@ -182,7 +187,9 @@ export function projectDetail(p: ProjectDetail): string {
             m.name ?? '-',
             m.id,
             m.role,
-            [m.id === p.creator ? 'creator' : '', m.you ? 'you' : ''].filter(Boolean).join(', ')
+            [m.id === p.creator ? 'creator' : '', m.signs ? 'signs' : '', m.you ? 'you' : '']
+              .filter(Boolean)
+              .join(', ')
           ])
         ),
         '  '

@@ -41,6 +41,7 @@ declare module 'autobase' {
     writable: boolean
     isIndexer: boolean
     closed: boolean
+    closing: Promise<void> | null
     opened: boolean
     encryptionKey: Buffer | null
     system: {

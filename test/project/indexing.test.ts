@@ -76,6 +76,9 @@ test('indexing - three members index; the creator goes offline for good; the oth
   await c.app.projects.join((await a.app.projects.invite(key)).code)
   const all = [await writerOf(a, key), await writerOf(b, key), await writerOf(c, key)]
   await indexedBy([a, b, c], key, all) // three members: all three index
+  const shown = await c.app.projects.show(key)
+  t.is(shown.memberList.filter((x) => x.signs).length, 3, '`project show` marks the three signers')
+  t.ok(!shown.signersChanging && shown.signedLength > 0, `signed ${shown.signedLength} blocks`)
   await a.node.close() // the creator is gone for good
   const before = Math.max(await signed(b, key), await signed(c, key))
   for (let i = 0; i < 5; i++) {
@@ -264,4 +267,45 @@ test("indexing - revoking an indexer's device hands its seat to the profile's ot
   for (const n of [cy, d, laptop]) {
     t.is((await n.app.content.feed(key)).length, 12, 'no op lost')
   }
+})
+
+test("indexing - a node closed while it applies its peers' ops restarts with the view they have (20 rounds)", async (t) => {
+  t.timeout(300_000)
+  const m = await mesh(t)
+  const aHome = await t.tmp()
+  let a = await m.create({ name: 'A', home: aHome })
+  const b = await m.create({ name: 'B' })
+  const { key } = await a.app.projects.create({ name: 'p' })
+  await b.app.projects.join((await a.app.projects.invite(key)).code)
+  await converged([a, b], key)
+  let posts = 0
+  const slowest: number[] = []
+  for (let round = 0; round < 20; round++) {
+    // A (the sole indexer) is closed while it applies B's new ops: 0-7 ms after the first of
+    // them shows in its system core
+    const pa = await a.node.projects.resolve(key)
+    const start = pa.base.core.length
+    const closing = new Promise<void>((resolve) => {
+      const onUpdate = (): void => {
+        if (pa.base.core.length <= start) return
+        pa.off('update', onUpdate)
+        // the project first (as soon as possible), then the rest of the node
+        const node = a.node
+        setTimeout(() => resolve(pa.close().then(() => node.close())), round % 8)
+      }
+      pa.on('update', onUpdate)
+    })
+    for (const i of [1, 2, 3]) await b.app.content.post(key, `b ${round} ${i}`)
+    await closing
+    // ...B writes on while A is away, and A writes at once after its restart
+    await b.app.content.post(key, `b ${round} later`)
+    a = await m.create({ home: aHome })
+    await a.app.content.post(key, `a ${round}`)
+    posts += 5
+    const t0 = Date.now()
+    await converged([a, b], key, 15_000)
+    slowest.push(Date.now() - t0)
+  }
+  t.comment(`every round converged (slowest ${Math.max(...slowest)} ms)`)
+  t.is((await b.app.content.feed(key)).length, posts, 'every post everywhere')
 })
