@@ -191,6 +191,7 @@ export class FluxNode extends Service<FluxNodeEvents> {
   }
 
   private async closeAll(): Promise<void> {
+    await this.pairing?.close().catch(() => {}) // its members stop before the swarm they use
     if (this.network?.opened) await this.network.close().catch(() => {}) // bases drain first
     for (const service of this.running.splice(0).reverse()) {
       await service.close().catch((err: unknown) => this.emit('warning', err))

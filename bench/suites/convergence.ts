@@ -91,18 +91,24 @@ async function once(
   return { converge: (result.at - t0) / 1000, writes: lastAck / 1000, diag }
 }
 
-/** Identical view cores mean identical views; check it with the full content hash anyway. */
+/**
+ * Identical view cores mean identical views; check it with the full content hash anyway. A view
+ * that moves while it is read (members still appending, e.g. an indexer hand-over step) can give
+ * a torn read: the views must agree once they settle, within three tries.
+ */
 export async function confirmContent(group: Group): Promise<string> {
-  const hashes = await Promise.all(
-    group.members.map((m) => m.w.call<{ hash: string }>('hash', { id: m.id }, 60_000))
-  )
-  const h = hashes[0]?.hash ?? ''
-  if (!hashes.every((x) => x.hash === h)) {
-    throw new Error(
-      `views have identical cores but different content hashes: ${hashes.map((x) => x.hash.slice(0, 8)).join(',')}`
+  let hashes: Array<{ hash: string }> = []
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (attempt > 0) await converged(group, 0, 30_000)
+    hashes = await Promise.all(
+      group.members.map((m) => m.w.call<{ hash: string }>('hash', { id: m.id }, 60_000))
     )
+    const h = hashes[0]?.hash ?? ''
+    if (hashes.every((x) => x.hash === h)) return h
   }
-  return h
+  throw new Error(
+    `views have identical cores but different content hashes: ${hashes.map((x) => x.hash.slice(0, 8)).join(',')}`
+  )
 }
 
 /** What one shape needs, roughly, when both sides hit their bounds (for the run's time budget). */

@@ -235,6 +235,7 @@ export class InviteService extends Service<InvitesEvents> {
   private listen(project: Project): void {
     const key = toHex(project.key)
     if (this.members.has(key) || this.closing || project.closing) return
+    if (this.deps.pairing.closing) return // the node is closing
     const member = this.deps.pairing.addMember({
       discoveryKey: project.discoveryKey,
       onadd: async (req) => {

@@ -135,7 +135,7 @@ export class LinkService extends Service<LinksEvents> {
 
   private listen(): void {
     const base = this.deps.profile.base
-    if (this.member !== null || base === null) return
+    if (this.member !== null || base === null || this.deps.pairing.closing) return
     this.member = this.deps.pairing.addMember({
       discoveryKey: base.discoveryKey,
       onadd: (req) =>

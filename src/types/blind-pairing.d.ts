@@ -48,6 +48,7 @@ declare module 'blind-pairing' {
       userData: Buffer
       onadd?: (res: unknown) => Promise<void> | void
     }): Candidate
+    readonly closing: Promise<void> | null
     ready(): Promise<void>
     close(): Promise<void>
   }

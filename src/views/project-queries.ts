@@ -158,13 +158,26 @@ export class ProjectView {
    */
   async stateHash(): Promise<string> {
     // Cached per exact view state: length plus Merkle tree hash (a reorder can rewrite the
-    // view to the same length with other content, so the length alone is not enough).
+    // view to the same length with other content, so the length alone is not enough). The
+    // view can change while it is read (a reorder truncates it, under a snapshot too): a
+    // digest counts only if the state is the same after the read as before it.
+    let hash = ''
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const at = await this.stateId()
+      if (this.hashCache?.at === at) return this.hashCache.hash
+      hash = await viewDigest(this.bee)
+      if ((await this.stateId()) !== at) continue
+      this.hashCache = { at, hash }
+      return hash
+    }
+    return hash // a view that keeps changing: the latest digest, not cached
+  }
+
+  /** The view's exact state: its length and Merkle tree hash. */
+  private async stateId(): Promise<string> {
     const core = this.bee.core
-    const at = `${core.length}:${core.length > 0 ? (await core.treeHash()).toString('hex') : ''}`
-    if (this.hashCache?.at === at) return this.hashCache.hash
-    const hash = await viewDigest(this.bee)
-    this.hashCache = { at, hash }
-    return hash
+    const length = core.length
+    return `${length}:${length > 0 ? (await core.treeHash(length)).toString('hex') : ''}`
   }
 
   private hashCache: { at: string; hash: string } | null = null

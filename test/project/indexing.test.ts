@@ -1,4 +1,4 @@
-import test from 'brittle'
+import test, { type Test } from 'brittle'
 import { mesh, converged, until, type TestNode } from '../helpers/index.js'
 import { ManualClock } from '../../src/util/clock.js'
 import { encodeKey } from '../../src/identity/keys.js'
@@ -33,6 +33,18 @@ async function indexedBy(nodes: TestNode[], key: string, want: string[], timeout
         `${n.name}: indexers ${short(want)} (tip ${short(last.tip)}, signed ${short(last.signed)})`
     )
   }
+}
+
+/** A (the creator and sole indexer, on a home it restarts from) and B, a member; converged. */
+async function restartable(t: Test) {
+  const m = await mesh(t)
+  const aHome = await t.tmp()
+  const a = await m.create({ name: 'A', home: aHome })
+  const b = await m.create({ name: 'B' })
+  const { key } = await a.app.projects.create({ name: 'p' })
+  await b.app.projects.join((await a.app.projects.invite(key)).code)
+  await converged([a, b], key)
+  return { m, aHome, a, b, key }
 }
 
 async function signed(n: TestNode, key: string): Promise<number> {
@@ -198,13 +210,8 @@ test('indexing - removing an indexer hands indexing over with no op lost', async
 
 test('indexing - a restarted indexer converges with its peers, 20 rounds in a row', async (t) => {
   t.timeout(300_000)
-  const m = await mesh(t)
-  const aHome = await t.tmp()
-  let a = await m.create({ name: 'A', home: aHome })
-  const b = await m.create({ name: 'B' })
-  const { key } = await a.app.projects.create({ name: 'p' })
-  await b.app.projects.join((await a.app.projects.invite(key)).code)
-  await converged([a, b], key)
+  const { m, aHome, b, key, ...first } = await restartable(t)
+  let a = first.a
   const bounds: number[] = []
   for (let round = 0; round < 20; round++) {
     await a.node.close()
@@ -271,13 +278,8 @@ test("indexing - revoking an indexer's device hands its seat to the profile's ot
 
 test("indexing - a node closed while it applies its peers' ops restarts with the view they have (20 rounds)", async (t) => {
   t.timeout(300_000)
-  const m = await mesh(t)
-  const aHome = await t.tmp()
-  let a = await m.create({ name: 'A', home: aHome })
-  const b = await m.create({ name: 'B' })
-  const { key } = await a.app.projects.create({ name: 'p' })
-  await b.app.projects.join((await a.app.projects.invite(key)).code)
-  await converged([a, b], key)
+  const { m, aHome, b, key, ...first } = await restartable(t)
+  let a = first.a
   let posts = 0
   const slowest: number[] = []
   for (let round = 0; round < 20; round++) {
