@@ -33,7 +33,12 @@ export interface FluxNodeOptions {
   bootstrap?: string[] | undefined
   /** Address to bind; 127.0.0.1 for a loopback mesh. */
   host?: string | undefined
+  /** Whether peers cannot reach this node unasked (default: see NetworkOptions.firewalled). */
   firewalled?: boolean | undefined
+  /** Relay nodes (their relay keys) this node may relay through when holepunching fails. */
+  relays?: Buffer[] | undefined
+  /** Relay for admitted peers (`flux up --serve-relay`), under a key pair kept in the store. */
+  serveRelay?: boolean | undefined
   /** How often (ms) a pairing candidate or member polls the DHT. */
   pairingPoll?: number
   /** The clock every service takes time from (tests inject skewed or manual clocks). */
@@ -118,10 +123,11 @@ export class FluxNode extends Service<FluxNodeEvents> {
     const state = (this.state = NodeState.at(home))
     await state.load()
     const keyPair = await store.createKeyPair('flux/swarm')
-    const { bootstrap, host, firewalled } = opts
+    const { bootstrap, host, firewalled, relays } = opts
+    const relayKeyPair = opts.serveRelay ? await store.createKeyPair('flux/relay') : null
     const network = (this.network = new Network({
       ...{ store, keyPair, clock },
-      ...{ bootstrap, host, firewalled }
+      ...{ bootstrap, host, firewalled, relays, relayKeyPair }
     }))
     this.admission = new AdmissionService(network, opts.blocked)
     await this.start(network)

@@ -33,7 +33,8 @@ export class FluxApp {
       bootstrap: node.opts.bootstrap ?? null,
       host: node.opts.host ?? null,
       peers: [...node.network.sessions.values()].filter((s) => s.admitted).length,
-      projects: await this.projects.summaries()
+      projects: await this.projects.summaries(),
+      nat: node.network.nat.status()
     }
   }
 }
