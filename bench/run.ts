@@ -22,6 +22,7 @@ import { lateJoiner } from './suites/late-joiner.js'
 import { latency } from './suites/latency.js'
 import { peerApp } from './suites/peer-app.js'
 import { memory } from './suites/memory.js'
+import { nat } from './suites/nat.js'
 
 const SUITES: Suite[] = [
   throughput,
@@ -30,6 +31,7 @@ const SUITES: Suite[] = [
   latency,
   peerApp,
   memory,
+  nat,
   convergence10
 ]
 
