@@ -25,6 +25,7 @@ import { ProfileHostingService } from './services/profile-hosting.js'
 import { RecoveryService } from './services/recovery.js'
 import { PeerDirectory } from './services/peers.js'
 import { AdmissionService } from './services/admission.js'
+import { RelayOffers } from './services/relay-offers.js'
 import type { InvitesEvents } from './services/invites.js'
 
 export interface FluxNodeOptions {
@@ -86,6 +87,7 @@ export class FluxNode extends Service<FluxNodeEvents> {
   hosting!: ProfileHostingService
   recovery!: RecoveryService
   peers!: PeerDirectory
+  relayOffers!: RelayOffers
   /** Opened services, in order: closed in reverse. */
   private readonly running: Array<{ close(): Promise<void> }> = []
 
@@ -148,6 +150,7 @@ export class FluxNode extends Service<FluxNodeEvents> {
     this.hosting = new ProfileHostingService(deps)
     this.recovery = new RecoveryService({ ...deps, hosting: this.hosting })
     this.peers = new PeerDirectory(deps)
+    this.relayOffers = new RelayOffers(deps)
     this.wire()
     // opened in this order, closed in reverse
     for (const service of [
@@ -161,7 +164,8 @@ export class FluxNode extends Service<FluxNodeEvents> {
       this.devices,
       this.hosting,
       this.recovery,
-      this.peers
+      this.peers,
+      this.relayOffers
     ]) {
       await this.start(service)
     }
@@ -182,7 +186,7 @@ export class FluxNode extends Service<FluxNodeEvents> {
     invites.on('invite-ignored', (info) => this.emit('invite-ignored', info))
     const services: Warns[] = [projects, profile, this.profileProjects, writers, invites]
     services.push(this.links, this.devices)
-    for (const s of [...services, this.hosting, this.recovery, this.network]) {
+    for (const s of [...services, this.hosting, this.recovery, this.relayOffers, this.network]) {
       s.on('warning', (err) => this.emit('warning', err))
     }
   }

@@ -59,7 +59,7 @@ export function natLine(n: NatStatus): string {
     case 'random':
       return (
         `nat: random (a new public port per peer, ${at}): holepunching works only with peers ` +
-        `behind consistent NATs or reachable ones; ${n.relays.length > 0 ? 'others go through a relay' : 'others need a relay (flux up --relay)'}`
+        `behind consistent NATs or reachable ones; ${n.relays.length > 0 ? 'others go through a relay' : 'others need a relay (flux up --relay, or a member running --serve-relay)'}`
       )
     default:
       return 'nat: not known yet (too few DHT nodes answered)'

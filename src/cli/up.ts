@@ -25,8 +25,9 @@ export const up = verb(
         'only hosts projects: run `flux init` (or `flux device join`, `flux recover`).\n' +
         'Behind a home router give no network flag: HyperDHT finds out which NAT it is\n' +
         'behind and holepunches. Two nodes behind NATs that change ports per peer cannot\n' +
-        'holepunch: give --relay with the relay id of a reachable node run with --serve-relay\n' +
-        '(it forwards the encrypted stream and cannot read it).\n' +
+        'holepunch: they connect through a relay, a reachable node run with --serve-relay\n' +
+        '(it forwards the encrypted stream and cannot read it): one a member of a shared\n' +
+        'project runs is used on its own, any other is given with --relay RELAY-ID.\n' +
         'Environment: FLUX_BOOTSTRAP, FLUX_HOST and FLUX_RELAY do what the flags do; FLUX_KDF\n' +
         '(interactive, moderate, sensitive) sets the cost of key files this node writes.'
     ),

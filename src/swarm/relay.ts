@@ -6,8 +6,9 @@
  * that two addresses talk and how much. HyperDHT keeps holepunching beside the relay and moves
  * the connection to the direct path when a punch gets through.
  *
- * `Relays` holds the relays this node may use (`flux up --relay`) and answers Hyperswarm's
- * question before each connection; `RelayServer` is the relay this node serves
+ * `Relays` holds the relays this node may use (`flux up --relay`, and those connected project
+ * members offer: src/services/relay-offers.ts) and answers Hyperswarm's question before each
+ * connection; `RelayServer` is the relay this node serves
  * (`flux up --serve-relay`): for anyone given its relay id, except peers the admission gate
  * refuses outright, at most MAX_RELAY_CLIENTS at a time.
  */
@@ -21,13 +22,35 @@ export const MAX_RELAY_CLIENTS = 64
 export class Relays {
   /** This node's own relay key, never used to relay for itself. */
   own: Buffer | null = null
+  /** Relays offered by connected peers, by relay key (hex), with who offered each. */
+  private readonly offered = new Map<string, { key: Buffer; by: Set<string> }>()
 
   constructor(private readonly given: Buffer[] = []) {}
 
-  /** Every relay this node may use. */
+  /** Every relay this node may use: the user's, then those connected members offer. */
   list(): Buffer[] {
+    const out = [...this.given]
+    for (const { key } of this.offered.values()) {
+      if (!out.some((k) => k.equals(key))) out.push(key)
+    }
     const own = this.own
-    return own === null ? [...this.given] : this.given.filter((k) => !k.equals(own))
+    return own === null ? out : out.filter((k) => !k.equals(own))
+  }
+
+  /** A peer (its swarm key, hex) offers its relay; it counts while that peer is connected. */
+  offer(key: Buffer, by: string): void {
+    const hex = key.toString('hex')
+    const known = this.offered.get(hex)
+    if (known) known.by.add(by)
+    else this.offered.set(hex, { key, by: new Set([by]) })
+  }
+
+  /** The peer went away: forget what it offered (unless another peer offers it too). */
+  withdraw(by: string): void {
+    for (const [hex, o] of this.offered) {
+      o.by.delete(by)
+      if (o.by.size === 0) this.offered.delete(hex)
+    }
   }
 
   /**

@@ -7,7 +7,8 @@
  */
 import test, { type Test } from 'brittle'
 import { labAvailable } from './lab.js'
-import { runFlux, until } from './nodes.js'
+import { fluxJson, runFlux, until } from './nodes.js'
+import type { CreatedInvite } from '../../src/api.js'
 import {
   NatWorld,
   PAIRINGS,
@@ -75,6 +76,32 @@ if (!available.ok) {
       .events()
       .find((e) => e.event === 'connect-failed' && PUNCH.test(String(e.code)))
     t.ok(live, "flux up's live status printed the failing attempt")
+  })
+
+  test('nat - random/random through a relay a project member offers, without --relay', async (t) => {
+    t.timeout(150_000)
+    const host = await world.lab.publicHost('member-relay')
+    const r = await world.flux.up(host, 'member-relay', world.bootstrap, [
+      '--serve-relay',
+      '--reachable'
+    ])
+    const { a, b } = await world.pair({ ...PAIRINGS[2]!, tag: 'mo', relay: false })
+    t.teardown(() => Promise.all([a.stop(), b.stop(), r.stop()]))
+    const relayId = (await status(r)).nat.relaying?.id
+    // A's project gets the relay node as a member first, then B
+    const { key } = await createAndJoin(a, r)
+    const invite = await fluxJson<CreatedInvite>(a.home, 'project', 'invite', key)
+    const joined = await runFlux(['project', 'join', invite.code, '--home', b.home])
+    t.is(joined.code, 0, 'B joins by invite')
+    const offered = await until(
+      async () => ((await status(a)).nat.relays.includes(relayId ?? '') ? true : null),
+      30_000,
+      'A to take up the member relay'
+    )
+    t.ok(offered, "A may relay through the member's relay, offered over flux/relay/v1")
+    const [ab, ba] = await Promise.all([peerOf(a, b, 60_000), peerOf(b, a, 60_000)])
+    t.is(ab.route, 'relayed', `A reaches B relayed (${ab.address})`)
+    t.is(ba.route, 'relayed', `B reaches A relayed (${ba.address})`)
   })
 
   test('nat - a NAT that forgets its mappings or changes its public address: reconnect, catch up', async (t) => {
