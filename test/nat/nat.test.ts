@@ -7,7 +7,8 @@
  */
 import test, { type Test } from 'brittle'
 import { labAvailable } from './lab.js'
-import { fluxJson, runFlux, until } from './nodes.js'
+import { fluxJson, runFlux } from './nodes.js'
+import { waitFor } from '../cli/helpers.js'
 import type { CreatedInvite } from '../../src/api.js'
 import {
   NatWorld,
@@ -48,7 +49,7 @@ if (!available.ok) {
     // the bare key puts B on the project's topic without waiting to be a writer: it dials A
     const joined = await runFlux(['project', 'join', key, '--home', b.home])
     t.is(joined.code, 0, 'B holds the project by its key')
-    const failing = await until(
+    const failing = await waitFor(
       async () => {
         for (const n of [a, b]) {
           const f = (await status(n)).nat.failing.find((x) => PUNCH.test(x.code))
@@ -56,8 +57,8 @@ if (!available.ok) {
         }
         return null
       },
-      60_000,
-      'a failing connection attempt in flux status'
+      'a failing connection attempt in flux status',
+      60_000
     )
     t.comment(`${failing.node.name}: ${failing.failure.code}: ${failing.failure.reason}`)
     t.ok(/relay/.test(failing.failure.reason), 'status says why, and that a relay would help')
@@ -93,10 +94,10 @@ if (!available.ok) {
     const invite = await fluxJson<CreatedInvite>(a.home, 'project', 'invite', key)
     const joined = await runFlux(['project', 'join', invite.code, '--home', b.home])
     t.is(joined.code, 0, 'B joins by invite')
-    const offered = await until(
+    const offered = await waitFor(
       async () => ((await status(a)).nat.relays.includes(relayId ?? '') ? true : null),
-      30_000,
-      'A to take up the member relay'
+      'A to take up the member relay',
+      30_000
     )
     t.ok(offered, "A may relay through the member's relay, offered over flux/relay/v1")
     const [ab, ba] = await Promise.all([peerOf(a, b, 60_000), peerOf(b, a, 60_000)])

@@ -10,6 +10,7 @@ import path from 'path'
 import { fileURLToPath } from 'url'
 import { ControlClient } from '../../src/control/client.js'
 import type { MethodName, ParamsOf, ResultOf } from '../../src/control/methods.js'
+import { flux, waitFor, type RunResult } from '../cli/helpers.js'
 import type { Host, Lab } from './lab.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')
@@ -66,15 +67,17 @@ export class LabProc {
 
   /** A line of stdout matching `re`, once it appears (null if the process exits first). */
   async line(re: RegExp, timeout: number): Promise<string | null> {
-    return until(
-      () => {
+    const found = await waitFor(
+      async () => {
         const line = this.out.split('\n').find((l) => re.test(l))
         if (line !== undefined) return { line }
         return this.gone ? { line: null } : null
       },
+      () => `${this.name}: a line matching ${re}; stderr: ${this.err.slice(-500)}`,
       timeout,
-      () => `${this.name}: a line matching ${re}; stderr: ${this.err.slice(-500)}`
-    ).then((r) => r.line)
+      50
+    )
+    return found.line
   }
 
   /** SIGTERM, then SIGKILL after `timeout` ms. */
@@ -145,14 +148,17 @@ export class LabFlux {
     }
     const args = ['up', '--home', home, '--bootstrap', bootstrap, '--json', ...extra]
     const proc = this.start(host, name, args)
-    const client = await until(
+    const answered = await waitFor(
       async () => {
-        if (!proc.running) throw new Error(`flux up ${name} exited: ${proc.stderr()}`)
-        return ControlClient.connect(home).catch(() => null)
+        if (!proc.running) return { client: null }
+        const client = await ControlClient.connect(home).catch(() => null)
+        return client === null ? null : { client }
       },
-      30_000,
-      () => `flux up ${name} to answer on its control socket`
+      `flux up ${name} to answer on its control socket`,
+      30_000
     )
+    const client = answered.client
+    if (client === null) throw new Error(`flux up ${name} exited: ${proc.stderr()}`)
     const node = new LabNode(name, host, home, proc, client)
     this.nodes.push(node)
     return node
@@ -179,39 +185,9 @@ export class LabFlux {
   }
 }
 
-export interface FluxResult {
-  code: number
-  stdout: string
-  stderr: string
-  json: unknown
-}
-
 /** Run a `flux` verb to completion in the test's namespace (verbs that use a control socket). */
-export function runFlux(args: string[], timeout = 120_000): Promise<FluxResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [FLUX_BIN, ...args], {
-      cwd: root,
-      env: { ...cleanEnv(), ...LAB_UNLOCK },
-      stdio: ['ignore', 'pipe', 'pipe']
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf-8').on('data', (d: string) => (stdout += d))
-    child.stderr.setEncoding('utf-8').on('data', (d: string) => (stderr += d))
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`flux ${args.join(' ')} did not exit within ${timeout} ms: ${stderr}`))
-    }, timeout)
-    child.on('error', reject)
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      let json: unknown = null
-      try {
-        json = JSON.parse(stdout)
-      } catch {}
-      resolve({ code: code ?? 1, stdout, stderr, json })
-    })
-  })
+export function runFlux(args: string[], timeout = 120_000): Promise<RunResult> {
+  return flux(args, { env: LAB_UNLOCK, timeout })
 }
 
 /** Run a verb with --json; throws unless it exits 0 with one JSON document. */
@@ -221,31 +197,6 @@ export async function fluxJson<T>(home: string, ...args: string[]): Promise<T> {
     throw new Error(`flux ${args.join(' ')} exited ${r.code}: ${r.stderr}${r.stdout}`)
   }
   return r.json as T
-}
-
-/** Poll `check` until it returns a value (not null/false); throws after `timeout` ms. */
-export async function until<T>(
-  check: () => Promise<T | null | false> | T | null | false,
-  timeout: number,
-  what: string | (() => string),
-  interval = 100
-): Promise<T> {
-  const deadline = Date.now() + timeout
-  let last: unknown = null
-  for (;;) {
-    try {
-      const v = await check()
-      if (v !== null && v !== false) return v
-    } catch (err) {
-      last = err
-      if (err instanceof Error && / exited/.test(err.message)) throw err
-    }
-    if (Date.now() >= deadline) {
-      const text = typeof what === 'string' ? what : what()
-      throw new Error(`timed out after ${timeout} ms waiting for ${text}${last ? `: ${last}` : ''}`)
-    }
-    await new Promise((r) => setTimeout(r, interval))
-  }
 }
 
 /** The environment of every child: never the person's own FLUX_* settings. */

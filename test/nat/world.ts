@@ -8,7 +8,8 @@ import os from 'os'
 import path from 'path'
 import type { CreatedInvite, NodeStatus, PeerInfo, ProjectDetail, Route } from '../../src/api.js'
 import { Lab, type NatKind, type Router } from './lab.js'
-import { LabFlux, fluxJson, runFlux, until, type LabNode } from './nodes.js'
+import { LabFlux, fluxJson, runFlux, type LabNode } from './nodes.js'
+import { waitFor } from '../cli/helpers.js'
 
 export interface Pairing {
   /** Short and unique: names the lab's namespaces. */
@@ -162,7 +163,7 @@ export async function converged(
   timeout = 60_000
 ): Promise<string> {
   let last: Array<ProjectDetail | null> = []
-  return until(
+  return waitFor(
     async () => {
       last = await Promise.all(
         nodes.map((n) => fluxJson<ProjectDetail>(n.home, 'project', 'show', key).catch(() => null))
@@ -172,11 +173,11 @@ export async function converged(
       const same = last.every((d) => d !== null && d.stateHash === first.stateHash)
       return same && first.posts === posts ? first.stateHash : null
     },
-    timeout,
     () =>
       `${nodes.map((n) => n.name).join(' and ')} to converge on ${posts} posts (last: ${last
         .map((d) => (d ? `${d.posts} posts ${d.stateHash?.slice(0, 8)}` : '?'))
         .join(', ')})`,
+    timeout,
     200
   )
 }
@@ -184,13 +185,13 @@ export async function converged(
 /** How `from` sees its connection to `to`, once there is one (`flux peers --json`). */
 export async function peerOf(from: LabNode, to: LabNode, timeout = 30_000): Promise<PeerInfo> {
   const id = (await to.call('status', {})).peerId
-  return until(
+  return waitFor(
     async () => {
       const peers = await fluxJson<PeerInfo[]>(from.home, 'peers')
       return peers.find((p) => p.id === id && p.route !== 'unknown') ?? null
     },
-    timeout,
-    `${from.name} to list ${to.name} as a peer`
+    `${from.name} to list ${to.name} as a peer`,
+    timeout
   )
 }
 
