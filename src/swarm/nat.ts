@@ -81,7 +81,7 @@ export interface NatWatchOptions {
   /** The relay this node serves, if any (for the status). */
   relaying(): NatStatus['relaying']
   /** An attempt to connect to a peer failed (again). */
-  onfail(failure: DialFailure): void
+  onfail(failure: DialFailure, remotePublicKey: Buffer): void
 }
 
 export class NatWatch {
@@ -186,7 +186,7 @@ export class NatWatch {
       const oldest = this.failing.keys().next().value
       if (oldest !== undefined) this.failing.delete(oldest)
     }
-    this.opts.onfail(failure)
+    this.opts.onfail(failure, remote)
   }
 }
 

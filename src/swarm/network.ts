@@ -136,7 +136,10 @@ export class Network extends Service<NetworkEvents> {
       {
         relays: () => this.relays.list(),
         relaying: () => this.relayServer?.status() ?? null,
-        onfail: (failure) => this.emit('dial-failed', failure)
+        onfail: (failure, remote) => {
+          this.reconnect.failed(remote)
+          this.emit('dial-failed', failure)
+        }
       },
       () => this.clock.now()
     )

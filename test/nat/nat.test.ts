@@ -34,7 +34,7 @@ if (!available.ok) {
 
   for (const p of PAIRINGS) {
     test(`nat - ${p.name}: join by invite, post, converge, route ${p.route}`, async (t) => {
-      t.timeout(150_000)
+      t.timeout(240_000)
       await pairing(t, p)
     })
   }

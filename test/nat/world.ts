@@ -134,8 +134,12 @@ export interface Joined {
   joinMs: number
 }
 
-/** A creates a project and invites B; B joins with `flux project join` (the real verb). */
-export async function createAndJoin(a: LabNode, b: LabNode, timeout = '2m'): Promise<Joined> {
+/**
+ * A creates a project and invites B; B joins with `flux project join` (the real verb). The
+ * bound is generous: through a port-randomizing NAT HyperDHT punches at most every 20 s, and
+ * under load a join took up to a minute.
+ */
+export async function createAndJoin(a: LabNode, b: LabNode, timeout = '3m'): Promise<Joined> {
   const created = await runFlux(['project', 'create', 'Lab kiln', '--home', a.home])
   if (created.code !== 0) throw new Error(`project create: ${created.stderr}`)
   const key = created.stdout.trim()
