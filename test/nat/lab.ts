@@ -95,7 +95,8 @@ export async function labAvailable(): Promise<{ ok: true } | { ok: false; why: s
 
 /**
  * Delete namespaces left by labs whose process is gone (a crash, kill -9), with whatever still
- * runs in them. Labs of live processes are left alone.
+ * runs in them. Labs of other live processes, and this process's own labs, are left alone (a
+ * namespace named with our pid but no lab of ours is a leftover of a process that had our pid).
  */
 export function sweepLabs(): string[] {
   const list = spawnSync('ip', ['netns', 'list'], { encoding: 'utf-8' })
@@ -107,6 +108,7 @@ export function sweepLabs(): string[] {
     if (!m) continue
     const pid = Number(m[1])
     if (pid !== process.pid && alive(pid)) continue
+    if ([...labs].some((lab) => ns.startsWith(`${lab.id}-`))) continue
     killIn(ns)
     spawnSync('ip', ['netns', 'del', ns])
     removed.push(ns)
