@@ -6,6 +6,8 @@
  * line that says why it did not run (never a failure).
  */
 import test, { type Test } from 'brittle'
+import { spawnSync } from 'child_process'
+import fs from 'fs'
 import { labAvailable } from './lab.js'
 import { fluxJson, runFlux } from './nodes.js'
 import { waitFor } from '../cli/helpers.js'
@@ -135,9 +137,14 @@ if (!available.ok) {
     t.is(seen.route, 'holepunched', 'holepunched again')
   })
 
-  test('nat - lab teardown', async (t) => {
+  test('nat - lab teardown: no namespace, process or folder left', async (t) => {
     await world.close()
-    t.pass('every namespace of the lab deleted')
+    const left = spawnSync('ip', ['netns', 'list'], { encoding: 'utf-8' })
+      .stdout.split('\n')
+      .filter((l) => l.startsWith(`${world.lab.id}-`))
+    t.alike(left, [], 'every namespace of the lab deleted')
+    t.is(world.flux.running(), 0, 'every flux process of the lab ended')
+    t.absent(fs.existsSync(world.dir), "the nodes' homes removed")
   })
 
   async function pairing(t: Test, p: Pairing): Promise<void> {

@@ -164,6 +164,11 @@ export class LabFlux {
     return node
   }
 
+  /** Processes of this lab still running. */
+  running(): number {
+    return this.procs.filter((p) => p.running).length
+  }
+
   /** Stop every process: nodes first, then the DHT. */
   async stopAll(): Promise<void> {
     for (const n of this.nodes) n.client.close()
