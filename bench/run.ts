@@ -23,6 +23,7 @@ import { latency } from './suites/latency.js'
 import { peerApp } from './suites/peer-app.js'
 import { memory } from './suites/memory.js'
 import { admission } from './suites/admission.js'
+import { nat } from './suites/nat.js'
 
 const SUITES: Suite[] = [
   throughput,
@@ -32,6 +33,7 @@ const SUITES: Suite[] = [
   peerApp,
   memory,
   admission,
+  nat,
   convergence10
 ]
 

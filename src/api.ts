@@ -124,6 +124,57 @@ export interface PeerInfo {
   profile: PeerProfile | null
   /** Bad feature messages it sent (a peer past a limit is disconnected). */
   strikes: number
+  /** How the connection travels now (a relayed one turns holepunched if a punch succeeds later). */
+  route: Route
+}
+
+/**
+ * How a connection travels: `direct` (one side is reachable, or both are on one LAN),
+ * `holepunched` (through both NATs, by HyperDHT's holepunching), `relayed` (through a relay node
+ * that forwards the end-to-end encrypted stream), `unknown` (not connected yet, or closing).
+ */
+export type Route = 'direct' | 'holepunched' | 'relayed' | 'unknown'
+
+/**
+ * This node's NAT as HyperDHT sees it: `open` (peers can reach it unasked), `consistent` (a NAT
+ * that keeps one public port for every peer: holepunching works), `random` (a NAT that picks a new
+ * port per peer: holepunching works only with a consistent peer; two random ones need a relay),
+ * `unknown` (not enough samples yet).
+ */
+export type NatKind = 'open' | 'consistent' | 'random' | 'unknown'
+
+/** Connection attempts to one peer that keep failing. */
+export interface DialFailure {
+  /** The peer's node id. */
+  peer: string
+  /** HyperDHT's error code, e.g. HOLEPUNCH_DOUBLE_RANDOMIZED_NATS. */
+  code: string
+  /** What it means, for people. */
+  reason: string
+  /** Whether the last attempt went through a relay. */
+  relayed: boolean
+  /** Failed attempts in a row, and when the first and the last failed. */
+  count: number
+  first: number
+  last: number
+}
+
+export interface NatStatus {
+  /** HyperDHT's own judgement: true until it has proved peers can reach it unasked. */
+  firewalled: boolean
+  kind: NatKind
+  /** The address the DHT sees this node at (`host:port`, or `host` when the port is random). */
+  publicAddress: string | null
+  /** Whether that address is not one of this machine's own (null: not known yet). */
+  behindNat: boolean | null
+  /** Relay nodes this node may relay through when holepunching cannot work (their relay ids). */
+  relays: string[]
+  /** When this node relays for its peers (`flux up --serve-relay`): its relay id and load. */
+  relaying: { id: string; clients: number; pairs: number } | null
+  /** Connection attempts that are failing now, per peer. */
+  failing: DialFailure[]
+  /** Connections opened since start, by how they travelled when they opened. */
+  connections: { direct: number; holepunched: number; relayed: number }
 }
 
 /** The profile behind a peer, from the device proof it sent for its node. */
@@ -152,6 +203,8 @@ export interface NodeStatus {
   projects: ProjectSummary[]
   /** The user's toggles, and how many peers wait for approval or are blocked. */
   toggles: ToggleState
+  /** Behind which NAT, as HyperDHT can tell; relays; failing connection attempts. */
+  nat: NatStatus
 }
 
 /** Progress of long work (joining, syncing), for people and --json consumers. */

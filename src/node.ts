@@ -9,8 +9,6 @@ import BlindPairing from 'blind-pairing'
 import { Service } from './util/service.js'
 import { systemClock, type Clock } from './util/clock.js'
 import { encodeKey } from './identity/keys.js'
-import type { DeviceKeys } from './identity/profile-keys.js'
-import type { KdfParams } from './identity/keyfile.js'
 import { Network } from './swarm/network.js'
 import { homePaths, openStore } from './store/home.js'
 import { NodeState } from './store/node-state.js'
@@ -26,37 +24,10 @@ import { RecoveryService } from './services/recovery.js'
 import { PeerDirectory } from './services/peers.js'
 import { AdmissionService } from './services/admission.js'
 import { Membership } from './services/membership.js'
-import type { InvitesEvents } from './services/invites.js'
+import { RelayOffers } from './services/relay-offers.js'
+import type { FluxNodeOptions, FluxNodeEvents } from './node-options.js'
 
-export interface FluxNodeOptions {
-  home: string
-  /** DHT bootstrap nodes ('host:port'); undefined for the public HyperDHT. */
-  bootstrap?: string[] | undefined
-  /** Address to bind; 127.0.0.1 for a loopback mesh. */
-  host?: string | undefined
-  firewalled?: boolean | undefined
-  /** How often (ms) a pairing candidate or member polls the DHT. */
-  pairingPoll?: number
-  /** The clock every service takes time from (tests inject skewed or manual clocks). */
-  clock?: Clock
-  /** The unlocked profile to run as (from the key file); none: a hosting-only node. */
-  profile?: { keys: DeviceKeys } | null | undefined
-  /** Key derivation cost for key files this node writes (init, device join, recover). */
-  kdf?: KdfParams | undefined
-  /** Peers (public keys) never admitted, from the start (the admission blocklist). */
-  blocked?: Buffer[] | undefined
-}
-
-/** What a node tells its user interfaces (state changes; operations are promises). */
-export interface FluxNodeEvents {
-  /** A project's view changed (project key, hex). */
-  'project-update': [projectKey: string]
-  /** Something went wrong that did not stop the node (a peer's bad request, a failed open). */
-  warning: [err: unknown]
-  'invite-admitted': InvitesEvents['invite-admitted']
-  'invite-denied': InvitesEvents['invite-denied']
-  'invite-ignored': InvitesEvents['invite-ignored']
-}
+export type { FluxNodeOptions, FluxNodeEvents }
 
 /** A service that reports problems that did not stop it. */
 interface Warns {
@@ -83,6 +54,7 @@ export class FluxNode extends Service<FluxNodeEvents> {
   hosting!: ProfileHostingService
   recovery!: RecoveryService
   peers!: PeerDirectory
+  relayOffers!: RelayOffers
   /** Opened services, in order: closed in reverse. */
   private readonly running: Array<{ close(): Promise<void> }> = []
 
@@ -120,10 +92,11 @@ export class FluxNode extends Service<FluxNodeEvents> {
     const state = (this.state = NodeState.at(home))
     await state.load()
     const keyPair = await store.createKeyPair('flux/swarm')
-    const { bootstrap, host, firewalled } = opts
+    const { bootstrap, host, firewalled, relays } = opts
+    const relayKeyPair = opts.serveRelay ? await store.createKeyPair('flux/relay') : null
     const network = (this.network = new Network({
       ...{ store, keyPair, clock },
-      ...{ bootstrap, host, firewalled }
+      ...{ bootstrap, host, firewalled, relays, relayKeyPair }
     }))
     await this.start(network)
     const pairing = (this.pairing = new BlindPairing(network.swarm, {
@@ -145,6 +118,7 @@ export class FluxNode extends Service<FluxNodeEvents> {
     this.hosting = new ProfileHostingService(deps)
     this.recovery = new RecoveryService({ ...deps, hosting: this.hosting })
     this.peers = new PeerDirectory(deps)
+    this.relayOffers = new RelayOffers({ network, membership })
     this.wire()
     // opened in this order, closed in reverse
     for (const service of [
@@ -159,7 +133,8 @@ export class FluxNode extends Service<FluxNodeEvents> {
       this.devices,
       this.hosting,
       this.recovery,
-      this.peers
+      this.peers,
+      this.relayOffers
     ]) {
       await this.start(service)
     }
@@ -179,7 +154,7 @@ export class FluxNode extends Service<FluxNodeEvents> {
     invites.on('invite-denied', (info) => this.emit('invite-denied', info))
     invites.on('invite-ignored', (info) => this.emit('invite-ignored', info))
     const services: Warns[] = [projects, profile, this.profileProjects, writers, invites]
-    services.push(this.links, this.devices, this.membership, this.admission)
+    services.push(this.links, this.devices, this.membership, this.admission, this.relayOffers)
     for (const s of [...services, this.hosting, this.recovery, this.network]) {
       s.on('warning', (err) => this.emit('warning', err))
     }

@@ -37,7 +37,8 @@ export class FluxApp {
       host: node.opts.host ?? null,
       peers: [...node.network.sessions.values()].filter((s) => s.admitted).length,
       projects: await this.projects.summaries(),
-      toggles: this.admission.toggles()
+      toggles: this.admission.toggles(),
+      nat: node.network.nat.status()
     }
   }
 }

@@ -1,17 +1,18 @@
 /** How `flux` shows the node and its peers. */
-import type { NodeStatus, PeerInfo, ToggleState } from '../api.js'
-import { ago, clean, indent, projectList, short, table } from './output.js'
+import type { DialFailure, NatStatus, NodeStatus, PeerInfo, ToggleState } from '../api.js'
+import { ago, clean, indent, plural, projectList, short, table } from './output.js'
 
 /** Each peer with the profile it proved: its name and id, or "unknown". */
 export function peerList(peers: PeerInfo[]): string {
   if (peers.length === 0) return 'no peers connected'
   const now = Date.now()
   return table([
-    ['PEER', 'PROFILE', 'ADDRESS', 'DIRECTION', 'SINCE'],
+    ['PEER', 'PROFILE', 'ADDRESS', 'ROUTE', 'DIRECTION', 'SINCE'],
     ...peers.map((p) => [
       p.id,
       peerProfile(p),
       p.address ?? '-',
+      p.route,
       `${p.initiator ? 'out' : 'in'}${p.state === 'pending' ? ' (held)' : ''}`,
       ago(p.connectedAt, now)
     ])
@@ -42,6 +43,7 @@ export function nodeStatus(s: NodeStatus): string {
       ['network', s.host === null ? network : `${network}, bound to ${s.host}`],
       ['peers', String(s.peers)],
       ['toggles', toggleLine(s.toggles)],
+      ...natRows(s.nat),
       ['projects', String(s.projects.length)]
     ])
   ]
@@ -61,4 +63,50 @@ export function toggleLine(t: ToggleState): string {
   if (t.pending > 0) parts.push(`${t.pending} waiting for approval (flux pending)`)
   if (t.blocked > 0) parts.push(`${t.blocked} blocked`)
   return parts.join('; ')
+}
+
+/** This node's NAT as HyperDHT sees it, in one line. */
+export function natLine(n: NatStatus): string {
+  const at = n.publicAddress ?? 'an address not known yet'
+  switch (n.kind) {
+    case 'open':
+      return `nat: none in the way, peers reach ${at} unasked`
+    case 'consistent':
+      return n.behindNat === false
+        ? `nat: none, but firewalled (${at}): peers reach it by holepunching`
+        : `nat: consistent (one public port for every peer, ${at}): holepunching works with any peer`
+    case 'random':
+      return (
+        `nat: random (a new public port per peer, ${at}): holepunching works only with peers ` +
+        `behind consistent NATs or reachable ones; ${n.relays.length > 0 ? 'others go through a relay' : 'others need a relay (flux up --relay, or a member running --serve-relay)'}`
+      )
+    default:
+      return 'nat: not known yet (too few DHT nodes answered)'
+  }
+}
+
+/** The NAT, relaying and failing connection attempts, as rows of `flux status`. */
+function natRows(n: NatStatus): string[][] {
+  const rows = [['nat', natLine(n).replace(/^nat: /, '')]]
+  const c = n.connections
+  rows.push([
+    'connections',
+    `${c.direct} direct, ${c.holepunched} holepunched, ${c.relayed} relayed since start`
+  ])
+  if (n.relays.length > 0) rows.push(['relays', n.relays.join(', ')])
+  if (n.relaying !== null) {
+    const r = n.relaying
+    rows.push([
+      'relaying',
+      `as ${r.id}: ${plural(r.clients, 'peer')} connected, ${plural(r.pairs, 'pair')} relayed now`
+    ])
+  }
+  for (const f of n.failing) rows.push(['failing', failingText(f)])
+  return rows
+}
+
+/** A peer we keep failing to connect to, and why. */
+export function failingText(f: DialFailure, now = Date.now()): string {
+  const via = f.relayed ? ' (through a relay)' : ''
+  return `${short(f.peer)}: ${f.reason}${via}, ${plural(f.count, 'attempt')}, last ${ago(f.last, now)} [${f.code}]`
 }

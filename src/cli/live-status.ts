@@ -8,10 +8,10 @@ import type { FluxApp } from '../app/index.js'
 import type { Session } from '../swarm/session.js'
 import type { PendingPeer } from '../store/node-state.js'
 import type { Toggles } from '../policy/admission.js'
-import { toggleLine } from './format-node.js'
-import type { NodeStatus, ProjectSummary } from '../api.js'
+import type { DialFailure, NodeStatus, ProjectSummary } from '../api.js'
 import { encodeKey, fromHex } from '../identity/keys.js'
 import { type Output, clean, plural, projectName, short, table } from './output.js'
+import { failingText, natLine, toggleLine } from './format-node.js'
 
 export interface LiveStatusOptions {
   /** At most one status per this many ms. */
@@ -43,6 +43,9 @@ export class LiveStatus {
   private blockLines = 0
   private closed = false
   private readonly detach: Array<() => void> = []
+  /** The last failure shown per peer (its code), so a retry that fails alike stays quiet. */
+  private readonly failing = new Map<string, string>()
+  private natKind: string | null = null
 
   constructor(
     private readonly app: FluxApp,
@@ -60,13 +63,17 @@ export class LiveStatus {
       this.schedule()
     })
     this.listen(node.network, 'session-admitted', (peer: Session) => {
-      const address = peer.address ? ` (${peer.address})` : ''
-      this.log('peer-add', `peer connected: ${peer.id}${address}`, {
+      const route = peer.route
+      const address = peer.address ? ` (${peer.address}, ${route})` : ` (${route})`
+      const after = this.failing.delete(peer.id) ? ' after failed attempts' : ''
+      this.log('peer-add', `peer connected: ${peer.id}${address}${after}`, {
         peer: peer.id,
-        address: peer.address
+        address: peer.address,
+        route
       })
       this.schedule()
     })
+    this.listen(node.network, 'dial-failed', (f: DialFailure) => this.dialFailed(f))
     this.listen(node.network, 'session-close', (peer: Session) => {
       this.log('peer-remove', `peer disconnected: ${peer.id}`, { peer: peer.id })
       this.schedule()
@@ -130,6 +137,17 @@ export class LiveStatus {
     this.detach.push(() => emitter.off(event, handler))
   }
 
+  /**
+   * A connection attempt failed: said the first time for a peer, when the reason changes, and
+   * every 10th attempt (Hyperswarm retries for a while, then waits for the next lookup).
+   */
+  private dialFailed(f: DialFailure): void {
+    const before = this.failing.get(f.peer)
+    this.failing.set(f.peer, f.code)
+    if (before === f.code && f.count % 10 !== 0) return
+    this.log('connect-failed', `cannot connect to ${failingText(f)}`, { ...f })
+  }
+
   /** An event worth its own line, above the status block. */
   private log(event: string, text: string, data: Record<string, unknown>): void {
     if (this.closed) return
@@ -161,6 +179,13 @@ export class LiveStatus {
     this.lastRender = Date.now()
     try {
       const status = await this.app.status()
+      if (status.nat.kind !== this.natKind) {
+        // the first verdict, and every change (a new network, a NAT that changed its ways)
+        if (this.natKind !== null || status.nat.kind !== 'unknown') {
+          this.log('nat', natLine(status.nat), { ...status.nat, failing: undefined })
+        }
+        this.natKind = status.nat.kind
+      }
       const lines = this.lines(status.projects)
       if (!this.closed) this.show(status, lines)
       // keep rendering while anything moves (downloads do not always update the view), and

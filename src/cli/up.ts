@@ -2,8 +2,9 @@
 import { flag, summary, description } from 'paparam'
 import { FluxError } from '../errors.js'
 import { ControlClient } from '../control/client.js'
-import { homeOf, stringFlag, usageError, verb, type Invocation } from './command.js'
+import { boolFlag, homeOf, stringFlag, usageError, verb, type Invocation } from './command.js'
 import { LiveStatus } from './live-status.js'
+import { decodeKey } from '../identity/keys.js'
 import { onShutdown, within } from './signals.js'
 import { existingPassphrase, kdfChoice, kdfParams } from './passphrase.js'
 import type { UnlockedProfile } from '../identity/keyfile.js'
@@ -22,16 +23,33 @@ export const up = verb(
         'With a profile (HOME/profile.key) it first unlocks the device keys: the passphrase\n' +
         'comes from FLUX_PASSPHRASE, else it is asked in the terminal. Without one the node\n' +
         'only hosts projects: run `flux init` (or `flux device join`, `flux recover`).\n' +
-        'Environment: FLUX_BOOTSTRAP and FLUX_HOST do what the flags do; FLUX_KDF\n' +
+        'Behind a home router give no network flag: HyperDHT finds out which NAT it is\n' +
+        'behind and holepunches. Two nodes behind NATs that change ports per peer cannot\n' +
+        'holepunch: they connect through a relay, a reachable node run with --serve-relay\n' +
+        '(it forwards the encrypted stream and cannot read it): one a member of a shared\n' +
+        'project runs is used on its own, any other is given with --relay RELAY-ID.\n' +
+        'Environment: FLUX_BOOTSTRAP, FLUX_HOST and FLUX_RELAY do what the flags do; FLUX_KDF\n' +
         '(interactive, moderate, sensitive) sets the cost of key files this node writes.'
     ),
     flag('--bootstrap <list>', 'DHT bootstrap nodes, HOST:PORT[,HOST:PORT...]'),
-    flag('--host <addr>', 'address to bind, e.g. 127.0.0.1 for a loopback mesh')
+    flag('--host <addr>', 'address to bind, e.g. 127.0.0.1 for a loopback mesh'),
+    flag(
+      '--reachable',
+      'peers can reach this address unasked (a public server with its UDP port open, a LAN without NAT)'
+    ),
+    flag('--relay <ids>', 'relay ids this node may relay through when holepunching fails'),
+    flag(
+      '--serve-relay',
+      'relay for peers that cannot holepunch (anyone given its relay id, blocked peers never)'
+    )
   ],
   async (inv, out) => {
     const home = homeOf(inv)
     const bootstrap = bootstrapOf(inv)
     const host = stringFlag(inv, 'host') ?? (process.env.FLUX_HOST || undefined)
+    const relays = relaysOf(inv)
+    const serveRelay = boolFlag(inv, 'serveRelay')
+    const firewalled = boolFlag(inv, 'reachable') ? false : undefined
     const kdf = await kdfParams(kdfChoice())
     await refuseIfRunning(home)
     // unlocked before anything starts: a wrong passphrase changes nothing in the home
@@ -44,12 +62,16 @@ export const up = verb(
         home,
         bootstrap,
         host,
+        firewalled,
+        relays,
+        serveRelay,
         kdf,
         profile: profile ? { keys: profile.keys } : null
       })
       const { node, server, app } = daemon
       const network = bootstrap ? bootstrap.join(',') : 'public HyperDHT'
       const who = await node.profile.whoami()
+      const nat = node.network.nat.status()
       if (out.json) {
         out.event('up', {
           peerId: node.peerId,
@@ -58,7 +80,8 @@ export const up = verb(
           pid: process.pid,
           bootstrap: bootstrap ?? null,
           host: host ?? null,
-          profile: who ? { id: who.profile, name: who.name, device: who.device } : null
+          profile: who ? { id: who.profile, name: who.name, device: who.device } : null,
+          nat
         })
       } else {
         out.line(`flux node ${node.peerId} up, control socket ${server.path}`)
@@ -69,6 +92,10 @@ export const up = verb(
             `  no profile key file: ${node.profile.entry.name}'s keys are not on this device`
           )
         } else out.line('  no profile: run flux init (until then this node only hosts projects)')
+        if (nat.relaying) {
+          out.line(`  relaying for admitted peers as ${nat.relaying.id} (give it to --relay)`)
+        }
+        if (nat.relays.length > 0) out.line(`  may relay through ${nat.relays.join(', ')}`)
       }
       const live = new LiveStatus(app, out, { tty: process.stdout.isTTY === true })
       live.start()
@@ -113,6 +140,24 @@ async function unlock(home: string): Promise<UnlockedProfile | null> {
   }
   const passphrase = await existingPassphrase(`Passphrase for profile ${JSON.stringify(name)}: `)
   return loadKeyFile(file, passphrase)
+}
+
+/** --relay, else $FLUX_RELAY: relay ids (z-base-32 or hex), comma-separated. */
+function relaysOf(inv: Invocation): Buffer[] {
+  const text = stringFlag(inv, 'relay') ?? process.env.FLUX_RELAY ?? ''
+  const list = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+  return list.map((id) => {
+    try {
+      return decodeKey(id, 'relay id')
+    } catch (err) {
+      throw usageError(
+        `--relay: ${FluxError.from(err).detail} (the id \`flux status\` shows on a node run with --serve-relay)`
+      )
+    }
+  })
 }
 
 /** --bootstrap, else $FLUX_BOOTSTRAP, else undefined (the public HyperDHT). */

@@ -55,7 +55,8 @@ export class PeerDirectory extends Service<PeersEvents> {
         initiator: s.client,
         state: s.admitted ? 'admitted' : 'pending',
         profile: s.identity === null ? null : await this.describe(s.identity),
-        strikes: s.strikes
+        strikes: s.strikes,
+        route: s.route
       })
     }
     return out

@@ -6,15 +6,19 @@
  * says is its service's.
  */
 import Hyperswarm from 'hyperswarm'
-import HyperDHT from 'hyperdht'
+import type HyperDHT from 'hyperdht'
 import ProtomuxWakeup from 'protomux-wakeup'
 import type Corestore from 'corestore'
 import { Service } from '../util/service.js'
 import { systemClock, type Clock } from '../util/clock.js'
 import { encodeKey, toHex } from '../identity/keys.js'
 import type { VerifiedPeer } from '../identity/peer-proof.js'
+import type { DialFailure } from '../api.js'
 import { HELLO_TIMEOUT, Session, type Hello } from './session.js'
 import { Topics } from './topics.js'
+import { NatWatch, WatchedDHT } from './nat.js'
+import { RelayServer, Relays } from './relay.js'
+import { Reconnect } from './reconnect.js'
 
 export interface NetworkOptions {
   store: Corestore
@@ -23,8 +27,16 @@ export interface NetworkOptions {
   bootstrap?: string[] | undefined
   /** Address to bind (127.0.0.1 for a loopback mesh). */
   host?: string | undefined
-  /** Defaults to false when a host is given (private meshes), true otherwise. */
+  /**
+   * Whether peers cannot reach this node unasked. Defaults to false only when bound to a
+   * loopback address (a mesh on one machine); anywhere else HyperDHT starts firewalled and
+   * finds out itself whether it is reachable, which is right behind a NAT and on a server alike.
+   */
   firewalled?: boolean | undefined
+  /** Relays (their relay keys) this node may relay through when holepunching cannot work. */
+  relays?: Buffer[] | undefined
+  /** Serve as a blind relay for admitted peers, under this key pair (its id is the public key). */
+  relayKeyPair?: { publicKey: Buffer; secretKey: Buffer } | null | undefined
   clock?: Clock
 }
 
@@ -61,6 +73,8 @@ export interface NetworkEvents {
   'peer-strike': [session: Session, reason: string]
   /** A peer was disconnected by us (too many bad messages, or refused). */
   'peer-dropped': [session: Session, reason: string]
+  /** An attempt to connect to a peer failed (again): holepunching, relaying, finding it. */
+  'dial-failed': [failure: DialFailure]
   warning: [err: unknown]
 }
 
@@ -68,6 +82,13 @@ export class Network extends Service<NetworkEvents> {
   readonly swarm: Hyperswarm
   readonly dht: HyperDHT
   readonly topics: Topics
+  /** Which NAT we are behind, how each connection travels, which attempts fail. */
+  readonly nat: NatWatch
+  /** Relays this node may use; the relay it serves, if any. */
+  readonly relays: Relays
+  readonly relayServer: RelayServer | null = null
+  /** Peers whose connection died under us, dialed again until they are back. */
+  readonly reconnect: Reconnect
   /** Every open connection, by the peer's swarm key (hex). */
   readonly sessions = new Map<string, Session>()
   /**
@@ -80,6 +101,7 @@ export class Network extends Service<NetworkEvents> {
   /** Paused: no connection at all (Hyperswarm suspended) until resumed. */
   paused = false
   private gate: Gate = ADMIT_ALL
+  private readonly wanted = new WeakSet<Session>()
   private proof: Buffer | null = null
   private caps: (stream: Hyperswarm.SwarmConnection) => Uint8Array[] = () => []
   private readonly channels: Attachable[] = []
@@ -93,14 +115,39 @@ export class Network extends Service<NetworkEvents> {
     const dhtOpts: ConstructorParameters<typeof HyperDHT>[0] = { keyPair: opts.keyPair }
     if (opts.bootstrap) dhtOpts.bootstrap = opts.bootstrap
     if (opts.host) dhtOpts.host = opts.host
-    dhtOpts.firewalled = opts.firewalled ?? !opts.host
-    this.dht = new HyperDHT(dhtOpts)
+    dhtOpts.firewalled = opts.firewalled ?? !isLoopback(opts.host)
+    const dht = new WatchedDHT(dhtOpts)
+    this.dht = dht
+    this.relays = new Relays(opts.relays)
     this.swarm = new Hyperswarm({
       dht: this.dht,
       keyPair: opts.keyPair,
-      firewall: (remote) => this.gate.refuses(remote)
+      firewall: (remote) => this.gate.refuses(remote),
+      relayThrough: (force) => this.relays.choose(force, dht)
     })
+    if (opts.relayKeyPair) {
+      this.relays.own = opts.relayKeyPair.publicKey
+      this.relayServer = new RelayServer({
+        dht,
+        keyPair: opts.relayKeyPair,
+        // anyone given the relay id, but never a peer the gate refuses outright (blocked)
+        allow: (remote) => !this.gate.refuses(remote)
+      })
+    }
+    this.nat = new NatWatch(
+      dht,
+      {
+        relays: () => this.relays.list(),
+        relaying: () => this.relayServer?.status() ?? null,
+        onfail: (failure, remote) => {
+          this.reconnect.failed(remote)
+          this.emit('dial-failed', failure)
+        }
+      },
+      () => this.clock.now()
+    )
     this.topics = new Topics(this.swarm)
+    this.reconnect = new Reconnect(this.swarm, this.clock)
     this.swarm.on('connection', (conn, info) => this.onConnection(conn, info))
   }
 
@@ -114,9 +161,12 @@ export class Network extends Service<NetworkEvents> {
 
   protected override async _open(): Promise<void> {
     await this.dht.ready()
+    await this.relayServer?.listen()
   }
 
   protected override async _close(): Promise<void> {
+    this.reconnect.close()
+    await this.relayServer?.close()
     await this.swarm.destroy()
     this.wakeup.destroy()
   }
@@ -222,10 +272,17 @@ export class Network extends Service<NetworkEvents> {
   private open(conn: Hyperswarm.SwarmConnection, info: Hyperswarm.PeerInfo): void {
     const hello: Hello = { proof: this.proof, caps: this.caps(conn) }
     const session = new Session(conn, info, this.clock.now(), hello)
+    session.routeOf = (stream) => this.nat.route(stream)
+    this.nat.opened(conn)
+    this.reconnect.found(conn.remotePublicKey)
     const hex = toHex(conn.remotePublicKey)
     this.sessions.set(hex, session)
+    let dropped = false
     session.on('close', () => {
       if (this.sessions.get(hex) === session) this.sessions.delete(hex)
+      // a connection that died under us (not dropped, not replaced) is dialed again
+      const lost = !dropped && this.wanted.has(session) && !this.sessions.has(hex)
+      if (lost && this.closing === null) this.reconnect.dial(session.publicKey)
       this.emit('session-close', session)
     })
     session.on('identified', (identity) => {
@@ -237,6 +294,7 @@ export class Network extends Service<NetworkEvents> {
     session.once('close', () => timer.clear())
     session.on('strike', (reason) => this.emit('peer-strike', session, reason))
     session.on('dropped', (reason) => {
+      dropped = true
       this.dropped++
       this.emit('peer-dropped', session, reason)
     })
@@ -246,8 +304,14 @@ export class Network extends Service<NetworkEvents> {
 
   private admit(session: Session): void {
     session.state = 'admitted'
+    this.wanted.add(session)
     this.wakeup.addStream(this.store.replicate(session.stream))
     for (const channel of this.channels) channel.attach(session)
     this.emit('session-admitted', session)
   }
+}
+
+/** A loopback address: a mesh on one machine, where every node is reachable. */
+function isLoopback(host: string | undefined): boolean {
+  return host !== undefined && (/^127\./.test(host) || host === 'localhost' || host === '::1')
 }

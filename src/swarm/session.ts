@@ -11,6 +11,7 @@ import type { Encoder } from 'compact-encoding'
 import type Hyperswarm from 'hyperswarm'
 import { encodeKey, toHex } from '../identity/keys.js'
 import { verifyPeerProof, type VerifiedPeer } from '../identity/peer-proof.js'
+import type { Route } from '../api.js'
 
 /**
  * What a node says first on every connection: its peer proof (null without a profile), and a
@@ -106,6 +107,15 @@ export class Session extends EventEmitter<SessionEvents> {
 
   get admitted(): boolean {
     return this.state === 'admitted'
+  }
+
+  /** Tells how a connection travels (set by the network, which knows its sockets and relays). */
+  routeOf: ((stream: Hyperswarm.SwarmConnection) => Route) | null = null
+
+  /** How the connection travels now: direct, holepunched, relayed (unknown once closed). */
+  get route(): Route {
+    if (this.state === 'closed' || this.routeOf === null) return 'unknown'
+    return this.routeOf(this.stream)
   }
 
   /** Tell the peer who we are now (our profile became active after it connected). */

@@ -38,6 +38,8 @@ declare module 'hyperswarm' {
     bootstrap?: Array<string | { host: string; port: number }>
     maxPeers?: number
     firewall?: (remotePublicKey: Buffer, payload: unknown) => boolean
+    /** The relay to connect through (null: none); `force` once a holepunch failed. */
+    relayThrough?: (force: boolean | undefined) => Buffer | null
   }
   class Hyperswarm extends EventEmitter {
     constructor(opts?: SwarmOptions)
@@ -47,6 +49,7 @@ declare module 'hyperswarm' {
     peers: Map<string, PeerInfo>
     connecting: number
     suspended: boolean
+    destroyed: boolean
     join(topic: Buffer, opts?: { server?: boolean; client?: boolean }): PeerDiscovery
     leave(topic: Buffer): Promise<void>
     joinPeer(publicKey: Buffer): void
