@@ -336,3 +336,39 @@ export interface PeerRuleInfo {
   profile: string | null
   name: string | null
 }
+
+/** A project this node hosts (`flux host list`). */
+export interface HostedProjectInfo {
+  /** Project key (z-base-32). */
+  key: string
+  /** Most bytes kept, or null for no bound. */
+  quota: number | null
+  /** Bytes of blocks held. */
+  bytes: number
+  /** Cores held (every writer's core and the view cores the members told of). */
+  cores: number
+  /** Blocks held, and blocks known to exist, across its cores. */
+  held: number
+  known: number
+  /** 'syncing' (blocks known and not held yet), 'current', or 'quota-reached' (growth stopped). */
+  status: 'syncing' | 'current' | 'quota-reached'
+  /** Whether this node can read it (it is also a member, or the project is public). */
+  member: boolean
+  peers: number
+  addedAt: number
+  lastActivity: number | null
+}
+
+/** The result of `flux host check PEER PROJECT`. */
+export interface HostCheckResult {
+  /** The peer checked (z-base-32) and the project (z-base-32). */
+  peer: string
+  project: string
+  /** Blocks asked; held and matching our copy; not held; held but different. */
+  asked: number
+  passed: number
+  missing: number
+  wrong: number
+  /** Every block asked was held and matched. */
+  ok: boolean
+}

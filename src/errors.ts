@@ -44,6 +44,8 @@ export type FluxErrorCode =
   | 'TOGGLE_CONFLICT'
   | 'NODE_PAUSED'
   | 'HANDOVER_PENDING'
+  | 'PEER_NOT_CONNECTED'
+  | 'NOTHING_TO_CHECK'
   | 'INTERNAL'
 
 /** The one error class of Flux: `err.code` is stable, the message is for people. */

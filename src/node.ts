@@ -25,9 +25,13 @@ import { PeerDirectory } from './services/peers.js'
 import { AdmissionService } from './services/admission.js'
 import { Membership } from './services/membership.js'
 import { RelayOffers } from './services/relay-offers.js'
+import { ProjectHosts } from './services/project-hosts.js'
 import type { FluxNodeOptions, FluxNodeEvents } from './node-options.js'
 
 export type { FluxNodeOptions, FluxNodeEvents }
+
+/** How long a closing node waits for connected hosts to hold what it wrote (ms). */
+const SETTLE_HOSTS = 3000
 
 /** A service that reports problems that did not stop it. */
 interface Warns {
@@ -55,6 +59,7 @@ export class FluxNode extends Service<FluxNodeEvents> {
   recovery!: RecoveryService
   peers!: PeerDirectory
   relayOffers!: RelayOffers
+  projectHosts!: ProjectHosts
   /** Opened services, in order: closed in reverse. */
   private readonly running: Array<{ close(): Promise<void> }> = []
 
@@ -119,6 +124,7 @@ export class FluxNode extends Service<FluxNodeEvents> {
     this.recovery = new RecoveryService({ ...deps, hosting: this.hosting })
     this.peers = new PeerDirectory(deps)
     this.relayOffers = new RelayOffers({ network, membership })
+    this.projectHosts = new ProjectHosts(core)
     this.wire()
     // opened in this order, closed in reverse
     for (const service of [
@@ -134,7 +140,8 @@ export class FluxNode extends Service<FluxNodeEvents> {
       this.hosting,
       this.recovery,
       this.peers,
-      this.relayOffers
+      this.relayOffers,
+      this.projectHosts
     ]) {
       await this.start(service)
     }
@@ -155,6 +162,7 @@ export class FluxNode extends Service<FluxNodeEvents> {
     invites.on('invite-ignored', (info) => this.emit('invite-ignored', info))
     const services: Warns[] = [projects, profile, this.profileProjects, writers, invites]
     services.push(this.links, this.devices, this.membership, this.admission, this.relayOffers)
+    services.push(this.projectHosts)
     for (const s of [...services, this.hosting, this.recovery, this.network]) {
       s.on('warning', (err) => this.emit('warning', err))
     }
@@ -166,6 +174,8 @@ export class FluxNode extends Service<FluxNodeEvents> {
   }
 
   private async closeAll(): Promise<void> {
+    // what we wrote last reaches the hosts connected to us (bounded)
+    if (this.projectHosts?.opened) await this.projectHosts.settle(SETTLE_HOSTS).catch(() => {})
     await this.pairing?.close().catch(() => {}) // its members stop before the swarm they use
     if (this.network?.opened) await this.network.close().catch(() => {}) // bases drain first
     for (const service of this.running.splice(0).reverse()) {

@@ -7,6 +7,7 @@ import { ContentActions } from './content.js'
 import { ProfileActions } from './profile.js'
 import { ProjectActions } from './projects.js'
 import { AdmissionActions } from './admission.js'
+import { HostingActions } from './hosting.js'
 import type { NodeStatus, PeerInfo } from '../api.js'
 
 export class FluxApp {
@@ -14,12 +15,14 @@ export class FluxApp {
   readonly content: ContentActions
   readonly profile: ProfileActions
   readonly admission: AdmissionActions
+  readonly hosting: HostingActions
 
   constructor(readonly node: FluxNode) {
     this.projects = new ProjectActions(node)
     this.content = new ContentActions(node, this.projects)
     this.profile = new ProfileActions(node)
     this.admission = new AdmissionActions(node)
+    this.hosting = new HostingActions(node)
   }
 
   peers(): Promise<PeerInfo[]> {

@@ -21,6 +21,7 @@ import { init, recover, whoami } from './profile.js'
 import { device } from './device.js'
 import { sign, verify } from './sign.js'
 import { approve, block, blocked, dismiss, pending, toggle, unblock } from './admission.js'
+import { host } from './host.js'
 
 const FOOTER = `Every command takes --home DIR (default: $FLUX_HOME, else ~/.flux); flags go after the
 command. Commands that print data take --json: exactly one JSON document on stdout.
@@ -141,6 +142,7 @@ function buildCli(onBail: (info: BailInfo) => void, bailed: () => boolean): Comm
     block,
     unblock,
     blocked,
+    host,
     status,
     stop,
     help,

@@ -10,6 +10,8 @@ import type {
   CreatedLink,
   DeviceInfo,
   DeviceProofInfo,
+  HostCheckResult,
+  HostedProjectInfo,
   InitResult,
   InviteInfo,
   KvInfo,
@@ -79,6 +81,14 @@ export interface ControlMethods {
   'peer.block': { params: { peer: string }; result: PeerRuleInfo }
   'peer.unblock': { params: { peer: string }; result: PeerRuleInfo }
   'peer.blocked': { params: None; result: PeerRuleInfo[] }
+
+  'host.add': { params: { project: string; quota?: number }; result: HostedProjectInfo }
+  'host.list': { params: None; result: HostedProjectInfo[] }
+  'host.remove': { params: { project: string }; result: { key: string; freed: boolean } }
+  'host.check': {
+    params: { peer: string; project: string; blocks?: number }
+    result: HostCheckResult
+  }
 
   whoami: { params: None; result: WhoAmI }
   'profile.init': { params: { name: string; passphrase: string }; result: InitResult }

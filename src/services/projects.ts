@@ -223,14 +223,14 @@ export class ProjectRegistry extends Service<ProjectsEvents> {
     await project.close()
     await this.deps.state.deleteProject(keyHex)
     this.emit('project-close', keyHex)
-    await purge(this.deps.store, cores)
+    await purgeCores(this.deps.store, cores)
   }
 
   /** A project that was never kept: closed, its cores deleted. */
   private async discard(project: Project): Promise<void> {
     const cores = await coresOf(project)
     await project.close()
-    await purge(this.deps.store, cores)
+    await purgeCores(this.deps.store, cores)
   }
 
   private make(e: { key: Buffer | null; ns: string; encryptionKey: Buffer | null }): Project {
@@ -269,7 +269,8 @@ function newNamespace(): string {
 }
 
 /** Every core of a project this node may hold: writers, its own, and the views. */
-async function coresOf(project: Project): Promise<Buffer[]> {
+/** Every core of a project this node knows: its writers (all members'), its view cores. */
+export async function coresOf(project: Project): Promise<Buffer[]> {
   const keys = new Map<string, Buffer>()
   const add = (key: Buffer | null | undefined): void => {
     if (key) keys.set(toHex(key), key)
@@ -290,7 +291,7 @@ interface ViewLister {
 }
 
 /** Delete cores from storage (hypercore 11.39's purge); cores not stored here are skipped. */
-async function purge(store: Corestore, keys: Buffer[]): Promise<void> {
+export async function purgeCores(store: Corestore, keys: Buffer[]): Promise<void> {
   for (const key of keys) {
     if (!(await store.storage.hasCore(crypto.discoveryKey(key)))) continue
     const core = store.get({ key, active: false })

@@ -11,6 +11,7 @@ import { DEFAULT_TOGGLES, type Toggles } from '../policy/admission.js'
 import {
   parseState,
   type HostedProfile,
+  type HostedProject,
   type InviteEntry,
   type PeerRule,
   type PendingPeer,
@@ -21,6 +22,7 @@ import {
 
 export type {
   HostedProfile,
+  HostedProject,
   InviteEntry,
   PeerRule,
   PendingPeer,
@@ -36,6 +38,7 @@ export class NodeState {
     invites: {},
     profile: null,
     hosted: {},
+    hostedProjects: {},
     toggles: { ...DEFAULT_TOGGLES },
     peers: {},
     pending: {}
@@ -99,6 +102,25 @@ export class NodeState {
 
   async putHosted(entry: HostedProfile): Promise<void> {
     this.data.hosted[entry.discovery] = entry
+    await this.save()
+  }
+
+  /** Projects hosted by key (`flux host add`). */
+  hostedProjects(): HostedProject[] {
+    return Object.values(this.data.hostedProjects)
+  }
+
+  hostedProject(keyHex: string): HostedProject | null {
+    return this.data.hostedProjects[keyHex] ?? null
+  }
+
+  async putHostedProject(entry: HostedProject): Promise<void> {
+    this.data.hostedProjects[entry.key] = entry
+    await this.save()
+  }
+
+  async deleteHostedProject(keyHex: string): Promise<void> {
+    delete this.data.hostedProjects[keyHex]
     await this.save()
   }
 

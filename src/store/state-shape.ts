@@ -44,6 +44,17 @@ export interface HostedProfile {
   cores: string[]
 }
 
+/** A project this node hosts by its key (`flux host add`): it keeps every core, reads nothing. */
+export interface HostedProject {
+  /** Project key (hex). */
+  key: string
+  /** Most bytes of blocks to keep for it, or null for no bound. */
+  quota: number | null
+  addedAt: number
+  /** The project's cores (hex) as its members told us: writers, then its view cores. */
+  cores: string[]
+}
+
 export interface InviteEntry {
   /** Invite id (hex). */
   id: string
@@ -97,6 +108,8 @@ export interface StateFile {
   invites: Record<string, InviteEntry>
   profile: ProfileEntry | null
   hosted: Record<string, HostedProfile>
+  /** Projects hosted by key (`flux host add`), by project key. */
+  hostedProjects: Record<string, HostedProject>
   toggles: Toggles
   peers: Record<string, PeerRule>
   pending: Record<string, PendingPeer>
@@ -194,6 +207,13 @@ const HOSTED: Record<keyof HostedProfile, Check> = {
   cores: strings
 }
 
+const HOSTED_PROJECT: Record<keyof HostedProject, Check> = {
+  key: hex(32),
+  quota: nullOr(num),
+  addedAt: num,
+  cores: (v) => Array.isArray(v) && v.every(hex(32))
+}
+
 /** Parse node.json's text; throws STATE_CORRUPT (or STATE_VERSION) naming the problem. */
 export function parseState(text: string, file: string): StateFile {
   const damaged = (what: string): FluxError =>
@@ -239,6 +259,7 @@ export function parseState(text: string, file: string): StateFile {
     invites: section<InviteEntry>('invites', INVITE),
     profile: profile as ProfileEntry | null,
     hosted: section<HostedProfile>('hosted', HOSTED),
+    hostedProjects: section<HostedProject>('hostedProjects', HOSTED_PROJECT),
     toggles: { ...(toggles as Toggles) },
     peers: section<PeerRule>('peers', PEER_RULE),
     pending: section<PendingPeer>('pending', PENDING)

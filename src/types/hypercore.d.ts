@@ -10,10 +10,20 @@ declare module 'hypercore' {
     writable: boolean
     readable: boolean
     closed: boolean
-    peers: Array<{ remoteLength: number; remoteContiguousLength: number }>
+    peers: Array<{
+      remoteLength: number
+      remoteContiguousLength: number
+      remotePublicKey: Buffer
+    }>
     ready(): Promise<void>
     close(): Promise<void>
-    get(index: number, opts?: { wait?: boolean; timeout?: number }): Promise<Buffer | null>
+    /** `decrypt: false`: the block as stored (encrypted for an encrypted core). */
+    get(
+      index: number,
+      opts?: { wait?: boolean; timeout?: number; decrypt?: boolean }
+    ): Promise<Buffer | null>
+    /** Delete blocks from local storage (they may be downloaded again). */
+    clear(start: number, end?: number): Promise<unknown>
     append(block: Buffer | Buffer[]): Promise<{ length: number; byteLength: number }>
     update(opts?: { wait?: boolean }): Promise<boolean>
     download(range?: { start?: number; end?: number }): { done(): Promise<void>; destroy(): void }
