@@ -24,6 +24,7 @@ import { peerApp } from './suites/peer-app.js'
 import { memory } from './suites/memory.js'
 import { admission } from './suites/admission.js'
 import { nat } from './suites/nat.js'
+import { hosting } from './suites/hosting.js'
 
 const SUITES: Suite[] = [
   throughput,
@@ -33,6 +34,7 @@ const SUITES: Suite[] = [
   peerApp,
   memory,
   admission,
+  hosting,
   nat,
   convergence10
 ]

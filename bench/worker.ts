@@ -13,6 +13,7 @@ import type { FromWorker, HashSeen, Request } from './lib/protocol.js'
 import { errorText, firstPass, now, sleep, within } from './lib/util.js'
 import inspector from 'inspector'
 import fs from 'fs'
+import path from 'path'
 
 /** A CPU profiler for diagnosis ('profile.start', 'profile.stop'): where a slow step spends its time. */
 let profiler: inspector.Session | null = null
@@ -78,6 +79,16 @@ function waitApplied(r: Replica, count: number, timeout: number): Promise<number
     (fn) => r.onUpdate(fn),
     { poll: 200, timeout, what: `${count} ops applied` }
   )
+}
+
+function du(dir: string): number {
+  let n = 0
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name)
+    if (e.isDirectory()) n += du(p)
+    else if (e.isFile()) n += fs.statSync(p).size
+  }
+  return n
 }
 
 /** RSS after forcing garbage collection and letting things settle. */
@@ -292,6 +303,32 @@ const commands: Record<string, (a: Args) => Promise<unknown>> = {
   },
   async memory(a) {
     return memory(num(a, 'settle', 1500), a.gc !== false)
+  },
+  /** Host a project by key (`flux host add`). */
+  async 'host.add'(a) {
+    return actor(a, FluxActor).app.hosting.add(str(a, 'key'))
+  },
+  /** Resolve once the hosted project is current (every core the members told of, held). */
+  async 'host.wait'(a) {
+    const x = actor(a, FluxActor)
+    const key = str(a, 'key')
+    return firstPass(
+      async () => {
+        const at = now()
+        const info = x.app.hosting.list().find((h) => h.key === key)
+        const done = info && info.cores >= 2 && info.known > 0 && info.held >= info.known
+        return done ? { at, info } : null
+      },
+      (fn) => {
+        x.node.projectHosts.on('host-status', fn)
+        return () => x.node.projectHosts.off('host-status', fn)
+      },
+      { poll: 100, timeout: num(a, 'timeout', 60_000), what: 'the host to be current' }
+    )
+  },
+  /** Bytes of the files under a folder (what a home takes on disk). */
+  async du(a) {
+    return { bytes: du(str(a, 'dir')) }
   },
   async close(a) {
     const id = str(a, 'id')
