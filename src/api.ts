@@ -61,6 +61,26 @@ export interface ProjectDetail extends ProjectSummary {
   /** This node's profile id; null on a node without a profile (hosting only). */
   you: string | null
   invites: InviteInfo[]
+  /** The project's group of live copies as this node sees it (null when it cannot read it). */
+  group: GroupInfo | null
+}
+
+/** A project's live copies (replicas) against its target. */
+export interface GroupInfo {
+  target: number
+  live: number
+  /** Fewer live copies than the target. */
+  degraded: boolean
+  degradedSince: number | null
+  replicas: Array<{
+    /** The peer (z-base-32), or null for this node. */
+    peer: string | null
+    held: number
+    known: number
+    current: boolean
+  }>
+  /** The volunteer asked last to host it, while that request stands. */
+  asked: string | null
 }
 
 /** An invite recorded in a project (any member admits with it while it is open). */
@@ -371,4 +391,12 @@ export interface HostCheckResult {
   wrong: number
   /** Every block asked was held and matched. */
   ok: boolean
+}
+
+/** What this node volunteers to host for its peers (`flux host offer`). */
+export interface HostOffer {
+  /** Bytes offered in all, or null when it does not volunteer. */
+  quota: number | null
+  /** Bytes of that not used yet. */
+  free: number
 }

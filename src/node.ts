@@ -26,6 +26,7 @@ import { AdmissionService } from './services/admission.js'
 import { Membership } from './services/membership.js'
 import { RelayOffers } from './services/relay-offers.js'
 import { ProjectHosts } from './services/project-hosts.js'
+import { ProjectGroup } from './services/project-group.js'
 import type { FluxNodeOptions, FluxNodeEvents } from './node-options.js'
 
 export type { FluxNodeOptions, FluxNodeEvents }
@@ -60,6 +61,7 @@ export class FluxNode extends Service<FluxNodeEvents> {
   peers!: PeerDirectory
   relayOffers!: RelayOffers
   projectHosts!: ProjectHosts
+  projectGroup!: ProjectGroup
   /** Opened services, in order: closed in reverse. */
   private readonly running: Array<{ close(): Promise<void> }> = []
 
@@ -124,7 +126,8 @@ export class FluxNode extends Service<FluxNodeEvents> {
     this.recovery = new RecoveryService({ ...deps, hosting: this.hosting })
     this.peers = new PeerDirectory(deps)
     this.relayOffers = new RelayOffers({ network, membership })
-    this.projectHosts = new ProjectHosts(core)
+    const projectHosts = (this.projectHosts = new ProjectHosts(core))
+    this.projectGroup = new ProjectGroup({ clock, network, projects, projectHosts })
     this.wire()
     // opened in this order, closed in reverse
     for (const service of [
@@ -141,7 +144,8 @@ export class FluxNode extends Service<FluxNodeEvents> {
       this.recovery,
       this.peers,
       this.relayOffers,
-      this.projectHosts
+      projectHosts,
+      this.projectGroup
     ]) {
       await this.start(service)
     }
@@ -162,7 +166,7 @@ export class FluxNode extends Service<FluxNodeEvents> {
     invites.on('invite-ignored', (info) => this.emit('invite-ignored', info))
     const services: Warns[] = [projects, profile, this.profileProjects, writers, invites]
     services.push(this.links, this.devices, this.membership, this.admission, this.relayOffers)
-    services.push(this.projectHosts)
+    services.push(this.projectHosts, this.projectGroup)
     for (const s of [...services, this.hosting, this.recovery, this.network]) {
       s.on('warning', (err) => this.emit('warning', err))
     }

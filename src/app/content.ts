@@ -8,6 +8,7 @@ import type { Project } from '../project/project.js'
 import type { JsonValue } from '../autobase/shapes.js'
 import type { Role } from '../views/project.js'
 import { FluxError } from '../errors.js'
+import { MAX_REPLICAS } from '../project/ops.js'
 import { decodeKey, encodeKey, toHex, looksLikeKey } from '../identity/keys.js'
 import { memberNames, postInfo, taskInfo } from './describe.js'
 import { requireReadable, requireWritable } from './guards.js'
@@ -225,10 +226,20 @@ export class ContentActions {
 
   async setProject(
     ref: string,
-    change: { name?: string; description?: string }
+    change: { name?: string; description?: string; replicas?: number }
   ): Promise<ProjectDetail> {
+    const { replicas } = change
+    if (replicas !== undefined && !(Number.isInteger(replicas) && replicas >= 1)) {
+      throw new FluxError('INVALID_INPUT', 'replicas must be a whole number of at least 1')
+    }
+    if (replicas !== undefined && replicas > MAX_REPLICAS) {
+      throw new FluxError('INVALID_INPUT', `a project keeps at most ${MAX_REPLICAS} replicas`)
+    }
     const project = await this.adminProject(ref, 'change project details')
     const info = await project.view.project()
+    if (replicas !== undefined) {
+      await project.append({ type: 'project/replicas', replicas, prev: info?.replicas?.id ?? null })
+    }
     if (change.name !== undefined) {
       await project.append({
         type: 'project/set',

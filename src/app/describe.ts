@@ -1,6 +1,7 @@
 /** Turn a project's view into the shapes people see (api.ts). */
 import type { Project } from '../project/project.js'
 import type {
+  GroupInfo,
   InviteInfo,
   MemberInfo,
   PostInfo,
@@ -10,6 +11,7 @@ import type {
 } from '../api.js'
 import type { MemberRecord, PostRecord, TaskRecord } from '../views/project.js'
 import { encodeKey, fromHex } from '../identity/keys.js'
+import type { GroupState } from '../services/project-group.js'
 
 export function z(hex: string): string {
   return encodeKey(fromHex(hex))
@@ -47,7 +49,8 @@ export async function summarizeProject(project: Project): Promise<ProjectSummary
 export async function describeProject(
   project: Project,
   invites: InviteInfo[],
-  opts: { hash?: boolean } = {}
+  opts: { hash?: boolean } = {},
+  group: GroupState | null = null
 ): Promise<ProjectDetail> {
   const summary = await summarizeProject(project)
   const info = await project.view.project()
@@ -69,7 +72,16 @@ export async function describeProject(
     signedLength: project.base.view.core.signedLength,
     signersChanging: project.tipIndexers().join() !== signed.join(),
     you: project.memberId === '' ? null : z(project.memberId),
-    invites
+    invites,
+    group: group === null ? null : groupInfo(group)
+  }
+}
+
+function groupInfo(g: GroupState): GroupInfo {
+  return {
+    ...g,
+    replicas: g.replicas.map((r) => ({ ...r, peer: r.peer === null ? null : z(r.peer) })),
+    asked: g.asked === null ? null : z(g.asked)
   }
 }
 

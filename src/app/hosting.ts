@@ -4,7 +4,7 @@
 import { FluxError } from '../errors.js'
 import { decodeKey, encodeKey, fromHex, looksLikeKey, toHex } from '../identity/keys.js'
 import type { FluxNode } from '../node.js'
-import type { HostCheckResult, HostedProjectInfo } from '../api.js'
+import type { HostCheckResult, HostedProjectInfo, HostOffer } from '../api.js'
 import type { HostedInfo } from '../services/project-hosts.js'
 import { coresOf } from '../services/projects.js'
 
@@ -21,6 +21,19 @@ export class HostingActions {
     }
     const key = decodeKey(keyText, 'project key')
     return this.describe(await this.node.projectHosts.add(key, quota))
+  }
+
+  /**
+   * Volunteer `quota` bytes to host projects of the peers we connect to (they ask when their
+   * project has fewer live copies than its target); null stops volunteering (what is hosted
+   * stays hosted until removed).
+   */
+  async offer(quota: number | null): Promise<HostOffer> {
+    if (quota !== null && (!Number.isSafeInteger(quota) || quota <= 0)) {
+      throw new FluxError('INVALID_INPUT', 'the offer must be a positive number of bytes')
+    }
+    const now = await this.node.projectHosts.setOffer(quota)
+    return { quota, free: now?.free ?? 0 }
   }
 
   list(): HostedProjectInfo[] {

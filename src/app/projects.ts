@@ -146,8 +146,10 @@ export class ProjectActions {
     if (this.node.projects.get(toHex(project.key)) === null) {
       throw new FluxError('PROJECT_NOT_FOUND', 'project is not held by this node')
     }
-    const invites = (await project.readable()) ? await this.node.invites.list(project) : []
-    return describeProject(project, invites, opts)
+    const readable = await project.readable()
+    const invites = readable ? await this.node.invites.list(project) : []
+    const group = readable ? await this.node.projectGroup.state(project) : null
+    return describeProject(project, invites, opts, group)
   }
 
   /** The invites recorded in a project: open ones first. */

@@ -35,6 +35,44 @@ const add = verb(
   }
 )
 
+const offer = verb(
+  'offer',
+  [
+    summary('Volunteer storage: host projects of your peers when their copies run short'),
+    description(
+      'A project keeps a target number of live copies (`flux project set P --replicas N`).\n' +
+        'When fewer are online, its members ask a volunteer they are connected to (nearest\n' +
+        'first) to host it; this node then hosts it within the space it offers. `off` stops\n' +
+        'volunteering (what it hosts stays until `flux host remove`).'
+    ),
+    argument('[off]', '"off" to stop volunteering'),
+    flag('--quota <size>', 'space to offer in all, e.g. 2GB')
+  ],
+  async (inv, out) => {
+    const off = inv.args.off
+    const text = stringFlag(inv, 'quota')
+    if (off !== undefined && off !== 'off')
+      throw usageError(`say "off" or give --quota, not "${off}"`)
+    if ((off === undefined) === (text === undefined)) {
+      throw usageError('give --quota SIZE to volunteer, or "off" to stop')
+    }
+    let quota: number | null = null
+    if (text !== undefined) {
+      try {
+        quota = parseSize(text)
+      } catch (err) {
+        throw usageError(`--quota: ${FluxError.from(err).detail}`)
+      }
+    }
+    const result = await callNode(inv, 'host.offer', { quota })
+    out.result(result, (r) =>
+      r.quota === null
+        ? 'no longer volunteering storage'
+        : `volunteering ${formatSize(r.quota)} to host peers' projects (${formatSize(r.free)} free)`
+    )
+  }
+)
+
 const list = verb(
   'list',
   [summary('The projects this node hosts: space, quota, cores, how current, last activity')],
@@ -89,6 +127,7 @@ export const host = command(
   summary('Host projects for offline peers, and check hosts'),
   add,
   list,
+  offer,
   remove,
   check
 )

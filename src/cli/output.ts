@@ -5,6 +5,7 @@
  */
 import { FluxError } from '../errors.js'
 import type {
+  GroupInfo,
   InviteInfo,
   KvInfo,
   PostInfo,
@@ -174,9 +175,25 @@ export function projectDetail(p: ProjectDetail): string {
           (p.signersChanging ? ' (signers changing: waiting for the old ones to sign it)' : '')
       ],
       ['peers', `${p.peers}${p.behind > 0 ? `, syncing: ${p.behind} blocks behind` : ''}`],
+      ...(p.group === null ? [] : [['replicas', groupLine(p.group)]]),
       ['state', p.stateHash ?? '-']
     ])
   ]
+  if (p.group !== null && p.group.replicas.length > 1) {
+    lines.push('copies:')
+    lines.push(
+      indent(
+        table(
+          p.group.replicas.map((r) => [
+            r.peer === null ? 'this node' : short(r.peer, 12),
+            `${r.held}/${r.known} blocks`,
+            r.current ? 'current' : 'behind'
+          ])
+        ),
+        '  '
+      )
+    )
+  }
   const members = p.memberList.filter((m) => !m.removed)
   if (members.length > 0) {
     lines.push('members:')
@@ -199,6 +216,14 @@ export function projectDetail(p: ProjectDetail): string {
   const open = p.invites.filter((i) => i.open)
   if (open.length > 0) lines.push('open invites:', indent(inviteList(open), '  '))
   return lines.join('\n')
+}
+
+/** "2 of 3 live: DEGRADED (asking a volunteer)" or "3 of 3 live: healthy". */
+export function groupLine(g: GroupInfo): string {
+  const head = `${g.live} of ${g.target} live`
+  if (!g.degraded) return `${head}: healthy`
+  const asking = g.asked === null ? '' : `, asked ${short(g.asked)} to host it`
+  return `${head}: DEGRADED${asking} (volunteers offer space with \`flux host offer\`)`
 }
 
 /** Invites recorded in a project: id prefix, role, uses, expiry, state. */

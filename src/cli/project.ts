@@ -13,6 +13,7 @@ import {
   verb
 } from './command.js'
 import { formatDuration } from '../util/duration.js'
+import { MAX_REPLICAS } from '../project/ops.js'
 import { inviteList, projectDetail, projectList, projectName, short } from './output.js'
 
 const ROLES = ['member', 'admin'] as const
@@ -149,19 +150,22 @@ const archive = verb(
 const set = verb(
   'set',
   [
-    summary("Change a project's name or description; admins only"),
+    summary("Change a project's name, description or replica target; admins only"),
     argument('<project>', 'project key, key prefix or name'),
     flag('--name <name>', 'new name'),
-    flag('--description <text>', 'new description')
+    flag('--description <text>', 'new description'),
+    flag('--replicas <n>', `full live copies its group keeps (1 to ${MAX_REPLICAS}, default 3)`)
   ],
   async (inv, out) => {
     const params: ParamsOf<'project.set'> = { project: arg(inv, 'project') }
     const name = stringFlag(inv, 'name')
     const text = stringFlag(inv, 'description')
-    if (name === undefined && text === undefined)
-      throw usageError('nothing to change: give --name or --description')
+    const replicas = intFlag(inv, 'replicas', { min: 1, max: MAX_REPLICAS })
+    if (name === undefined && text === undefined && replicas === undefined)
+      throw usageError('nothing to change: give --name, --description or --replicas')
     if (name !== undefined) params.name = name
     if (text !== undefined) params.description = text
+    if (replicas !== undefined) params.replicas = replicas
     out.result(await callNode(inv, 'project.set', params), projectDetail)
   }
 )

@@ -12,6 +12,7 @@ import type {
   DeviceProofInfo,
   HostCheckResult,
   HostedProjectInfo,
+  HostOffer,
   InitResult,
   InviteInfo,
   KvInfo,
@@ -56,7 +57,10 @@ export interface ControlMethods {
   'project.show': { params: P; result: ProjectDetail }
   'project.leave': { params: P & { force?: boolean }; result: { key: string } }
   'project.archive': { params: P & { archived?: boolean }; result: ProjectDetail }
-  'project.set': { params: P & { name?: string; description?: string }; result: ProjectDetail }
+  'project.set': {
+    params: P & { name?: string; description?: string; replicas?: number }
+    result: ProjectDetail
+  }
   'project.role': { params: P & { member: string; role?: Role }; result: ProjectDetail }
 
   'member.name': { params: P & { name: string }; result: ProjectDetail }
@@ -84,6 +88,7 @@ export interface ControlMethods {
 
   'host.add': { params: { project: string; quota?: number }; result: HostedProjectInfo }
   'host.list': { params: None; result: HostedProjectInfo[] }
+  'host.offer': { params: { quota: number | null }; result: HostOffer }
   'host.remove': { params: { project: string }; result: { key: string; freed: boolean } }
   'host.check': {
     params: { peer: string; project: string; blocks?: number }

@@ -53,6 +53,10 @@ export interface InviteTerms {
 }
 
 export type ProjectField = 'name' | 'description'
+
+/** Replicas a project keeps unless an admin says otherwise, and the most it may ask for. */
+export const DEFAULT_REPLICAS = 3
+export const MAX_REPLICAS = 16
 export type TaskField = 'title' | 'assignee' | 'done'
 
 export type OpBody =
@@ -66,6 +70,8 @@ export type OpBody =
     }
   | { type: 'project/set'; field: ProjectField; value: string; prev: OpId | null }
   | { type: 'project/archive'; archived: boolean; prev: OpId | null }
+  /** How many full live copies (replicas) the project's group keeps: an admin sets it. */
+  | { type: 'project/replicas'; replicas: number; prev: OpId | null }
   /** Adds a profile as a member, with its first writer. */
   | { type: 'member/add'; role: Role; invite: string | null; as: WriterProof }
   /** Adds another writer (device) of a profile that is already a member. */
@@ -136,6 +142,11 @@ function validateBody(o: Obj): OpBody | string {
       if (!isText(o.value, LIMITS[o.field], o.field === 'description')) return 'bad value'
       if (!isPrev(o.prev)) return 'bad prev'
       return { type: o.type, field: o.field, value: o.value, prev: o.prev }
+    case 'project/replicas':
+      if (!Number.isInteger(o.replicas) || (o.replicas as number) < 1) return 'bad replicas'
+      if ((o.replicas as number) > MAX_REPLICAS) return 'bad replicas'
+      if (!isPrev(o.prev)) return 'bad prev'
+      return { type: o.type, replicas: o.replicas as number, prev: o.prev }
     case 'project/archive':
       if (typeof o.archived !== 'boolean') return 'bad archived flag'
       if (!isPrev(o.prev)) return 'bad prev'

@@ -28,7 +28,7 @@ import { FluxError } from '../errors.js'
 import { isHexKey, isObj } from '../autobase/shapes.js'
 import { fromHex, toHex } from '../identity/keys.js'
 import { FeatureChannel, type ChannelPeer } from '../swarm/channels.js'
-import { projectTopic } from '../swarm/topics.js'
+import { VOLUNTEER_TOPIC, projectTopic } from '../swarm/topics.js'
 import type { Network } from '../swarm/network.js'
 import type { HostedProject, NodeState } from '../store/node-state.js'
 import type { Project } from '../project/project.js'
@@ -45,10 +45,16 @@ interface ProjectCores {
   cores: string[]
 }
 
-type HostingEvents = { 'project-cores': ProjectCores }
-type HostingRequests = {
+export type HostingEvents = {
+  'project-cores': ProjectCores
+  /** A node that volunteers storage: how many bytes it still offers. */
+  offer: { free: number }
+}
+export type HostingRequests = {
   cores: [{ discovery: string }, ProjectCores]
   blocks: [{ core: string; indices: number[]; nonce: string }, { proofs: Array<string | null> }]
+  /** A member asks a volunteer to host one of its projects (its key). */
+  host: [{ key: string }, { ok: boolean; reason: string | null }]
 }
 
 const coresSpec = {
@@ -65,9 +71,17 @@ const coresSpec = {
 
 const index = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0
 
+const count = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0
+
 export const projectHostingSpec = {
   protocol: 'flux/project-hosting/v1',
-  events: { 'project-cores': coresSpec },
+  events: {
+    'project-cores': coresSpec,
+    offer: {
+      maxBytes: 64,
+      parse: (v: unknown) => (isObj(v) && count(v.free) ? { free: v.free as number } : null)
+    }
+  },
   requests: {
     cores: {
       request: {
@@ -76,6 +90,21 @@ export const projectHostingSpec = {
           isObj(v) && isHexKey(v.discovery) ? { discovery: v.discovery } : null
       },
       response: coresSpec
+    },
+    host: {
+      request: {
+        maxBytes: 128,
+        parse: (v: unknown) => (isObj(v) && isHexKey(v.key) ? { key: v.key } : null)
+      },
+      response: {
+        maxBytes: 512,
+        parse: (v: unknown) =>
+          isObj(v) &&
+          typeof v.ok === 'boolean' &&
+          (v.reason === null || (typeof v.reason === 'string' && v.reason.length <= 300))
+            ? { ok: v.ok, reason: v.reason as string | null }
+            : null
+      }
     },
     blocks: {
       request: {
@@ -142,6 +171,8 @@ export interface ProjectHostsEvents {
   'host-status': [info: { key: string; status: HostStatus }]
   /** New cores of a hosted project were learned from a member. */
   'host-cores': [info: { key: string; cores: number }]
+  /** A member asked us, a volunteer, to host its project, and we do. */
+  'host-volunteered': [info: { key: string; quota: number }]
   warning: [err: unknown]
 }
 
@@ -182,10 +213,13 @@ export class ProjectHosts extends Service<ProjectHostsEvents> {
     super()
     this.channel.on('open', (peer) => {
       for (const h of this.hosted.values()) void this.ask(h, peer)
+      const offer = this.offer()
+      if (offer !== null) this.channel.send(peer, 'offer', offer)
     })
     this.channel.on('close', (peer) => {
       for (const set of this.askers.values()) set.delete(peer.id)
     })
+    this.channel.handle('host', (m) => this.volunteer(m.key))
     this.channel.handle('cores', (m, peer) => this.answerCores(m.discovery, peer))
     this.channel.handle('blocks', (m) => this.answerBlocks(m))
     this.channel.onEvent('project-cores', (m) => {
@@ -198,6 +232,7 @@ export class ProjectHosts extends Service<ProjectHostsEvents> {
 
   protected override async _open(): Promise<void> {
     for (const entry of this.deps.state.hostedProjects()) await this.start(entry)
+    if (this.deps.state.offer() !== null) await this.announceOffer(true)
   }
 
   protected override async _close(): Promise<void> {
@@ -509,6 +544,49 @@ export class ProjectHosts extends Service<ProjectHostsEvents> {
   private setStatus(h: Hosted, status: HostStatus): void {
     h.status = status
     this.emit('host-status', { key: h.entry.key, status })
+    if (status !== 'syncing') this.broadcastOffer()
+  }
+
+  // ---- volunteering storage (`flux host offer`) ----------------------------------------------
+
+  /** What this node offers its peers to host, or null when it does not volunteer. */
+  offer(): { free: number } | null {
+    const quota = this.deps.state.offer()
+    if (quota === null) return null
+    let used = 0
+    for (const h of this.hosted.values()) used += this.bytes(h)
+    return { free: Math.max(0, quota - used) }
+  }
+
+  /** Volunteer `quota` bytes for projects our peers ask us to host (null: stop offering). */
+  async setOffer(quota: number | null): Promise<{ free: number } | null> {
+    await this.deps.state.putOffer(quota)
+    await this.announceOffer(quota !== null)
+    this.broadcastOffer()
+    return this.offer()
+  }
+
+  /** Volunteers are found on one topic: announced there (server only), never looking. */
+  private async announceOffer(on: boolean): Promise<void> {
+    const { topics } = this.deps.network
+    if (on) await topics.join(VOLUNTEER_TOPIC, 'volunteer', { server: true, client: false })
+    else await topics.leave(VOLUNTEER_TOPIC, 'volunteer')
+  }
+
+  private broadcastOffer(): void {
+    const offer = this.offer()
+    if (offer !== null) this.channel.broadcast('offer', offer)
+  }
+
+  /** A member asks us to host its project: yes while we offer space. */
+  private async volunteer(keyHex: string): Promise<{ ok: boolean; reason: string | null }> {
+    if (this.hosted.has(keyHex)) return { ok: true, reason: null }
+    const offer = this.offer()
+    if (offer === null) return { ok: false, reason: 'this node does not volunteer storage' }
+    if (offer.free <= 0) return { ok: false, reason: 'the storage this node offers is used up' }
+    await this.add(fromHex(keyHex), offer.free)
+    this.emit('host-volunteered', { key: keyHex, quota: offer.free })
+    return { ok: true, reason: null }
   }
 
   private info(h: Hosted): HostedInfo {

@@ -39,6 +39,7 @@ export class NodeState {
     profile: null,
     hosted: {},
     hostedProjects: {},
+    offer: null,
     toggles: { ...DEFAULT_TOGGLES },
     peers: {},
     pending: {}
@@ -121,6 +122,16 @@ export class NodeState {
 
   async deleteHostedProject(keyHex: string): Promise<void> {
     delete this.data.hostedProjects[keyHex]
+    await this.save()
+  }
+
+  /** Bytes volunteered to host peers' projects, or null. */
+  offer(): number | null {
+    return this.data.offer
+  }
+
+  async putOffer(bytes: number | null): Promise<void> {
+    this.data.offer = bytes
     await this.save()
   }
 

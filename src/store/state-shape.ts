@@ -110,6 +110,8 @@ export interface StateFile {
   hosted: Record<string, HostedProfile>
   /** Projects hosted by key (`flux host add`), by project key. */
   hostedProjects: Record<string, HostedProject>
+  /** Bytes this node volunteers to host its peers' projects (`flux host offer`), or null. */
+  offer: number | null
   toggles: Toggles
   peers: Record<string, PeerRule>
   pending: Record<string, PendingPeer>
@@ -214,6 +216,13 @@ const HOSTED_PROJECT: Record<keyof HostedProject, Check> = {
   cores: (v) => Array.isArray(v) && v.every(hex(32))
 }
 
+function offerOf(v: unknown, damaged: (what: string) => FluxError): number | null {
+  if (v === undefined || v === null) return null
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0)
+    throw damaged('offer: not a size')
+  return v
+}
+
 /** Parse node.json's text; throws STATE_CORRUPT (or STATE_VERSION) naming the problem. */
 export function parseState(text: string, file: string): StateFile {
   const damaged = (what: string): FluxError =>
@@ -260,6 +269,7 @@ export function parseState(text: string, file: string): StateFile {
     profile: profile as ProfileEntry | null,
     hosted: section<HostedProfile>('hosted', HOSTED),
     hostedProjects: section<HostedProject>('hostedProjects', HOSTED_PROJECT),
+    offer: offerOf(raw.offer, damaged),
     toggles: { ...(toggles as Toggles) },
     peers: section<PeerRule>('peers', PEER_RULE),
     pending: section<PendingPeer>('pending', PENDING)

@@ -225,8 +225,10 @@ export class Network extends Service<NetworkEvents> {
     if (!this.paused) return
     this.paused = false
     await this.swarm.resume()
-    for (const d of this.swarm.topics())
-      await d.refresh({ server: true, client: true }).catch(() => {})
+    for (const d of this.swarm.topics()) {
+      const mode = this.topics.modeOf(d.topic) ?? { server: true, client: true }
+      await d.refresh(mode).catch(() => {})
+    }
   }
 
   /**

@@ -33,32 +33,60 @@ interface Discovery {
   refresh(opts: { server: boolean; client: boolean }): Promise<void>
 }
 
+/** Whether a node announces itself on a topic (server) and looks others up (client). */
+export interface TopicMode {
+  server: boolean
+  client: boolean
+}
+
+const BOTH: TopicMode = { server: true, client: true }
+
+const VOLUNTEER_NAMESPACE = Buffer.from('flux/volunteers/v1')
+
+/**
+ * Where nodes that volunteer storage announce themselves (`flux host offer`), and where a
+ * member whose project has too few live copies looks them up (DESIGN.md "Group nodes").
+ */
+export const VOLUNTEER_TOPIC: Buffer = crypto.hash([VOLUNTEER_NAMESPACE])
+
 /**
  * The topics a node is on, counted per owner (a project, the profile, a hosted profile...):
  * one owner leaving a topic does not pull it from another. The swarm joins a topic when its
  * first owner asks and leaves it when the last one goes.
  */
 export class Topics {
-  private readonly joined = new Map<string, { owners: Set<string>; discovery: Discovery }>()
+  private readonly joined = new Map<
+    string,
+    { owners: Set<string>; discovery: Discovery; mode: TopicMode }
+  >()
 
   constructor(private readonly swarm: Joinable) {}
 
   /**
-   * Join a topic as server and client for `owner`. Announcing is awaited before looking up,
-   * which avoids the race where two peers joining at the same instant never find each other.
+   * Join a topic for `owner`, as server and client unless `mode` says otherwise (a topic's
+   * mode is what its owners need together; it widens, it does not narrow until all leave).
+   * Announcing is awaited before looking up, which avoids the race where two peers joining at
+   * the same instant never find each other.
    */
-  async join(topic: Buffer, owner: string): Promise<void> {
+  async join(topic: Buffer, owner: string, mode: TopicMode = BOTH): Promise<void> {
     const hex = topic.toString('hex')
     const known = this.joined.get(hex)
     if (known) {
       known.owners.add(owner)
+      const wider = {
+        server: known.mode.server || mode.server,
+        client: known.mode.client || mode.client
+      }
+      if (wider.server === known.mode.server && wider.client === known.mode.client) return
+      known.mode = wider
+      if (!this.swarm.suspended) await known.discovery.refresh(wider).catch(() => {})
       return
     }
-    const discovery = this.swarm.join(topic, { server: true, client: true })
-    this.joined.set(hex, { owners: new Set([owner]), discovery })
+    const discovery = this.swarm.join(topic, { ...mode })
+    this.joined.set(hex, { owners: new Set([owner]), discovery, mode: { ...mode } })
     if (this.swarm.suspended) return
     await discovery.flushed()
-    await discovery.refresh({ server: true, client: true }).catch(() => {})
+    await discovery.refresh({ ...mode }).catch(() => {})
   }
 
   /** `owner` no longer needs the topic; the swarm leaves it once nobody does. */
@@ -68,6 +96,12 @@ export class Topics {
     if (!known || !known.owners.delete(owner) || known.owners.size > 0) return
     this.joined.delete(hex)
     await this.swarm.leave(topic)
+  }
+
+  /** How the node is on a topic (null: not through this registry). */
+  modeOf(topic: Buffer): TopicMode | null {
+    const known = this.joined.get(topic.toString('hex'))
+    return known ? { ...known.mode } : null
   }
 
   /** Who holds a topic (empty when the node is not on it). */

@@ -29,6 +29,7 @@ declare module 'hyperswarm' {
     flushed(): Promise<void>
     refresh(opts?: { server?: boolean; client?: boolean }): Promise<void>
     destroy(): Promise<void>
+    topic: Buffer
     isServer: boolean
     isClient: boolean
   }

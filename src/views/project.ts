@@ -26,6 +26,8 @@ export interface ProjectRecord {
   name: Register<string>
   description: Register<string>
   archived: Register<boolean>
+  /** Replicas the group keeps (absent: DEFAULT_REPLICAS, as before it could be set). */
+  replicas?: Register<number>
   public: boolean
   /** The creating profile. */
   creator: HexKey

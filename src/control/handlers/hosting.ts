@@ -4,7 +4,7 @@ import { optNum, str } from '../params.js'
 import { none, type Table } from './table.js'
 import { MAX_CHECK_BLOCKS } from '../../services/project-hosts.js'
 
-type HostingMethod = 'host.add' | 'host.list' | 'host.remove' | 'host.check'
+type HostingMethod = 'host.add' | 'host.list' | 'host.offer' | 'host.remove' | 'host.check'
 
 export const hostingMethods: Table<HostingMethod> = {
   'host.add': {
@@ -20,6 +20,19 @@ export const hostingMethods: Table<HostingMethod> = {
     run: (p, { app }) => app.hosting.add(p.project, p.quota ?? null)
   },
   'host.list': none(async ({ app }) => app.hosting.list()),
+  'host.offer': {
+    parse: (p) => {
+      const quota = p.quota ?? null
+      if (
+        quota !== null &&
+        (typeof quota !== 'number' || !Number.isSafeInteger(quota) || quota <= 0)
+      ) {
+        throw new FluxError('INVALID_INPUT', 'quota must be a positive number of bytes, or null')
+      }
+      return { quota }
+    },
+    run: (p, { app }) => app.hosting.offer(p.quota)
+  },
   'host.remove': {
     parse: (p) => ({ project: str(p, 'project') }),
     run: (p, { app }) => app.hosting.remove(p.project)

@@ -70,7 +70,11 @@ export const projectMethods: Table<ProjectMethod> = {
   'project.set': {
     parse: (p) => ({
       project: str(p, 'project'),
-      ...defined({ name: optStr(p, 'name'), description: optStr(p, 'description') })
+      ...defined({
+        name: optStr(p, 'name'),
+        description: optStr(p, 'description'),
+        replicas: optNum(p, 'replicas')
+      })
     }),
     run: ({ project, ...change }, { app }) => app.content.setProject(project, change)
   },

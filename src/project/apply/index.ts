@@ -27,6 +27,7 @@ import { finishIndexing } from './indexing.js'
 const handlers: Handlers<Exclude<Op, { type: 'project/init' }>, MemberCtx> = {
   'project/set': project.set,
   'project/archive': project.archive,
+  'project/replicas': project.replicas,
   'member/add': members.add,
   'writer/add': members.addWriter,
   'invite/add': invites.add,

@@ -74,3 +74,13 @@ export async function archive(ctx: MemberCtx, op: OpOf<'project/archive'>): Prom
     await ctx.b.put(Keys.project, project)
   }
 }
+
+/** The group's replica target: a register, like the project's details. */
+export async function replicas(ctx: MemberCtx, op: OpOf<'project/replicas'>): Promise<void> {
+  requireRole(ctx.self, 'admin')
+  const { project } = ctx
+  if (wins(project.replicas ?? null, { id: op.id, ts: ctx.ts, prev: op.prev })) {
+    project.replicas = reg(ctx, op, op.replicas)
+    await ctx.b.put(Keys.project, project)
+  }
+}
