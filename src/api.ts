@@ -391,6 +391,8 @@ export interface HostCheckResult {
   wrong: number
   /** Every block asked was held and matched. */
   ok: boolean
+  /** The host is a member: this check was recorded as evidence for its hosting credits. */
+  attested: boolean
 }
 
 /** What this node volunteers to host for its peers (`flux host offer`). */
@@ -399,4 +401,59 @@ export interface HostOffer {
   quota: number | null
   /** Bytes of that not used yet. */
   free: number
+}
+
+/** One member's credits in one project, after decay (`flux credits`). */
+export interface CreditRow {
+  /** Profile id (z-base-32) and its name in the project. */
+  profile: string
+  name: string | null
+  contributions: number
+  uptime: number
+  hosting: number
+  support: number
+  total: number
+  achievements: number
+}
+
+/** The credits of one project, as every peer that holds the same view computes them. */
+export interface ProjectCredits {
+  key: string
+  name: string | null
+  /** The epoch the fold is taken at (from the ops, never the local clock). */
+  epoch: number
+  /** Percent taken off per idle epoch (0: no decay). */
+  decay: number
+  /** One hash of every member's totals: equal on peers that agree. */
+  hash: string
+  members: CreditRow[]
+}
+
+/** The evidence behind one member's credits (`flux credits explain`). */
+export interface CreditExplanation {
+  project: string
+  profile: string
+  name: string | null
+  totals: CreditRow
+  evidence: Array<{
+    kind: string
+    signer: string
+    signerName: string | null
+    epoch: number
+    op: string
+    counted: boolean
+  }>
+  achievements: AchievementInfo[]
+}
+
+export interface AchievementInfo {
+  project: string
+  profile: string
+  name: string | null
+  id: string
+  title: string
+  /** The op that unlocked it, and when (op time). */
+  op: string
+  ts: number
+  value: number
 }

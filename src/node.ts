@@ -27,6 +27,7 @@ import { Membership } from './services/membership.js'
 import { RelayOffers } from './services/relay-offers.js'
 import { ProjectHosts } from './services/project-hosts.js'
 import { ProjectGroup } from './services/project-group.js'
+import { CreditsService } from './services/credits.js'
 import type { FluxNodeOptions, FluxNodeEvents } from './node-options.js'
 
 export type { FluxNodeOptions, FluxNodeEvents }
@@ -62,6 +63,7 @@ export class FluxNode extends Service<FluxNodeEvents> {
   relayOffers!: RelayOffers
   projectHosts!: ProjectHosts
   projectGroup!: ProjectGroup
+  credits!: CreditsService
   /** Opened services, in order: closed in reverse. */
   private readonly running: Array<{ close(): Promise<void> }> = []
 
@@ -128,6 +130,7 @@ export class FluxNode extends Service<FluxNodeEvents> {
     this.relayOffers = new RelayOffers({ network, membership })
     const projectHosts = (this.projectHosts = new ProjectHosts(core))
     this.projectGroup = new ProjectGroup({ clock, network, projects, projectHosts })
+    this.credits = new CreditsService({ clock, network, projects, profile })
     this.wire()
     // opened in this order, closed in reverse
     for (const service of [
@@ -145,7 +148,8 @@ export class FluxNode extends Service<FluxNodeEvents> {
       this.peers,
       this.relayOffers,
       projectHosts,
-      this.projectGroup
+      this.projectGroup,
+      this.credits
     ]) {
       await this.start(service)
     }
@@ -166,7 +170,7 @@ export class FluxNode extends Service<FluxNodeEvents> {
     invites.on('invite-ignored', (info) => this.emit('invite-ignored', info))
     const services: Warns[] = [projects, profile, this.profileProjects, writers, invites]
     services.push(this.links, this.devices, this.membership, this.admission, this.relayOffers)
-    services.push(this.projectHosts, this.projectGroup)
+    services.push(this.projectHosts, this.projectGroup, this.credits)
     for (const s of [...services, this.hosting, this.recovery, this.network]) {
       s.on('warning', (err) => this.emit('warning', err))
     }

@@ -9,6 +9,7 @@ import type { JsonValue } from '../autobase/shapes.js'
 import type { Role } from '../views/project.js'
 import { FluxError } from '../errors.js'
 import { MAX_REPLICAS } from '../project/ops.js'
+import { MAX_DECAY } from '../project/credits.js'
 import { decodeKey, encodeKey, toHex, looksLikeKey } from '../identity/keys.js'
 import { memberNames, postInfo, taskInfo } from './describe.js'
 import { requireReadable, requireWritable } from './guards.js'
@@ -226,9 +227,12 @@ export class ContentActions {
 
   async setProject(
     ref: string,
-    change: { name?: string; description?: string; replicas?: number }
+    change: { name?: string; description?: string; replicas?: number; decay?: number }
   ): Promise<ProjectDetail> {
-    const { replicas } = change
+    const { replicas, decay } = change
+    if (decay !== undefined && !(Number.isInteger(decay) && decay >= 0 && decay <= MAX_DECAY)) {
+      throw new FluxError('INVALID_INPUT', `decay is a whole percent from 0 to ${MAX_DECAY}`)
+    }
     if (replicas !== undefined && !(Number.isInteger(replicas) && replicas >= 1)) {
       throw new FluxError('INVALID_INPUT', 'replicas must be a whole number of at least 1')
     }
@@ -237,6 +241,9 @@ export class ContentActions {
     }
     const project = await this.adminProject(ref, 'change project details')
     const info = await project.view.project()
+    if (decay !== undefined) {
+      await project.append({ type: 'credits/decay', percent: decay, prev: info?.decay?.id ?? null })
+    }
     if (replicas !== undefined) {
       await project.append({ type: 'project/replicas', replicas, prev: info?.replicas?.id ?? null })
     }

@@ -54,7 +54,14 @@ export class HostingActions {
     const { cores, key } = await this.coresFor(projectRef)
     const peer = this.resolvePeer(peerRef)
     const r = await this.node.projectHosts.check(peer, cores, blocks)
-    return { ...r, peer: encodeKey(fromHex(peer)), project: encodeKey(key) }
+    // a member that passed is credited for hosting (evidence signed by us, the checker)
+    let attested = false
+    const profile = this.node.network.sessions.get(peer)?.identity?.profile
+    const project = this.node.projects.get(toHex(key))
+    if (r.ok && profile !== undefined && project !== null) {
+      attested = await this.node.credits.attestHosting(project, profile)
+    }
+    return { ...r, peer: encodeKey(fromHex(peer)), project: encodeKey(key), attested }
   }
 
   private async coresFor(ref: string): Promise<{ cores: Buffer[]; key: Buffer }> {

@@ -8,6 +8,7 @@ import { ProfileActions } from './profile.js'
 import { ProjectActions } from './projects.js'
 import { AdmissionActions } from './admission.js'
 import { HostingActions } from './hosting.js'
+import { CreditsActions } from './credits.js'
 import type { NodeStatus, PeerInfo } from '../api.js'
 
 export class FluxApp {
@@ -16,6 +17,7 @@ export class FluxApp {
   readonly profile: ProfileActions
   readonly admission: AdmissionActions
   readonly hosting: HostingActions
+  readonly credits: CreditsActions
 
   constructor(readonly node: FluxNode) {
     this.projects = new ProjectActions(node)
@@ -23,6 +25,7 @@ export class FluxApp {
     this.profile = new ProfileActions(node)
     this.admission = new AdmissionActions(node)
     this.hosting = new HostingActions(node)
+    this.credits = new CreditsActions(node, this.content)
   }
 
   peers(): Promise<PeerInfo[]> {

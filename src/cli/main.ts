@@ -22,6 +22,7 @@ import { device } from './device.js'
 import { sign, verify } from './sign.js'
 import { approve, block, blocked, dismiss, pending, toggle, unblock } from './admission.js'
 import { host } from './host.js'
+import { achievements, credits } from './credits.js'
 
 const FOOTER = `Every command takes --home DIR (default: $FLUX_HOME, else ~/.flux); flags go after the
 command. Commands that print data take --json: exactly one JSON document on stdout.
@@ -143,6 +144,8 @@ function buildCli(onBail: (info: BailInfo) => void, bailed: () => boolean): Comm
     unblock,
     blocked,
     host,
+    credits,
+    achievements,
     status,
     stop,
     help,

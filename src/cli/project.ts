@@ -14,6 +14,7 @@ import {
 } from './command.js'
 import { formatDuration } from '../util/duration.js'
 import { MAX_REPLICAS } from '../project/ops.js'
+import { MAX_DECAY } from '../project/credits.js'
 import { inviteList, projectDetail, projectList, projectName, short } from './output.js'
 
 const ROLES = ['member', 'admin'] as const
@@ -150,19 +151,22 @@ const archive = verb(
 const set = verb(
   'set',
   [
-    summary("Change a project's name, description or replica target; admins only"),
+    summary("Change a project's name, description, replica target or credit decay; admins only"),
     argument('<project>', 'project key, key prefix or name'),
     flag('--name <name>', 'new name'),
     flag('--description <text>', 'new description'),
-    flag('--replicas <n>', `full live copies its group keeps (1 to ${MAX_REPLICAS}, default 3)`)
+    flag('--replicas <n>', `full live copies its group keeps (1 to ${MAX_REPLICAS}, default 3)`),
+    flag('--decay <percent>', `credits taken off per idle epoch (0 to ${MAX_DECAY}, default 0)`)
   ],
   async (inv, out) => {
     const params: ParamsOf<'project.set'> = { project: arg(inv, 'project') }
     const name = stringFlag(inv, 'name')
     const text = stringFlag(inv, 'description')
     const replicas = intFlag(inv, 'replicas', { min: 1, max: MAX_REPLICAS })
-    if (name === undefined && text === undefined && replicas === undefined)
-      throw usageError('nothing to change: give --name, --description or --replicas')
+    const decay = intFlag(inv, 'decay', { min: 0, max: MAX_DECAY })
+    if (name === undefined && text === undefined && replicas === undefined && decay === undefined)
+      throw usageError('nothing to change: give --name, --description, --replicas or --decay')
+    if (decay !== undefined) params.decay = decay
     if (name !== undefined) params.name = name
     if (text !== undefined) params.description = text
     if (replicas !== undefined) params.replicas = replicas

@@ -6,6 +6,9 @@
 import type { JsonValue } from '../autobase/shapes.js'
 import type { Role } from '../views/project.js'
 import type {
+  AchievementInfo,
+  CreditExplanation,
+  ProjectCredits,
   CreatedInvite,
   CreatedLink,
   DeviceInfo,
@@ -58,7 +61,7 @@ export interface ControlMethods {
   'project.leave': { params: P & { force?: boolean }; result: { key: string } }
   'project.archive': { params: P & { archived?: boolean }; result: ProjectDetail }
   'project.set': {
-    params: P & { name?: string; description?: string; replicas?: number }
+    params: P & { name?: string; description?: string; replicas?: number; decay?: number }
     result: ProjectDetail
   }
   'project.role': { params: P & { member: string; role?: Role }; result: ProjectDetail }
@@ -85,6 +88,13 @@ export interface ControlMethods {
   'peer.block': { params: { peer: string }; result: PeerRuleInfo }
   'peer.unblock': { params: { peer: string }; result: PeerRuleInfo }
   'peer.blocked': { params: None; result: PeerRuleInfo[] }
+
+  'credits.show': { params: { project?: string }; result: ProjectCredits[] }
+  'credits.explain': { params: { project: string; member: string }; result: CreditExplanation }
+  'achievements.list': {
+    params: { project?: string; member?: string }
+    result: AchievementInfo[]
+  }
 
   'host.add': { params: { project: string; quota?: number }; result: HostedProjectInfo }
   'host.list': { params: None; result: HostedProjectInfo[] }

@@ -17,6 +17,7 @@ import {
   type OpId
 } from '../autobase/shapes.js'
 import type { ProfileCard, Role } from '../views/project.js'
+import { ATTEST_KINDS, MAX_DECAY, type AttestKind } from './credits.js'
 
 export type { HexKey, JsonValue, OpId, ProfileCard, Role }
 
@@ -70,6 +71,14 @@ export type OpBody =
     }
   | { type: 'project/set'; field: ProjectField; value: string; prev: OpId | null }
   | { type: 'project/archive'; archived: boolean; prev: OpId | null }
+  /**
+   * Evidence for another member's credits (src/project/credits.ts): the author saw `subject`
+   * online in `epoch`, checked that it hosts the project, or was helped by it to join. `project`
+   * (the project key) ties it to this project.
+   */
+  | { type: 'credit/attest'; kind: AttestKind; subject: HexKey; epoch: number; project: HexKey }
+  /** Percent of credits taken off per idle epoch (0: no decay): an admin sets it. */
+  | { type: 'credits/decay'; percent: number; prev: OpId | null }
   /** How many full live copies (replicas) the project's group keeps: an admin sets it. */
   | { type: 'project/replicas'; replicas: number; prev: OpId | null }
   /** Adds a profile as a member, with its first writer. */
@@ -147,6 +156,22 @@ function validateBody(o: Obj): OpBody | string {
       if ((o.replicas as number) > MAX_REPLICAS) return 'bad replicas'
       if (!isPrev(o.prev)) return 'bad prev'
       return { type: o.type, replicas: o.replicas as number, prev: o.prev }
+    case 'credit/attest':
+      if (!ATTEST_KINDS.includes(o.kind as AttestKind)) return 'bad kind'
+      if (!isHexKey(o.subject) || !isHexKey(o.project)) return 'bad key'
+      if (!Number.isSafeInteger(o.epoch) || (o.epoch as number) < 0) return 'bad epoch'
+      return {
+        type: o.type,
+        kind: o.kind as AttestKind,
+        subject: o.subject,
+        epoch: o.epoch as number,
+        project: o.project
+      }
+    case 'credits/decay':
+      if (!Number.isInteger(o.percent) || (o.percent as number) < 0) return 'bad percent'
+      if ((o.percent as number) > MAX_DECAY) return 'bad percent'
+      if (!isPrev(o.prev)) return 'bad prev'
+      return { type: o.type, percent: o.percent as number, prev: o.prev }
     case 'project/archive':
       if (typeof o.archived !== 'boolean') return 'bad archived flag'
       if (!isPrev(o.prev)) return 'bad prev'

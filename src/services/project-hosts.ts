@@ -330,7 +330,7 @@ export class ProjectHosts extends Service<ProjectHostsEvents> {
     for (const key of cores) {
       const core = this.deps.store.get({ key, active: false })
       await core.ready()
-      if (core.contiguousLength > 0) held.push({ core, key })
+      if (checkable(core) > 0) held.push({ core, key })
       else await core.close()
     }
     const result: HostCheck = {
@@ -345,7 +345,7 @@ export class ProjectHosts extends Service<ProjectHostsEvents> {
       for (let i = 0; i < n; i++) {
         const c = crypto.randomInt(held.length)
         const set = picks.get(c) ?? new Set<number>()
-        set.add(crypto.randomInt((held[c] as { core: Hypercore }).core.contiguousLength))
+        set.add(crypto.randomInt(checkable((held[c] as { core: Hypercore }).core)))
         picks.set(c, set)
       }
       for (const [c, set] of picks) {
@@ -489,26 +489,32 @@ export class ProjectHosts extends Service<ProjectHostsEvents> {
     indices: number[]
     nonce: string
   }): Promise<{ proofs: Array<string | null> } | null> {
-    const core = this.findCore(m.core)
+    const core = await this.findCore(m.core)
     if (core === null) return { proofs: m.indices.map(() => null) }
-    const nonce = fromHex(m.nonce)
-    const proofs: Array<string | null> = []
-    for (const i of m.indices) proofs.push(await blockProof(core, i, nonce))
-    return { proofs }
+    try {
+      const nonce = fromHex(m.nonce)
+      const proofs: Array<string | null> = []
+      for (const i of m.indices) proofs.push(await blockProof(core, i, nonce))
+      return { proofs }
+    } finally {
+      await core.close().catch(() => {})
+    }
   }
 
-  /** A core this node hosts or holds as a member (opened), by key. */
-  private findCore(keyHex: string): Hypercore | null {
-    for (const h of this.hosted.values()) {
-      const held = h.cores.get(keyHex)
-      if (held) return held.core
-    }
+  /**
+   * A session on a core of a project this node hosts or is a member of, by key (null: none
+   * of ours: we answer only for what we hold on purpose, whatever else the store has).
+   */
+  private async findCore(keyHex: string): Promise<Hypercore | null> {
+    let ours = [...this.hosted.values()].some((h) => h.cores.has(keyHex))
     for (const project of this.deps.projects.list()) {
-      for (const w of project.base.activeWriters) {
-        if (toHex(w.core.key as Buffer) === keyHex) return w.core
-      }
+      if (ours) break
+      ours = (await this.coresOf(project)).includes(keyHex)
     }
-    return null
+    if (!ours) return null
+    const core = this.deps.store.get({ key: fromHex(keyHex), active: false })
+    await core.ready()
+    return core
   }
 
   private byDiscovery(discovery: string): Hosted | null {
@@ -614,6 +620,14 @@ export class ProjectHosts extends Service<ProjectHostsEvents> {
   private run(job: () => Promise<void>): void {
     this.lock.run(job).catch((err: unknown) => this.emit('warning', err))
   }
+}
+
+/**
+ * Blocks of a core that every holder has the same: held here from the start, and signed (a
+ * view's unsigned tail is computed by each peer and may differ).
+ */
+function checkable(core: Hypercore): number {
+  return Math.min(core.contiguousLength, core.signedLength)
 }
 
 /** hash(nonce || the block as stored), or null when the block is not held here. */

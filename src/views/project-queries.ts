@@ -6,6 +6,9 @@ import type Hyperbee from 'hyperbee'
 import sodium from 'sodium-universal'
 import {
   Keys,
+  type AchievementRecord,
+  type CreditRecord,
+  type EvidenceRecord,
   emptySystem,
   prefixEnd,
   type DeniedRecord,
@@ -146,6 +149,42 @@ export class ProjectView {
     const mark = await this.value<{ skipped?: number }>(Keys.op(opId))
     if (!mark?.skipped) return null
     return (await this.value<SkipRecord>(Keys.skip(mark.skipped)))?.reason ?? null
+  }
+
+  /** A profile's credit counters as apply keeps them (null: none yet). */
+  credit(profile: string): Promise<CreditRecord | null> {
+    return this.value<CreditRecord>(Keys.credit(profile))
+  }
+
+  credits(): Promise<CreditRecord[]> {
+    return this.prefix<CreditRecord>(Keys.creditPrefix)
+  }
+
+  /** The attestations about a profile, oldest epoch first. */
+  evidence(subject: string): Promise<EvidenceRecord[]> {
+    return this.prefix<EvidenceRecord>(Keys.evidencePrefix(subject))
+  }
+
+  /** Whether `signer` attested `kind` about `subject` for `epoch` already. */
+  async hasEvidence(
+    subject: string,
+    kind: string,
+    epoch: number,
+    signer: string
+  ): Promise<boolean> {
+    return (await this.value(Keys.evidence(subject, kind, epoch, signer))) !== null
+  }
+
+  /** Whether `profile` attested the member who let it in already. */
+  async supported(profile: string): Promise<boolean> {
+    return (await this.value(Keys.supported(profile))) !== null
+  }
+
+  /** Achievements unlocked (of one profile, or of everyone). */
+  achievements(profile?: string): Promise<AchievementRecord[]> {
+    return this.prefix<AchievementRecord>(
+      profile === undefined ? Keys.achievementsPrefix : Keys.achievementPrefix(profile)
+    )
   }
 
   skipped(opts: { limit?: number } = {}): Promise<SkipRecord[]> {

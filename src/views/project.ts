@@ -28,6 +28,8 @@ export interface ProjectRecord {
   archived: Register<boolean>
   /** Replicas the group keeps (absent: DEFAULT_REPLICAS, as before it could be set). */
   replicas?: Register<number>
+  /** Percent of credits taken off per idle epoch (absent: no decay). */
+  decay?: Register<number>
   public: boolean
   /** The creating profile. */
   creator: HexKey
@@ -150,6 +152,42 @@ export interface SystemRecord extends BaseSystem {
   indexerLengths?: Record<string, number>
 }
 
+/** Credits (src/project/credits.ts): the kinds of attestation. */
+export type AttestKind = 'uptime' | 'hosting' | 'support'
+
+/** What apply keeps per profile (view key `credit/<profile>`). */
+export interface CreditRecord {
+  profile: HexKey
+  contributions: number
+  uptime: number
+  hosting: number
+  support: number
+  /** The last epoch in which the profile earned anything (for decay). */
+  lastEpoch: number
+}
+
+/** One attestation kept as evidence (view key `evidence/<subject>/<kind>/<epoch>/<signer>`). */
+export interface EvidenceRecord {
+  kind: AttestKind
+  subject: HexKey
+  signer: HexKey
+  epoch: number
+  op: OpId
+  ts: number
+  /** Whether it added a credit (an uptime epoch already attested by another adds none). */
+  counted: boolean
+}
+
+/** An achievement and the op that unlocked it (view key `achievement/<profile>/<id>`). */
+export interface AchievementRecord {
+  id: string
+  profile: HexKey
+  op: OpId
+  ts: number
+  /** The credit total of its kind when it was unlocked. */
+  value: number
+}
+
 const pad = (n: number): string => n.toString().padStart(12, '0')
 
 export const Keys = {
@@ -176,6 +214,17 @@ export const Keys = {
   denied: (writer: HexKey) => `denied/${writer}`,
   indexing: 'indexing',
   kvPrefix: 'kv/',
+  credit: (profile: HexKey) => `credit/${profile}`,
+  creditPrefix: 'credit/',
+  evidence: (subject: HexKey, kind: string, epoch: number, signer: HexKey) =>
+    `evidence/${subject}/${kind}/${pad(epoch)}/${signer}`,
+  evidencePrefix: (subject: HexKey) => `evidence/${subject}/`,
+  budget: (signer: HexKey, epoch: number) => `budget/${signer}/${pad(epoch)}`,
+  uptimeMark: (subject: HexKey, epoch: number) => `uptime/${subject}/${pad(epoch)}`,
+  supported: (signer: HexKey) => `supported/${signer}`,
+  achievement: (profile: HexKey, id: string) => `achievement/${profile}/${id}`,
+  achievementPrefix: (profile: HexKey) => `achievement/${profile}/`,
+  achievementsPrefix: 'achievement/',
   skip: (seq: number) => `skip/${pad(seq)}`,
   skipPrefix: 'skip/'
 } as const

@@ -10,6 +10,7 @@ import { contentMethods } from './content.js'
 import { profileMethods } from './profile.js'
 import { admissionMethods } from './admission.js'
 import { hostingMethods } from './hosting.js'
+import { creditsMethods } from './credits.js'
 
 export type { CallContext, Entry } from './table.js'
 
@@ -20,5 +21,6 @@ export const METHODS: Table<Exclude<MethodName, 'node.stop'>> = {
   ...contentMethods,
   ...profileMethods,
   ...admissionMethods,
-  ...hostingMethods
+  ...hostingMethods,
+  ...creditsMethods
 }

@@ -73,7 +73,8 @@ export const projectMethods: Table<ProjectMethod> = {
       ...defined({
         name: optStr(p, 'name'),
         description: optStr(p, 'description'),
-        replicas: optNum(p, 'replicas')
+        replicas: optNum(p, 'replicas'),
+        decay: optNum(p, 'decay')
       })
     }),
     run: ({ project, ...change }, { app }) => app.content.setProject(project, change)

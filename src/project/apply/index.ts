@@ -21,6 +21,7 @@ import * as members from './members.js'
 import * as devices from './devices.js'
 import * as content from './content.js'
 import * as invites from './invites.js'
+import * as credits from './credits.js'
 import { finishIndexing } from './indexing.js'
 
 /** Every op but project/init comes from a member of an initialised project. */
@@ -28,6 +29,8 @@ const handlers: Handlers<Exclude<Op, { type: 'project/init' }>, MemberCtx> = {
   'project/set': project.set,
   'project/archive': project.archive,
   'project/replicas': project.replicas,
+  'credit/attest': credits.attest,
+  'credits/decay': credits.decay,
   'member/add': members.add,
   'writer/add': members.addWriter,
   'invite/add': invites.add,
@@ -68,7 +71,8 @@ async function applyOp(ctx: Ctx, op: Op): Promise<void> {
     throw new Skip('project is archived')
   }
   const member: MemberCtx = Object.assign(ctx, { writer: ctx.writer, project: record, self })
-  return dispatch(handlers, member, op)
+  await dispatch(handlers, member, op)
+  if (credits.isContribution(op)) await credits.contribute(member, op)
 }
 
 export interface ProjectApplyOptions {
