@@ -243,10 +243,12 @@ test('toggles - Isolate: non-members are refused, members still sync', async (t)
   )
   await b.app.content.post(key, 'member post')
   await converged([a, b], key)
+  // a refused stranger may dial again (it is on the topic): it is judged again and refused,
+  // so at any instant a connection of its may be open but held: never admitted
   const nonMembers = [...a.node.network.sessions.values()].filter(
-    (s) => s.key !== toHex(b.node.network.publicKey)
+    (s) => s.key !== toHex(b.node.network.publicKey) && s.state === 'admitted'
   )
-  t.is(nonMembers.length, 0, '0 non-member connections')
+  t.is(nonMembers.length, 0, '0 non-member connections admitted')
   t.is(
     await (await stranger.node.projects.resolve(key)).view.project(),
     null,
