@@ -336,3 +336,53 @@ export interface PeerRuleInfo {
   profile: string | null
   name: string | null
 }
+
+/** `flux connect PEER`: the peer reached, and whether a phonebook is now shared with it. */
+export interface ConnectResult {
+  /** The peer's id (z-base-32). */
+  peer: string
+  route: Route
+  phonebook: {
+    /** The phonebook this node holds now (z-base-32), or null. */
+    key: string | null
+    shared: boolean
+    /** Why it is not shared (a toggle on either side, both holding one...). */
+    reason: string | null
+  }
+}
+
+/** One node in a phonebook, as every peer of it lists it. */
+export interface PhonebookEntryInfo {
+  /** The node's peer id (z-base-32). */
+  peer: string
+  /** Keyed hash of its profile id (key: the phonebook key), or null. */
+  profile: string | null
+  hints: string[]
+  /** Keyed hashes of its projects; `shared`: how many of ours are among them. */
+  projects: number
+  shared: number
+  /** Its signed time, and last seen as every peer judges it (clamped to mesh time). */
+  seen: number
+  at: number
+  removed: boolean
+  /** This node itself; connected now. */
+  self: boolean
+  connected: boolean
+}
+
+/** `flux phonebook`: the phonebook this node holds, or key null when it holds none. */
+export interface PhonebookInfo {
+  key: string | null
+  /** Digest of the view's keys and values: equal on peers that applied the same ops. */
+  hash: string | null
+  /** The view's version (Hyperbee), for `--at`. */
+  version: number
+  writable: boolean
+  writers: number
+  entries: PhonebookEntryInfo[]
+  /** Ops every peer skipped, and how many per writer (hex writer key). */
+  skipped: number
+  strikes: Record<string, number>
+  /** The node's place on the mesh topic, and peers Auto-Connect dialed. */
+  mesh: { server: boolean; client: boolean; autoDialed: number }
+}

@@ -44,6 +44,8 @@ export type FluxErrorCode =
   | 'TOGGLE_CONFLICT'
   | 'NODE_PAUSED'
   | 'HANDOVER_PENDING'
+  | 'CONNECT_REFUSED'
+  | 'PEER_HELD'
   | 'INTERNAL'
 
 /** The one error class of Flux: `err.code` is stable, the message is for people. */

@@ -25,6 +25,8 @@ import { PeerDirectory } from './services/peers.js'
 import { AdmissionService } from './services/admission.js'
 import { Membership } from './services/membership.js'
 import { RelayOffers } from './services/relay-offers.js'
+import { PhonebookService } from './services/phonebook.js'
+import { MeshService } from './services/mesh.js'
 import type { FluxNodeOptions, FluxNodeEvents } from './node-options.js'
 
 export type { FluxNodeOptions, FluxNodeEvents }
@@ -55,6 +57,8 @@ export class FluxNode extends Service<FluxNodeEvents> {
   recovery!: RecoveryService
   peers!: PeerDirectory
   relayOffers!: RelayOffers
+  phonebook!: PhonebookService
+  mesh!: MeshService
   /** Opened services, in order: closed in reverse. */
   private readonly running: Array<{ close(): Promise<void> }> = []
 
@@ -119,6 +123,11 @@ export class FluxNode extends Service<FluxNodeEvents> {
     this.recovery = new RecoveryService({ ...deps, hosting: this.hosting })
     this.peers = new PeerDirectory(deps)
     this.relayOffers = new RelayOffers({ network, membership })
+    const phonebook = (this.phonebook = new PhonebookService({
+      ...deps,
+      admission: this.admission
+    }))
+    this.mesh = new MeshService({ ...core, admission: this.admission, phonebook })
     this.wire()
     // opened in this order, closed in reverse
     for (const service of [
@@ -134,7 +143,9 @@ export class FluxNode extends Service<FluxNodeEvents> {
       this.hosting,
       this.recovery,
       this.peers,
-      this.relayOffers
+      this.relayOffers,
+      phonebook,
+      this.mesh
     ]) {
       await this.start(service)
     }
@@ -155,6 +166,7 @@ export class FluxNode extends Service<FluxNodeEvents> {
     invites.on('invite-ignored', (info) => this.emit('invite-ignored', info))
     const services: Warns[] = [projects, profile, this.profileProjects, writers, invites]
     services.push(this.links, this.devices, this.membership, this.admission, this.relayOffers)
+    services.push(this.phonebook, this.mesh)
     for (const s of [...services, this.hosting, this.recovery, this.network]) {
       s.on('warning', (err) => this.emit('warning', err))
     }

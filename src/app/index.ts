@@ -7,6 +7,7 @@ import { ContentActions } from './content.js'
 import { ProfileActions } from './profile.js'
 import { ProjectActions } from './projects.js'
 import { AdmissionActions } from './admission.js'
+import { MeshActions } from './mesh.js'
 import type { NodeStatus, PeerInfo } from '../api.js'
 
 export class FluxApp {
@@ -14,12 +15,14 @@ export class FluxApp {
   readonly content: ContentActions
   readonly profile: ProfileActions
   readonly admission: AdmissionActions
+  readonly mesh: MeshActions
 
   constructor(readonly node: FluxNode) {
     this.projects = new ProjectActions(node)
     this.content = new ContentActions(node, this.projects)
     this.profile = new ProfileActions(node)
     this.admission = new AdmissionActions(node)
+    this.mesh = new MeshActions(node)
   }
 
   peers(): Promise<PeerInfo[]> {

@@ -20,6 +20,7 @@ import { status, stop } from './status.js'
 import { init, recover, whoami } from './profile.js'
 import { device } from './device.js'
 import { sign, verify } from './sign.js'
+import { connect, phonebook } from './connect.js'
 import { approve, block, blocked, dismiss, pending, toggle, unblock } from './admission.js'
 
 const FOOTER = `Every command takes --home DIR (default: $FLUX_HOME, else ~/.flux); flags go after the
@@ -134,6 +135,8 @@ function buildCli(onBail: (info: BailInfo) => void, bailed: () => boolean): Comm
     kv,
     name,
     peers,
+    connect,
+    phonebook,
     toggle,
     pending,
     approve,

@@ -6,6 +6,7 @@
 import type { JsonValue } from '../autobase/shapes.js'
 import type { Role } from '../views/project.js'
 import type {
+  ConnectResult,
   CreatedInvite,
   CreatedLink,
   DeviceInfo,
@@ -17,6 +18,7 @@ import type {
   PeerInfo,
   PeerRuleInfo,
   PendingInfo,
+  PhonebookInfo,
   ToggleChangeResult,
   ToggleState,
   PostInfo,
@@ -79,6 +81,8 @@ export interface ControlMethods {
   'peer.block': { params: { peer: string }; result: PeerRuleInfo }
   'peer.unblock': { params: { peer: string }; result: PeerRuleInfo }
   'peer.blocked': { params: None; result: PeerRuleInfo[] }
+  'peer.connect': { params: { peer: string; timeout?: number }; result: ConnectResult }
+  'phonebook.show': { params: { at?: number }; result: PhonebookInfo }
 
   whoami: { params: None; result: WhoAmI }
   'profile.init': { params: { name: string; passphrase: string }; result: InitResult }

@@ -9,6 +9,7 @@ import { projectMethods } from './projects.js'
 import { contentMethods } from './content.js'
 import { profileMethods } from './profile.js'
 import { admissionMethods } from './admission.js'
+import { meshMethods } from './mesh.js'
 
 export type { CallContext, Entry } from './table.js'
 
@@ -18,5 +19,6 @@ export const METHODS: Table<Exclude<MethodName, 'node.stop'>> = {
   ...projectMethods,
   ...contentMethods,
   ...profileMethods,
-  ...admissionMethods
+  ...admissionMethods,
+  ...meshMethods
 }

@@ -1,0 +1,80 @@
+/**
+ * Use-cases for the wider mesh: connecting to a peer by its id (`flux connect`) and reading
+ * the phonebook (`flux phonebook`).
+ */
+import { FluxError } from '../errors.js'
+import { decodeKey, encodeKey, fromHex, toHex } from '../identity/keys.js'
+import { saltedHash } from '../phonebook/ops.js'
+import { PhonebookView } from '../views/phonebook.js'
+import { viewDigest } from '../views/project-queries.js'
+import type { FluxNode } from '../node.js'
+import type { ConnectResult, PhonebookInfo } from '../api.js'
+
+/** How long `flux connect` waits for the peer by default (ms). */
+export const CONNECT_TIMEOUT = 30_000
+
+export class MeshActions {
+  constructor(private readonly node: FluxNode) {}
+
+  /** Dial a peer by its id (z-base-32 or hex), then ask it to share a phonebook. */
+  async connect(ref: string, timeout = CONNECT_TIMEOUT): Promise<ConnectResult> {
+    const key = decodeKey(ref, 'peer id')
+    const out = await this.node.mesh.connect(key, timeout)
+    const session = this.node.network.sessions.get(toHex(key))
+    const book = out.phonebook.key
+    return {
+      peer: out.peer,
+      route: session?.route ?? 'unknown',
+      phonebook: {
+        key: book === null ? null : encodeKey(fromHex(book)),
+        shared: out.phonebook.shared,
+        reason: out.phonebook.reason
+      }
+    }
+  }
+
+  /** The phonebook this node holds (at an earlier view version with `at`). */
+  async phonebook(at?: number): Promise<PhonebookInfo> {
+    const { phonebook, network, projects, mesh } = this.node
+    const book = phonebook.book
+    const meshInfo = { ...mesh.topicMode, autoDialed: mesh.dialed.size }
+    if (book === null) {
+      if (at !== undefined) throw new FluxError('NOT_FOUND', 'this node holds no phonebook')
+      const none = { key: null, hash: null, version: 0, writable: false, writers: 0 }
+      return { ...none, entries: [], skipped: 0, strikes: {}, mesh: meshInfo }
+    }
+    await book.update()
+    const version = book.bee.version
+    if (at !== undefined && (at < 1 || at > version)) {
+      throw new FluxError('INVALID_INPUT', `--at must be a version from 1 to ${version}`)
+    }
+    const bee = at === undefined ? book.bee : book.bee.checkout(at)
+    const view = at === undefined ? book.view : new PhonebookView(bee)
+    const sys = await view.system()
+    const me = toHex(network.publicKey)
+    const ours = new Set(projects.list().map((p) => saltedHash(p.key, book.key)))
+    const entries = (await view.entries({ all: true })).map((e) => ({
+      peer: encodeKey(fromHex(e.peer)),
+      profile: e.profile,
+      hints: e.hints,
+      projects: e.projects.length,
+      shared: e.projects.filter((p) => ours.has(p)).length,
+      seen: e.seen,
+      at: e.at,
+      removed: e.removed,
+      self: e.peer === me,
+      connected: network.sessions.get(e.peer)?.admitted === true
+    }))
+    return {
+      key: encodeKey(book.key),
+      hash: await viewDigest(bee),
+      version: at ?? version,
+      writable: book.writable,
+      writers: sys.writers + 1,
+      entries,
+      skipped: sys.skipped,
+      strikes: await view.strikes(),
+      mesh: meshInfo
+    }
+  }
+}
