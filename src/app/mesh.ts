@@ -7,11 +7,33 @@ import { decodeKey, encodeKey, fromHex, toHex } from '../identity/keys.js'
 import { saltedHash } from '../phonebook/ops.js'
 import { PhonebookView } from '../views/phonebook.js'
 import { viewDigest } from '../views/project-queries.js'
+import type Hyperbee from 'hyperbee'
 import type { FluxNode } from '../node.js'
 import type { ConnectResult, PhonebookInfo } from '../api.js'
 
 /** How long `flux connect` waits for the peer by default (ms). */
 export const CONNECT_TIMEOUT = 30_000
+
+/**
+ * The view as it was at `at`, or at the nearest version before it where an apply call had
+ * finished: an apply writes its changes as one Hyperbee batch of several blocks, and a version
+ * inside a batch is not a readable tree.
+ */
+async function settledVersion(
+  bee: Hyperbee,
+  at: number
+): Promise<{ bee: Hyperbee; version: number }> {
+  for (let v = at; v >= 1 && v > at - 1000; v--) {
+    const checkout = bee.checkout(v)
+    try {
+      await checkout.get('sys')
+      return { bee: checkout, version: v }
+    } catch {
+      continue
+    }
+  }
+  throw new FluxError('NOT_FOUND', `no readable version of the phonebook at or before ${at}`)
+}
 
 export class MeshActions {
   constructor(private readonly node: FluxNode) {}
@@ -48,8 +70,9 @@ export class MeshActions {
     if (at !== undefined && (at < 1 || at > version)) {
       throw new FluxError('INVALID_INPUT', `--at must be a version from 1 to ${version}`)
     }
-    const bee = at === undefined ? book.bee : book.bee.checkout(at)
-    const view = at === undefined ? book.view : new PhonebookView(bee)
+    const found = at === undefined ? null : await settledVersion(book.bee, at)
+    const bee = found === null ? book.bee : found.bee
+    const view = found === null ? book.view : new PhonebookView(bee)
     const sys = await view.system()
     const me = toHex(network.publicKey)
     const ours = new Set(projects.list().map((p) => saltedHash(p.key, book.key)))
@@ -68,7 +91,7 @@ export class MeshActions {
     return {
       key: encodeKey(book.key),
       hash: await viewDigest(bee),
-      version: at ?? version,
+      version: found?.version ?? version,
       writable: book.writable,
       writers: sys.writers + 1,
       entries,

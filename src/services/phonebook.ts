@@ -119,6 +119,7 @@ export class PhonebookService extends Service<PhonebookEvents> {
   book: PhonebookBase | null = null
   private pendingOpen: Promise<PhonebookBase> | null = null
   private refresh: { clear(): void } | null = null
+  private writing: Promise<void> = Promise.resolve()
 
   constructor(private readonly deps: PhonebookDeps) {
     super()
@@ -138,6 +139,7 @@ export class PhonebookService extends Service<PhonebookEvents> {
   protected override async _close(): Promise<void> {
     this.refresh?.clear()
     await this.pendingOpen?.catch(() => {})
+    await this.writing
     await this.book?.close()
   }
 
@@ -161,7 +163,6 @@ export class PhonebookService extends Service<PhonebookEvents> {
     let answer = await this.channel.request(peer, 'share', { key: this.keyHex }, ASK_TIMEOUT)
     if (answer !== null && answer.ok && answer.key === null && this.book === null) {
       await this.open(null) // neither holds one: the dialer creates it
-      void this.writeEntry()
       answer = await this.channel.request(peer, 'share', { key: this.keyHex }, ASK_TIMEOUT)
     }
     if (answer === null)
@@ -203,10 +204,17 @@ export class PhonebookService extends Service<PhonebookEvents> {
     await this.writeEntry()
   }
 
-  /** Write (or refresh) this node's own entry, if it writes to a phonebook. */
-  async writeEntry(removed = false): Promise<void> {
+  /** Write (or refresh) this node's own entry, if it writes to a phonebook; one at a time. */
+  writeEntry(removed = false): Promise<void> {
+    const next = this.writing.then(() => this.write(removed))
+    this.writing = next.catch(() => {})
+    return next
+  }
+
+  private async write(removed: boolean): Promise<void> {
     const book = this.book
     if (book === null || !book.writable || this.closing) return
+    await book.update()
     const { network, profile, projects } = this.deps
     const mine = await book.view.entry(toHex(network.publicKey))
     const now = this.deps.clock.now()
