@@ -4,6 +4,9 @@
  */
 import type { JsonValue } from './autobase/shapes.js'
 import type { Role } from './views/project.js'
+import type { PhonebookSnapshot } from './views/phonebook.js'
+
+export type { PhonebookSnapshot }
 
 export interface ProjectSummary {
   key: string
@@ -385,4 +388,15 @@ export interface PhonebookInfo {
   strikes: Record<string, number>
   /** The node's place on the mesh topic, and peers Auto-Connect dialed. */
   mesh: { server: boolean; client: boolean; autoDialed: number }
+}
+
+/** `flux phonebook import FILE`: the snapshot checked, then used. */
+export interface ImportResult {
+  /** The snapshot's phonebook (z-base-32) and how many entries it held, every one verified. */
+  key: string
+  entries: number
+  /** Its nodes dialed; whether this node holds that phonebook now; entries carried into it. */
+  dialed: number
+  joined: boolean
+  carried: number
 }

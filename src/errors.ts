@@ -46,6 +46,7 @@ export type FluxErrorCode =
   | 'HANDOVER_PENDING'
   | 'CONNECT_REFUSED'
   | 'PEER_HELD'
+  | 'SNAPSHOT_INVALID'
   | 'INTERNAL'
 
 /** The one error class of Flux: `err.code` is stable, the message is for people. */

@@ -5,11 +5,12 @@
 import { FluxError } from '../errors.js'
 import { decodeKey, encodeKey, fromHex, toHex } from '../identity/keys.js'
 import { saltedHash } from '../phonebook/ops.js'
+import { makeSnapshot, verifySnapshot } from '../phonebook/snapshot.js'
 import { PhonebookView } from '../views/phonebook.js'
 import { viewDigest } from '../views/project-queries.js'
 import type Hyperbee from 'hyperbee'
 import type { FluxNode } from '../node.js'
-import type { ConnectResult, PhonebookInfo } from '../api.js'
+import type { ConnectResult, ImportResult, PhonebookInfo, PhonebookSnapshot } from '../api.js'
 
 /** How long `flux connect` waits for the peer by default (ms). */
 export const CONNECT_TIMEOUT = 30_000
@@ -53,6 +54,27 @@ export class MeshActions {
         reason: out.phonebook.reason
       }
     }
+  }
+
+  /** A snapshot of the phonebook (at `at`): every entry as its node signed it. */
+  async exportSnapshot(at?: number): Promise<PhonebookSnapshot> {
+    const book = this.node.phonebook.book
+    if (book === null) throw new FluxError('NOT_FOUND', 'this node holds no phonebook')
+    const info = await this.phonebook(at)
+    const bee = at === undefined ? book.bee : (await settledVersion(book.bee, at)).bee
+    const entries = await new PhonebookView(bee).entries({ all: true })
+    return makeSnapshot(book.key, info.version, info.hash ?? '', entries)
+  }
+
+  /**
+   * Check a snapshot (every entry's signature, for its phonebook) and use it: SNAPSHOT_INVALID
+   * names the first entry that does not hold, and nothing of the file is used then.
+   */
+  async importSnapshot(value: unknown, timeout = CONNECT_TIMEOUT): Promise<ImportResult> {
+    const snapshot = verifySnapshot(value)
+    if (typeof snapshot === 'string') throw new FluxError('SNAPSHOT_INVALID', snapshot)
+    const out = await this.node.mesh.bootstrap(snapshot, timeout)
+    return { key: encodeKey(fromHex(snapshot.key)), entries: snapshot.entries.length, ...out }
   }
 
   /** The phonebook this node holds (at an earlier view version with `at`). */

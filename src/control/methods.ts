@@ -19,6 +19,8 @@ import type {
   PeerRuleInfo,
   PendingInfo,
   PhonebookInfo,
+  PhonebookSnapshot,
+  ImportResult,
   ToggleChangeResult,
   ToggleState,
   PostInfo,
@@ -83,6 +85,8 @@ export interface ControlMethods {
   'peer.blocked': { params: None; result: PeerRuleInfo[] }
   'peer.connect': { params: { peer: string; timeout?: number }; result: ConnectResult }
   'phonebook.show': { params: { at?: number }; result: PhonebookInfo }
+  'phonebook.export': { params: { at?: number }; result: PhonebookSnapshot }
+  'phonebook.import': { params: { snapshot: unknown; timeout?: number }; result: ImportResult }
 
   whoami: { params: None; result: WhoAmI }
   'profile.init': { params: { name: string; passphrase: string }; result: InitResult }

@@ -16,6 +16,7 @@ import type { Clock } from '../util/clock.js'
 import { FluxError } from '../errors.js'
 import { encodeKey, fromHex, toHex } from '../identity/keys.js'
 import { saltedHash } from '../phonebook/ops.js'
+import type { PhonebookSnapshot } from '../phonebook/snapshot.js'
 import type { ChannelPeer } from '../swarm/channels.js'
 import type { Network } from '../swarm/network.js'
 import type { AdmissionService } from './admission.js'
@@ -32,6 +33,15 @@ const SCAN_EVERY = 15_000
 export interface ConnectOutcome {
   peer: string
   phonebook: ShareOutcome
+}
+
+export interface BootstrapOutcome {
+  /** Nodes of the snapshot dialed. */
+  dialed: number
+  /** Whether this node now holds the snapshot's phonebook. */
+  joined: boolean
+  /** Entries carried into the phonebook this node already held. */
+  carried: number
 }
 
 export interface MeshEvents {
@@ -63,6 +73,8 @@ export class MeshService extends Service<MeshEvents> {
   private joining = false
   private scan: { clear(): void } | null = null
   private looked = 0
+  /** The phonebook of an imported snapshot, joined through the first of its nodes met. */
+  private wanted: string | null = null
 
   constructor(private readonly deps: MeshDeps) {
     super()
@@ -216,11 +228,56 @@ export class MeshService extends Service<MeshEvents> {
     this.emit('topic', { ...want })
   }
 
+  /**
+   * Use a verified snapshot (`flux phonebook import`): a node holding that phonebook carries
+   * the snapshot's entries newer than its own (apply checks them again); a node holding none
+   * dials the snapshot's nodes (bounded like Auto-Connect) and joins the phonebook through the
+   * first that holds it, waiting up to `timeout` ms for that.
+   */
+  async bootstrap(snapshot: PhonebookSnapshot, timeout: number): Promise<BootstrapOutcome> {
+    const { phonebook, network, admission } = this.deps
+    const here = phonebook.restricted()
+    if (here !== null) throw new FluxError('NOT_ALLOWED', `${here}: no phonebook is joined`)
+    const held = phonebook.keyHex
+    if (held !== null && held !== snapshot.key) {
+      throw new FluxError(
+        'NOT_ALLOWED',
+        'this node holds another phonebook (merging two is not built)'
+      )
+    }
+    if (held !== null)
+      return { dialed: 0, joined: true, carried: await phonebook.carry(snapshot.entries) }
+    this.wanted = snapshot.key
+    const me = toHex(network.publicKey)
+    const peers = snapshot.entries
+      .filter((e) => !e.removed && e.peer !== me && !admission.refuses(fromHex(e.peer)))
+      .sort((a, b) => b.seen - a.seen)
+      .slice(0, MAX_AUTO)
+    for (const e of peers) {
+      this.dialed.add(e.peer)
+      network.dial(fromHex(e.peer))
+    }
+    const joined = await new Promise<boolean>((resolve) => {
+      const done = (ok: boolean): void => {
+        timer.clear()
+        phonebook.off('joined', onJoined)
+        resolve(ok)
+      }
+      const onJoined = (key: string): void => done(key === snapshot.key)
+      const timer = this.deps.clock.setTimeout(() => done(false), timeout)
+      phonebook.on('joined', onJoined)
+      // peers already connected told us their phonebook before we wanted it: ask them again
+      for (const p of phonebook.channel.peers()) phonebook.channel.send(p, 'book', { key: null })
+    })
+    return { dialed: peers.length, joined, carried: 0 }
+  }
+
   /** A peer told us its phonebook: with Auto-Connect on and none of our own, join it. */
   private async learn(peer: ChannelPeer, key: string | null): Promise<void> {
     const { phonebook, admission } = this.deps
     if (key === null || phonebook.book !== null || this.joining) return
-    if (!admission.toggles().autoConnect || phonebook.restricted() !== null) return
+    const auto = admission.toggles().autoConnect || key === this.wanted
+    if (!auto || phonebook.restricted() !== null) return
     this.joining = true
     try {
       await phonebook.joinVia(peer, key)

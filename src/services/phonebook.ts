@@ -16,6 +16,7 @@ import { FluxError } from '../errors.js'
 import { isHexKey, isObj } from '../autobase/shapes.js'
 import { encodeKey, fromHex, toHex } from '../identity/keys.js'
 import { PhonebookBase } from '../phonebook/base.js'
+import type { SignedEntry } from '../phonebook/ops.js'
 import { FeatureChannel, type ChannelPeer } from '../swarm/channels.js'
 import type { Network } from '../swarm/network.js'
 import type { NodeState } from '../store/node-state.js'
@@ -124,7 +125,12 @@ export class PhonebookService extends Service<PhonebookEvents> {
   constructor(private readonly deps: PhonebookDeps) {
     super()
     this.channel.on('open', (peer) => this.channel.send(peer, 'book', { key: this.keyHex }))
-    this.channel.onEvent('book', (m, peer) => this.emit('peer-book', peer, m.key))
+    this.channel.onEvent('book', (m, peer) => {
+      // a peer with none asks which one we hold (on open, or when it imported a snapshot)
+      if (m.key === null && this.book !== null)
+        this.channel.send(peer, 'book', { key: this.keyHex })
+      this.emit('peer-book', peer, m.key)
+    })
     this.channel.handle('share', (m) => this.onShare(m.key))
     this.channel.handle('join', (m) => this.onJoin(m.key, m.writer))
     deps.network.addChannel(this.channel)
@@ -235,6 +241,23 @@ export class PhonebookService extends Service<PhonebookEvents> {
     } catch (err) {
       this.emit('warning', err)
     }
+  }
+
+  /** Append the entries (checked snapshot entries) newer than ours; how many were appended. */
+  async carry(entries: SignedEntry[]): Promise<number> {
+    const book = this.book
+    if (book === null) return 0
+    if (!book.writable)
+      throw new FluxError('NOT_WRITABLE', 'this node does not write to its phonebook yet')
+    await book.update()
+    let n = 0
+    for (const entry of entries) {
+      const known = await book.view.entry(entry.peer)
+      if (known !== null && known.seen >= entry.seen) continue
+      await book.append({ type: 'entry/put', entry })
+      n++
+    }
+    return n
   }
 
   /** Open the phonebook this node holds, or create one (key null); one per node. */

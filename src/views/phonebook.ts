@@ -28,6 +28,19 @@ export interface SignedEntry {
   sig: B64
 }
 
+export const SNAPSHOT_FORMAT = 'flux-phonebook/v1'
+
+/** A phonebook's entries at one version, as their nodes signed them (export, import). */
+export interface PhonebookSnapshot {
+  format: typeof SNAPSHOT_FORMAT
+  /** The phonebook key (hex): every entry is signed for it. */
+  key: string
+  /** The view version it was taken at, and the view's hash then (for people; not checked). */
+  version: number
+  hash: string
+  entries: SignedEntry[]
+}
+
 /** An entry as the view keeps it. */
 export interface EntryRecord extends SignedEntry {
   /** Last seen as every peer judges it: `seen`, clamped to its op's effective time. */

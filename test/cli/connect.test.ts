@@ -1,8 +1,16 @@
 import test from 'brittle'
 import { cli, waitFor } from './helpers.js'
-import type { ConnectResult, NodeStatus, PhonebookInfo } from '../../src/api.js'
+import fs from 'fs/promises'
+import path from 'path'
+import type {
+  ConnectResult,
+  ImportResult,
+  NodeStatus,
+  PhonebookInfo,
+  PhonebookSnapshot
+} from '../../src/api.js'
 
-test('cli - flux connect PEER: A and B share one phonebook (same view hash, both entries); clear errors; flux phonebook and --at', async (t) => {
+test('cli - flux connect PEER: A and B share one phonebook (same view hash, both entries); clear errors; flux phonebook, --at, export and import (a tampered snapshot refused)', async (t) => {
   t.timeout(180_000)
   const c = cli(t)
   await c.dht()
@@ -67,4 +75,57 @@ test('cli - flux connect PEER: A and B share one phonebook (same view hash, both
   }
   const json = await c.run(a.home, 'connect', 'nonsense', '--json')
   t.is((json.json as { error: { code: string } }).error.code, 'KEY_MALFORMED', '--json errors too')
+
+  // a snapshot: exported on A, tampered copies refused on a fresh node, the real one used
+  const dir = await t.tmp()
+  const file = path.join(dir, 'book.json')
+  const wrote = await c.run(a.home, 'phonebook', 'export', file)
+  t.is(wrote.code, 0, wrote.stdout.trim())
+  t.is(
+    (await c.run(a.home, 'phonebook', 'export', file)).code,
+    1,
+    'an existing file is not overwritten'
+  )
+  const snapshot = JSON.parse(await fs.readFile(file, 'utf-8')) as PhonebookSnapshot
+  t.is(snapshot.entries.length, 2)
+  const d = await c.up(await t.tmp(), [], { name: 'Di' })
+  const tampered = structuredClone(snapshot)
+  ;(tampered.entries[1] as { hints: string[] }).hints = ['10.6.6.6:666']
+  const bad = path.join(dir, 'tampered.json')
+  await fs.writeFile(bad, JSON.stringify(tampered))
+  const refused = await c.run(d.home, 'phonebook', 'import', bad)
+  t.is(refused.code, 1)
+  t.ok(
+    /error SNAPSHOT_INVALID: entry 2: its signature does not hold/.test(refused.stderr),
+    refused.stderr.trim()
+  )
+  const moved = structuredClone(snapshot)
+  moved.key = '00'.repeat(32) // the entries were signed for another phonebook
+  await fs.writeFile(bad, JSON.stringify(moved))
+  t.ok(
+    /SNAPSHOT_INVALID: entry 1/.test((await c.run(d.home, 'phonebook', 'import', bad)).stderr),
+    'entries moved to another phonebook key'
+  )
+  await fs.writeFile(bad, 'not json')
+  t.ok(
+    /SNAPSHOT_INVALID: .* is not JSON/.test(
+      (await c.run(d.home, 'phonebook', 'import', bad)).stderr
+    ),
+    'not JSON'
+  )
+  t.is(
+    (await c.json<PhonebookInfo>(d.home, 'phonebook')).key,
+    null,
+    'nothing of a refused file was used'
+  )
+
+  const used = await c.json<ImportResult>(d.home, 'phonebook', 'import', file)
+  t.ok(used.joined && used.entries === 2, `verified and joined (dialed ${used.dialed})`)
+  await waitFor(
+    async () => (await c.json<PhonebookInfo>(a.home, 'phonebook')).entries.length === 3,
+    "D's entry in A's phonebook",
+    60_000,
+    250
+  )
+  t.pass('the imported node wrote its entry')
 })

@@ -3,7 +3,7 @@ import { FluxError } from '../../errors.js'
 import { defined, optNum, str } from '../params.js'
 import type { Table } from './table.js'
 
-type MeshMethod = 'peer.connect' | 'phonebook.show'
+type MeshMethod = 'peer.connect' | 'phonebook.show' | 'phonebook.export' | 'phonebook.import'
 
 export const meshMethods: Table<MeshMethod> = {
   'peer.connect': {
@@ -25,5 +25,21 @@ export const meshMethods: Table<MeshMethod> = {
       return defined({ at })
     },
     run: (p, { app }) => app.mesh.phonebook(p.at)
+  },
+  'phonebook.export': {
+    parse: (p) => defined({ at: version(p) }),
+    run: (p, { app }) => app.mesh.exportSnapshot(p.at)
+  },
+  'phonebook.import': {
+    parse: (p) => ({ snapshot: p.snapshot, ...defined({ timeout: optNum(p, 'timeout') }) }),
+    run: (p, { app }) => app.mesh.importSnapshot(p.snapshot, p.timeout)
   }
+}
+
+function version(p: Record<string, unknown>): number | undefined {
+  const at = optNum(p, 'at')
+  if (at !== undefined && !Number.isSafeInteger(at)) {
+    throw new FluxError('INVALID_INPUT', 'at must be a whole version number')
+  }
+  return at
 }
