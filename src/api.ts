@@ -208,6 +208,18 @@ export interface NodeStatus {
   toggles: ToggleState
   /** Behind which NAT, as HyperDHT can tell; relays; failing connection attempts. */
   nat: NatStatus
+  /** The phonebook held (null: none) and Auto-Connect's work. */
+  mesh: MeshStatus
+}
+
+export interface MeshStatus {
+  /** The phonebook this node holds (z-base-32), or null; its live entries. */
+  phonebook: string | null
+  entries: number
+  /** Announced on the mesh topic; looking it up; peers Auto-Connect dialed and connected now. */
+  announced: boolean
+  looking: boolean
+  autoConnected: number
 }
 
 /** Progress of long work (joining, syncing), for people and --json consumers. */

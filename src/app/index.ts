@@ -41,7 +41,8 @@ export class FluxApp {
       peers: [...node.network.sessions.values()].filter((s) => s.admitted).length,
       projects: await this.projects.summaries(),
       toggles: this.admission.toggles(),
-      nat: node.network.nat.status()
+      nat: node.network.nat.status(),
+      mesh: await this.mesh.status()
     }
   }
 }

@@ -10,7 +10,13 @@ import { PhonebookView } from '../views/phonebook.js'
 import { viewDigest } from '../views/project-queries.js'
 import type Hyperbee from 'hyperbee'
 import type { FluxNode } from '../node.js'
-import type { ConnectResult, ImportResult, PhonebookInfo, PhonebookSnapshot } from '../api.js'
+import type {
+  ConnectResult,
+  ImportResult,
+  MeshStatus,
+  PhonebookInfo,
+  PhonebookSnapshot
+} from '../api.js'
 
 /** How long `flux connect` waits for the peer by default (ms). */
 export const CONNECT_TIMEOUT = 30_000
@@ -53,6 +59,21 @@ export class MeshActions {
         shared: out.phonebook.shared,
         reason: out.phonebook.reason
       }
+    }
+  }
+
+  /** The phonebook in a few numbers, for `flux status` and the live status of `flux up`. */
+  async status(): Promise<MeshStatus> {
+    const { phonebook, mesh, network } = this.node
+    const book = phonebook.book
+    const mode = mesh.topicMode
+    const auto = [...mesh.dialed].filter((p) => network.sessions.get(p)?.admitted === true)
+    return {
+      phonebook: book === null ? null : encodeKey(book.key),
+      entries: book === null ? 0 : (await book.view.entries()).length,
+      announced: mode.server,
+      looking: mode.client,
+      autoConnected: auto.length
     }
   }
 

@@ -103,6 +103,11 @@ test('phonebook - auto-connect: C finds A and B through the mesh topic and joins
     "C's entry in A's phonebook"
   )
   await until(b.node, () => bookOf(b, 3), 30_000, 'C in B s phonebook')
+  const st = await c.app.status()
+  t.ok(
+    st.mesh.phonebook === three.key && st.mesh.entries === 3,
+    '`flux status` shows the phonebook'
+  )
   t.absent(
     connected(d, a) || connected(d, b) || connected(d, c),
     'D, Auto-Connect off: no connection'
