@@ -121,6 +121,8 @@ export class PhonebookService extends Service<PhonebookEvents> {
   private pendingOpen: Promise<PhonebookBase> | null = null
   private refresh: { clear(): void } | null = null
   private writing: Promise<void> = Promise.resolve()
+  /** The Corestore namespace of the phonebook held (one per phonebook key). */
+  private namespace = ''
 
   constructor(private readonly deps: PhonebookDeps) {
     super()
@@ -138,7 +140,7 @@ export class PhonebookService extends Service<PhonebookEvents> {
 
   protected override async _open(): Promise<void> {
     const known = this.deps.state.phonebook()
-    if (known !== null) await this.open(fromHex(known.key))
+    if (known !== null) await this.open(fromHex(known.key), known.namespace)
     this.refresh = this.deps.clock.setInterval(() => void this.writeEntry(), REFRESH_EVERY)
   }
 
@@ -200,14 +202,15 @@ export class PhonebookService extends Service<PhonebookEvents> {
       const writer = toHex(book.writerKey)
       const answer = await this.channel.request(peer, 'join', { key, writer }, ASK_TIMEOUT)
       if (answer === null || !answer.ok) {
+        this.book = null
+        await book.close().catch(() => {})
         throw new FluxError(
           'NOT_ALLOWED',
           `the peer did not add us: ${answer?.reason ?? 'no answer'}`
         )
       }
-      await book.waitWritable(WRITABLE_TIMEOUT)
+      await this.settle(book)
     }
-    await this.writeEntry()
   }
 
   /** Write (or refresh) this node's own entry, if it writes to a phonebook; one at a time. */
@@ -260,32 +263,55 @@ export class PhonebookService extends Service<PhonebookEvents> {
     return n
   }
 
-  /** Open the phonebook this node holds, or create one (key null); one per node. */
-  private open(key: Buffer | null): Promise<PhonebookBase> {
+  /**
+   * Open a phonebook (key null: create one); one per node. It is kept (node.json, announced
+   * to peers) only once this node writes to it: a peer that names a phonebook nobody adds us
+   * to cannot hold the node in it, it is closed again after WRITABLE_TIMEOUT (see `settle`).
+   */
+  private open(key: Buffer | null, namespace?: string): Promise<PhonebookBase> {
     if (this.book !== null) return Promise.resolve(this.book)
     if (this.pendingOpen !== null) return this.pendingOpen
     this.pendingOpen = (async () => {
-      const { store, network, clock, state } = this.deps
-      const book = new PhonebookBase(store.namespace('flux/phonebook'), {
-        key,
-        clock,
-        wakeup: network.wakeup
-      })
+      const { store, network, clock } = this.deps
+      const ns = namespace ?? (key === null ? 'flux/phonebook/own' : `flux/phonebook/${toHex(key)}`)
+      const book = new PhonebookBase(store.namespace(ns), { key, clock, wakeup: network.wakeup })
       await book.ready()
       book.on('update', () => this.emit('update'))
       book.on('warning', (err: unknown) => this.emit('warning', err))
-      if (state.phonebook()?.key !== toHex(book.key)) {
-        await state.putPhonebook({ key: toHex(book.key), joinedAt: clock.now() })
-      }
       this.book = book
-      this.channel.broadcast('book', { key: toHex(book.key) })
-      this.emit('joined', toHex(book.key))
-      if (book.writable) void this.writeEntry()
+      this.namespace = ns
+      if (book.writable) await this.keep(book)
       return book
     })()
     return this.pendingOpen.finally(() => {
       this.pendingOpen = null
     })
+  }
+
+  /** Wait until this node writes to the phonebook, then keep it; else close and forget it. */
+  private async settle(book: PhonebookBase): Promise<void> {
+    try {
+      await book.waitWritable(WRITABLE_TIMEOUT)
+    } catch (err) {
+      if (this.book === book) {
+        this.book = null
+        await book.close().catch(() => {})
+      }
+      throw err
+    }
+    await this.keep(book)
+  }
+
+  /** This node writes to the phonebook: remember it, tell peers, write our entry. */
+  private async keep(book: PhonebookBase): Promise<void> {
+    const { state, clock } = this.deps
+    const key = toHex(book.key)
+    if (state.phonebook()?.key !== key) {
+      await state.putPhonebook({ key, namespace: this.namespace, joinedAt: clock.now() })
+    }
+    this.channel.broadcast('book', { key })
+    this.emit('joined', key)
+    await this.writeEntry()
   }
 
   private async addWriter(writer: string): Promise<void> {
@@ -301,11 +327,8 @@ export class PhonebookService extends Service<PhonebookEvents> {
     if (this.book !== null) return { ok: true, key: this.keyHex, writer: null, reason: null }
     if (key === null) return { ok: true, key: null, writer: null, reason: null }
     const book = await this.open(fromHex(key))
-    // once the dialer added us, we write our entry
-    book
-      .waitWritable(WRITABLE_TIMEOUT)
-      .then(() => this.writeEntry())
-      .catch((err: unknown) => this.emit('warning', err))
+    // once the dialer added us, we keep it and write our entry
+    this.settle(book).catch((err: unknown) => this.emit('warning', err))
     return { ok: true, key, writer: toHex(book.writerKey), reason: null }
   }
 

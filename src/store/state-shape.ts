@@ -95,6 +95,8 @@ export interface PendingPeer {
 export interface PhonebookEntry {
   /** The phonebook key (hex). */
   key: string
+  /** Its Corestore namespace. */
+  namespace: string
   /** When this node joined or created it (its clock). */
   joinedAt: number
 }
@@ -159,7 +161,11 @@ const INVITE: Record<keyof InviteEntry, Check> = {
   delegateFor: optional(nullOr(num))
 }
 
-const PHONEBOOK: Record<keyof PhonebookEntry, Check> = { key: hex(32), joinedAt: num }
+const PHONEBOOK: Record<keyof PhonebookEntry, Check> = {
+  key: hex(32),
+  namespace: str,
+  joinedAt: num
+}
 
 const PROFILE: Record<keyof ProfileEntry, Check> = {
   id: hex(32),

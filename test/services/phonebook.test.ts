@@ -3,6 +3,7 @@ import crypto from 'hypercore-crypto'
 import { mesh, until, errorCode, type TestNode } from '../helpers/index.js'
 import { encodeKey, toHex } from '../../src/identity/keys.js'
 import { MESH_TOPIC } from '../../src/services/mesh.js'
+import { ManualClock } from '../../src/util/clock.js'
 
 /** The phonebook a node lists, once it has `n` live entries. */
 async function bookOf(x: TestNode, n: number) {
@@ -166,3 +167,26 @@ async function lookedUp(x: TestNode): Promise<void> {
   await x.node.network.swarm.status(MESH_TOPIC)?.flushed()
   await x.node.network.swarm.flush()
 }
+
+test('phonebook - a peer naming a phonebook nobody adds us to cannot hold the node in it', async (t) => {
+  const m = await mesh(t)
+  const a = await m.create({ name: 'Ada' })
+  const clock = new ManualClock(Date.now())
+  const b = await m.create({ name: 'Bo', clock })
+  const bKey = toHex(b.node.network.publicKey)
+  a.node.network.dial(b.node.network.publicKey)
+  const peer = await until(a.node, () =>
+    a.node.phonebook.channel.peers().find((p) => p.id === bKey && p.session.admitted)
+  )
+  const bogus = crypto.randomBytes(32).toString('hex')
+  const answer = await a.node.phonebook.channel.request(peer, 'share', { key: bogus }, 10_000)
+  t.ok(answer?.ok && answer.key === bogus, 'B opens the phonebook it was told of')
+  t.is(b.node.state.phonebook(), null, 'but does not keep it before it writes to it')
+  clock.advance(60_000)
+  await until(b.node, () => b.node.phonebook.book === null, 20_000, 'B to let it go')
+  t.is(b.node.state.phonebook(), null, 'nothing kept in node.json')
+  const out = await a.app.mesh.connect(b.node.peerId)
+  t.ok(out.phonebook.shared, 'a real phonebook is shared afterwards')
+  await until(b.node, () => bookOf(b, 2), 20_000, 'both entries on B')
+  t.is(b.node.state.phonebook()?.key, toHex(a.node.phonebook.book!.key), 'and kept')
+})
