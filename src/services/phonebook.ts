@@ -227,7 +227,7 @@ export class PhonebookService extends Service<PhonebookEvents> {
     const { network, profile, projects } = this.deps
     const mine = await book.view.entry(toHex(network.publicKey))
     const now = this.deps.clock.now()
-    if (!removed && mine !== null && !mine.removed && now - mine.seen < REFRESH_EVERY) return
+    if (!removed && mine !== null && !mine.removed && now - mine.seen < REFRESH_EVERY / 2) return
     const address = network.dht.localAddress()
     const entry = book.describe({
       keyPair: network.swarm.keyPair,

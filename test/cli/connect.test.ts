@@ -46,6 +46,8 @@ test('cli - flux connect PEER: A and B share one phonebook (same view hash, both
   t.ok(human.stdout.includes(`phonebook ${both[0].key}`), 'the human listing names it')
   t.ok(human.stdout.includes('(this node)'), human.stdout.trim())
   t.is(both[0].skipped, 0, 'no op skipped in an honest exchange')
+  const status = await c.run(a.home, 'status')
+  t.ok(/phonebook\s+2 entries, announced on the mesh/.test(status.stdout), 'flux status shows it')
 
   const early = await c.json<PhonebookInfo>(a.home, 'phonebook', '--at', '3')
   t.ok(early.version <= 3, `--at reads an earlier version (${early.version})`)
