@@ -38,7 +38,7 @@ const LAYERS = [
     name: 'services',
     path: '^src/services/',
     rank: 7,
-    what: 'one service per capability (ReadyResource, typed events): projects, invites, writers, profile, profile projects, links, devices, hosting, recovery, peers, admission'
+    what: 'one service per capability (ReadyResource, typed events): projects, invites, writers, profile, profile projects, links, devices, hosting, recovery, peers, admission, relay offers, phonebook'
   },
   {
     name: 'swarm',
@@ -64,13 +64,19 @@ const LAYERS = [
     rank: 5,
     what: 'the profile domain: its ops and apply, the ProfileBase, copies and hosts'
   },
+  {
+    name: 'phonebook',
+    path: '^src/phonebook/',
+    rank: 5,
+    what: 'the phonebook domain: signed entries, its ops and apply, the PhonebookBase'
+  },
   { name: 'policy', path: '^src/policy/', rank: 5, what: 'admission policy as a pure function' },
   { name: 'api', path: '^src/api\\.ts$', rank: 4.5, what: 'the shapes a node reports (DTOs)' },
   {
     name: 'views',
     path: '^src/views/',
     rank: 4,
-    what: 'Hyperbee layouts and read queries (project, profile): the only code that knows the keys'
+    what: 'Hyperbee layouts and read queries (project, profile, phonebook): the only code that knows the keys'
   },
   {
     name: 'autobase',

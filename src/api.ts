@@ -4,6 +4,9 @@
  */
 import type { JsonValue } from './autobase/shapes.js'
 import type { Role } from './views/project.js'
+import type { PhonebookSnapshot } from './views/phonebook.js'
+
+export type { PhonebookSnapshot }
 
 export interface ProjectSummary {
   key: string
@@ -225,6 +228,18 @@ export interface NodeStatus {
   toggles: ToggleState
   /** Behind which NAT, as HyperDHT can tell; relays; failing connection attempts. */
   nat: NatStatus
+  /** The phonebook held (null: none) and Auto-Connect's work. */
+  mesh: MeshStatus
+}
+
+export interface MeshStatus {
+  /** The phonebook this node holds (z-base-32), or null; its live entries. */
+  phonebook: string | null
+  entries: number
+  /** Announced on the mesh topic; looking it up; peers Auto-Connect dialed and connected now. */
+  announced: boolean
+  looking: boolean
+  autoConnected: number
 }
 
 /** Progress of long work (joining, syncing), for people and --json consumers. */
@@ -456,4 +471,65 @@ export interface AchievementInfo {
   op: string
   ts: number
   value: number
+}
+
+/** `flux connect PEER`: the peer reached, and whether a phonebook is now shared with it. */
+export interface ConnectResult {
+  /** The peer's id (z-base-32). */
+  peer: string
+  route: Route
+  phonebook: {
+    /** The phonebook this node holds now (z-base-32), or null. */
+    key: string | null
+    shared: boolean
+    /** Why it is not shared (a toggle on either side, both holding one...). */
+    reason: string | null
+  }
+}
+
+/** One node in a phonebook, as every peer of it lists it. */
+export interface PhonebookEntryInfo {
+  /** The node's peer id (z-base-32). */
+  peer: string
+  /** Keyed hash of its profile id (key: the phonebook key), or null. */
+  profile: string | null
+  hints: string[]
+  /** Keyed hashes of its projects; `shared`: how many of ours are among them. */
+  projects: number
+  shared: number
+  /** Its signed time, and last seen as every peer judges it (clamped to mesh time). */
+  seen: number
+  at: number
+  removed: boolean
+  /** This node itself; connected now. */
+  self: boolean
+  connected: boolean
+}
+
+/** `flux phonebook`: the phonebook this node holds, or key null when it holds none. */
+export interface PhonebookInfo {
+  key: string | null
+  /** Digest of the view's keys and values: equal on peers that applied the same ops. */
+  hash: string | null
+  /** The view's version (Hyperbee), for `--at`. */
+  version: number
+  writable: boolean
+  writers: number
+  entries: PhonebookEntryInfo[]
+  /** Ops every peer skipped, and how many per writer (hex writer key). */
+  skipped: number
+  strikes: Record<string, number>
+  /** The node's place on the mesh topic, and peers Auto-Connect dialed. */
+  mesh: { server: boolean; client: boolean; autoDialed: number }
+}
+
+/** `flux phonebook import FILE`: the snapshot checked, then used. */
+export interface ImportResult {
+  /** The snapshot's phonebook (z-base-32) and how many entries it held, every one verified. */
+  key: string
+  entries: number
+  /** Its nodes dialed; whether this node holds that phonebook now; entries carried into it. */
+  dialed: number
+  joined: boolean
+  carried: number
 }

@@ -46,6 +46,9 @@ export type FluxErrorCode =
   | 'HANDOVER_PENDING'
   | 'PEER_NOT_CONNECTED'
   | 'NOTHING_TO_CHECK'
+  | 'CONNECT_REFUSED'
+  | 'PEER_HELD'
+  | 'SNAPSHOT_INVALID'
   | 'INTERNAL'
 
 /** The one error class of Flux: `err.code` is stable, the message is for people. */

@@ -28,6 +28,8 @@ import { RelayOffers } from './services/relay-offers.js'
 import { ProjectHosts } from './services/project-hosts.js'
 import { ProjectGroup } from './services/project-group.js'
 import { CreditsService } from './services/credits.js'
+import { PhonebookService } from './services/phonebook.js'
+import { MeshService } from './services/mesh.js'
 import type { FluxNodeOptions, FluxNodeEvents } from './node-options.js'
 
 export type { FluxNodeOptions, FluxNodeEvents }
@@ -64,6 +66,8 @@ export class FluxNode extends Service<FluxNodeEvents> {
   projectHosts!: ProjectHosts
   projectGroup!: ProjectGroup
   credits!: CreditsService
+  phonebook!: PhonebookService
+  mesh!: MeshService
   /** Opened services, in order: closed in reverse. */
   private readonly running: Array<{ close(): Promise<void> }> = []
 
@@ -131,28 +135,17 @@ export class FluxNode extends Service<FluxNodeEvents> {
     const projectHosts = (this.projectHosts = new ProjectHosts(core))
     this.projectGroup = new ProjectGroup({ clock, network, projects, projectHosts })
     this.credits = new CreditsService({ clock, network, projects, profile })
+    const phonebook = (this.phonebook = new PhonebookService({
+      ...deps,
+      admission: this.admission
+    }))
+    this.mesh = new MeshService({ ...core, admission: this.admission, phonebook })
     this.wire()
     // opened in this order, closed in reverse
-    for (const service of [
-      projects,
-      profile,
-      profileProjects,
-      membership,
-      this.admission,
-      writers,
-      this.invites,
-      this.links,
-      this.devices,
-      this.hosting,
-      this.recovery,
-      this.peers,
-      this.relayOffers,
-      projectHosts,
-      this.projectGroup,
-      this.credits
-    ]) {
-      await this.start(service)
-    }
+    const base = [projects, profile, profileProjects, membership, this.admission, writers]
+    const people = [this.invites, this.links, this.devices, this.hosting, this.recovery, this.peers]
+    const mesh = [this.relayOffers, projectHosts, this.projectGroup, this.credits, phonebook]
+    for (const service of [...base, ...people, ...mesh, this.mesh]) await this.start(service)
     if (opts.profile) await profile.activate(opts.profile.keys)
   }
 
@@ -170,7 +163,7 @@ export class FluxNode extends Service<FluxNodeEvents> {
     invites.on('invite-ignored', (info) => this.emit('invite-ignored', info))
     const services: Warns[] = [projects, profile, this.profileProjects, writers, invites]
     services.push(this.links, this.devices, this.membership, this.admission, this.relayOffers)
-    services.push(this.projectHosts, this.projectGroup, this.credits)
+    services.push(this.projectHosts, this.projectGroup, this.credits, this.phonebook, this.mesh)
     for (const s of [...services, this.hosting, this.recovery, this.network]) {
       s.on('warning', (err) => this.emit('warning', err))
     }

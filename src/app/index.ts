@@ -9,6 +9,7 @@ import { ProjectActions } from './projects.js'
 import { AdmissionActions } from './admission.js'
 import { HostingActions } from './hosting.js'
 import { CreditsActions } from './credits.js'
+import { MeshActions } from './mesh.js'
 import type { NodeStatus, PeerInfo } from '../api.js'
 
 export class FluxApp {
@@ -18,6 +19,7 @@ export class FluxApp {
   readonly admission: AdmissionActions
   readonly hosting: HostingActions
   readonly credits: CreditsActions
+  readonly mesh: MeshActions
 
   constructor(readonly node: FluxNode) {
     this.projects = new ProjectActions(node)
@@ -26,6 +28,7 @@ export class FluxApp {
     this.admission = new AdmissionActions(node)
     this.hosting = new HostingActions(node)
     this.credits = new CreditsActions(node, this.content)
+    this.mesh = new MeshActions(node)
   }
 
   peers(): Promise<PeerInfo[]> {
@@ -44,7 +47,8 @@ export class FluxApp {
       peers: [...node.network.sessions.values()].filter((s) => s.admitted).length,
       projects: await this.projects.summaries(),
       toggles: this.admission.toggles(),
-      nat: node.network.nat.status()
+      nat: node.network.nat.status(),
+      mesh: await this.mesh.status()
     }
   }
 }

@@ -31,6 +31,11 @@ export class ViewTx {
     await this.batch.put(key, value)
   }
 
+  async del(key: string): Promise<void> {
+    this.cache.set(key, null)
+    await this.batch.del(key)
+  }
+
   flush(): Promise<void> {
     return this.batch.flush()
   }

@@ -1,5 +1,12 @@
 /** How `flux` shows the node and its peers. */
-import type { DialFailure, NatStatus, NodeStatus, PeerInfo, ToggleState } from '../api.js'
+import type {
+  DialFailure,
+  MeshStatus,
+  NatStatus,
+  NodeStatus,
+  PeerInfo,
+  ToggleState
+} from '../api.js'
 import { ago, clean, indent, plural, projectList, short, table } from './output.js'
 
 /** Each peer with the profile it proved: its name and id, or "unknown". */
@@ -44,11 +51,19 @@ export function nodeStatus(s: NodeStatus): string {
       ['peers', String(s.peers)],
       ['toggles', toggleLine(s.toggles)],
       ...natRows(s.nat),
+      ['phonebook', meshLine(s.mesh)],
       ['projects', String(s.projects.length)]
     ])
   ]
   if (s.projects.length > 0) lines.push(indent(projectList(s.projects), '  '))
   return lines.join('\n')
+}
+
+/** The phonebook and Auto-Connect in one line. */
+export function meshLine(m: MeshStatus): string {
+  if (m.phonebook === null) return m.looking ? 'none yet, looking for the mesh' : 'none'
+  const where = m.announced ? ', announced on the mesh' : m.looking ? ', looking for the mesh' : ''
+  return `${m.entries} ${m.entries === 1 ? 'entry' : 'entries'}${where}, ${m.autoConnected} auto-connected`
 }
 
 /** The toggles that are on, and what waits: "accept, isolate on; 2 waiting for approval". */

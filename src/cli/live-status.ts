@@ -11,7 +11,7 @@ import type { Toggles } from '../policy/admission.js'
 import type { DialFailure, NodeStatus, ProjectSummary } from '../api.js'
 import { encodeKey, fromHex } from '../identity/keys.js'
 import { type Output, clean, plural, projectName, short, table } from './output.js'
-import { failingText, natLine, toggleLine } from './format-node.js'
+import { failingText, meshLine, natLine, toggleLine } from './format-node.js'
 
 export interface LiveStatusOptions {
   /** At most one status per this many ms. */
@@ -223,6 +223,7 @@ export class LiveStatus {
       this.out.event('status', {
         peers: status.peers,
         toggles: status.toggles,
+        mesh: status.mesh,
         projects: projects.map((p) => ({
           key: p.key,
           name: p.name,
@@ -244,7 +245,10 @@ export class LiveStatus {
           `${projectName(p)} ${short(p.key)}: ${plural(p.applied, 'op')}, ${plural(p.peers, 'peer')}${syncText(p, ', ')}`
       )
       const toggles = `toggles: ${toggleLine(status.toggles)}`
-      const line = [`status: ${plural(status.peers, 'peer')}, ${toggles}`, ...parts].join(' | ')
+      const book = status.mesh.phonebook === null ? '' : `, phonebook: ${meshLine(status.mesh)}`
+      const line = [`status: ${plural(status.peers, 'peer')}, ${toggles}${book}`, ...parts].join(
+        ' | '
+      )
       // a line per change, not per tick: an idle node stays quiet
       if (line !== this.lastLine) this.out.line(line)
       this.lastLine = line
@@ -260,7 +264,7 @@ export class LiveStatus {
     ])
     this.clearBlock()
     this.block = [
-      `── ${plural(status.peers, 'peer')}, ${plural(projects.length, 'project')} · toggles: ${toggleLine(status.toggles)} · ${time}`,
+      `── ${plural(status.peers, 'peer')}, ${plural(projects.length, 'project')} · toggles: ${toggleLine(status.toggles)}${status.mesh.phonebook === null ? '' : ` · phonebook: ${meshLine(status.mesh)}`} · ${time}`,
       ...(rows.length > 0
         ? table(rows)
             .split('\n')

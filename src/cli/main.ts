@@ -20,6 +20,7 @@ import { status, stop } from './status.js'
 import { init, recover, whoami } from './profile.js'
 import { device } from './device.js'
 import { sign, verify } from './sign.js'
+import { connect, phonebook } from './connect.js'
 import { approve, block, blocked, dismiss, pending, toggle, unblock } from './admission.js'
 import { host } from './host.js'
 import { achievements, credits } from './credits.js'
@@ -136,6 +137,8 @@ function buildCli(onBail: (info: BailInfo) => void, bailed: () => boolean): Comm
     kv,
     name,
     peers,
+    connect,
+    phonebook,
     toggle,
     pending,
     approve,

@@ -9,6 +9,7 @@ import type {
   AchievementInfo,
   CreditExplanation,
   ProjectCredits,
+  ConnectResult,
   CreatedInvite,
   CreatedLink,
   DeviceInfo,
@@ -23,6 +24,9 @@ import type {
   PeerInfo,
   PeerRuleInfo,
   PendingInfo,
+  PhonebookInfo,
+  PhonebookSnapshot,
+  ImportResult,
   ToggleChangeResult,
   ToggleState,
   PostInfo,
@@ -88,6 +92,10 @@ export interface ControlMethods {
   'peer.block': { params: { peer: string }; result: PeerRuleInfo }
   'peer.unblock': { params: { peer: string }; result: PeerRuleInfo }
   'peer.blocked': { params: None; result: PeerRuleInfo[] }
+  'peer.connect': { params: { peer: string; timeout?: number }; result: ConnectResult }
+  'phonebook.show': { params: { at?: number }; result: PhonebookInfo }
+  'phonebook.export': { params: { at?: number }; result: PhonebookSnapshot }
+  'phonebook.import': { params: { snapshot: unknown; timeout?: number }; result: ImportResult }
 
   'credits.show': { params: { project?: string }; result: ProjectCredits[] }
   'credits.explain': { params: { project: string; member: string }; result: CreditExplanation }

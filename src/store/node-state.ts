@@ -15,6 +15,7 @@ import {
   type InviteEntry,
   type PeerRule,
   type PendingPeer,
+  type PhonebookEntry,
   type ProfileEntry,
   type ProjectEntry,
   type StateFile
@@ -26,6 +27,7 @@ export type {
   InviteEntry,
   PeerRule,
   PendingPeer,
+  PhonebookEntry,
   ProfileEntry,
   ProjectEntry,
   StateFile
@@ -42,7 +44,8 @@ export class NodeState {
     offer: null,
     toggles: { ...DEFAULT_TOGGLES },
     peers: {},
-    pending: {}
+    pending: {},
+    phonebook: null
   }
   private writing: Promise<void> = Promise.resolve()
 
@@ -153,6 +156,15 @@ export class NodeState {
   async putPeerRule(rule: PeerRule): Promise<void> {
     if (rule.approvedAt === null && rule.blockedAt === null) delete this.data.peers[rule.peer]
     else this.data.peers[rule.peer] = rule
+    await this.save()
+  }
+
+  phonebook(): PhonebookEntry | null {
+    return this.data.phonebook === null ? null : { ...this.data.phonebook }
+  }
+
+  async putPhonebook(entry: PhonebookEntry | null): Promise<void> {
+    this.data.phonebook = entry === null ? null : { ...entry }
     await this.save()
   }
 

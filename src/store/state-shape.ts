@@ -102,6 +102,16 @@ export interface PendingPeer {
   sharesProject: boolean
 }
 
+/** The phonebook this node holds (DESIGN.md "Phonebooks and auto-connect"). */
+export interface PhonebookEntry {
+  /** The phonebook key (hex). */
+  key: string
+  /** Its Corestore namespace. */
+  namespace: string
+  /** When this node joined or created it (its clock). */
+  joinedAt: number
+}
+
 export interface StateFile {
   version: 1
   projects: Record<string, ProjectEntry>
@@ -115,6 +125,8 @@ export interface StateFile {
   toggles: Toggles
   peers: Record<string, PeerRule>
   pending: Record<string, PendingPeer>
+  /** Absent in files written before phonebooks: read as null. */
+  phonebook: PhonebookEntry | null
 }
 
 export const STATE_VERSION = 1
@@ -162,6 +174,12 @@ const INVITE: Record<keyof InviteEntry, Check> = {
   admitted: strings,
   kind: optional(oneOf('project', 'link')),
   delegateFor: optional(nullOr(num))
+}
+
+const PHONEBOOK: Record<keyof PhonebookEntry, Check> = {
+  key: hex(32),
+  namespace: str,
+  joinedAt: num
 }
 
 const PROFILE: Record<keyof ProfileEntry, Check> = {
@@ -259,6 +277,11 @@ export function parseState(text: string, file: string): StateFile {
     const bad = badField(profile, PROFILE)
     if (bad !== null) throw damaged(`profile: ${bad}`)
   }
+  const phonebook = raw.phonebook ?? null
+  if (phonebook !== null) {
+    const bad = badField(phonebook, PHONEBOOK)
+    if (bad !== null) throw damaged(`phonebook: ${bad}`)
+  }
   const toggles = raw.toggles ?? DEFAULT_TOGGLES
   const badToggle = badField(toggles, TOGGLES)
   if (badToggle !== null) throw damaged(`toggles: ${badToggle}`)
@@ -272,7 +295,8 @@ export function parseState(text: string, file: string): StateFile {
     offer: offerOf(raw.offer, damaged),
     toggles: { ...(toggles as Toggles) },
     peers: section<PeerRule>('peers', PEER_RULE),
-    pending: section<PendingPeer>('pending', PENDING)
+    pending: section<PendingPeer>('pending', PENDING),
+    phonebook: phonebook as PhonebookEntry | null
   }
 }
 

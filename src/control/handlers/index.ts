@@ -11,6 +11,7 @@ import { profileMethods } from './profile.js'
 import { admissionMethods } from './admission.js'
 import { hostingMethods } from './hosting.js'
 import { creditsMethods } from './credits.js'
+import { meshMethods } from './mesh.js'
 
 export type { CallContext, Entry } from './table.js'
 
@@ -22,5 +23,6 @@ export const METHODS: Table<Exclude<MethodName, 'node.stop'>> = {
   ...profileMethods,
   ...admissionMethods,
   ...hostingMethods,
-  ...creditsMethods
+  ...creditsMethods,
+  ...meshMethods
 }
