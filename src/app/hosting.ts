@@ -6,7 +6,7 @@ import { decodeKey, encodeKey, fromHex, looksLikeKey, toHex } from '../identity/
 import type { FluxNode } from '../node.js'
 import type { HostCheckResult, HostedProjectInfo, HostOffer } from '../api.js'
 import type { HostedInfo } from '../services/project-hosts.js'
-import { coresOf } from '../services/projects.js'
+import type { Project } from '../project/project.js'
 
 /** Fewest characters of a key prefix accepted. */
 const MIN_PREFIX = 4
@@ -64,17 +64,21 @@ export class HostingActions {
     return { ...r, peer: encodeKey(fromHex(peer)), project: encodeKey(key), attested }
   }
 
+  /**
+   * The cores to check: a member checks the writer cores (every holder has the same blocks;
+   * a view core's blocks are partly computed by each peer); a host that is not a member, the
+   * cores its members told it of.
+   */
   private async coresFor(ref: string): Promise<{ cores: Buffer[]; key: Buffer }> {
     const hosted = this.findHosted(ref)
-    if (hosted !== null) {
-      const project = this.node.projects.get(hosted)
-      const entry = this.node.state.hostedProject(hosted)
-      const cores = (entry?.cores ?? [hosted]).map(fromHex)
-      if (project !== null) cores.push(...(await coresOf(project)))
-      return { cores, key: fromHex(hosted) }
+    const project =
+      hosted === null ? await this.node.projects.resolve(ref) : this.node.projects.get(hosted)
+    if (project !== null && (await project.readable())) {
+      return { cores: await writersOf(project), key: project.key }
     }
-    const project = await this.node.projects.resolve(ref)
-    return { cores: await coresOf(project), key: project.key }
+    const hex = hosted ?? toHex((project as Project).key)
+    const entry = this.node.state.hostedProject(hex)
+    return { cores: (entry?.cores ?? [hex]).map(fromHex), key: fromHex(hex) }
   }
 
   private describe(h: HostedInfo): HostedProjectInfo {
@@ -140,4 +144,11 @@ export class HostingActions {
     }
     return found
   }
+}
+
+/** A project's writer cores: the bootstrap and every member's (removed ones too). */
+async function writersOf(project: Project): Promise<Buffer[]> {
+  const keys = new Set([toHex(project.key)])
+  for (const m of await project.view.members()) for (const w of m.writers) keys.add(w)
+  return [...keys].map(fromHex)
 }
