@@ -10,7 +10,7 @@ import type { PendingPeer } from '../store/node-state.js'
 import type { Toggles } from '../policy/admission.js'
 import type { DialFailure, NodeStatus, ProjectSummary } from '../api.js'
 import { encodeKey, fromHex } from '../identity/keys.js'
-import { type Output, clean, plural, projectName, short, table } from './output.js'
+import { type Output, clean, cleanText, plural, projectName, short, table } from './output.js'
 import { failingText, natLine, toggleLine } from './format-node.js'
 
 export interface LiveStatusOptions {
@@ -279,7 +279,8 @@ export class LiveStatus {
 
   private redrawBlock(): void {
     if (!this.tty || this.block.length === 0) return
-    process.stdout.write(this.block.join('\n') + '\n')
+    // names in the block are cleaned where they are formatted; this pass covers the rest
+    process.stdout.write(cleanText(this.block.join('\n')) + '\n')
     this.blockLines = this.block.length
   }
 }
