@@ -10,7 +10,12 @@ declare module 'hypercore' {
     writable: boolean
     readable: boolean
     closed: boolean
-    peers: Array<{ remoteLength: number; remoteContiguousLength: number }>
+    peers: Array<{
+      remoteLength: number
+      remoteContiguousLength: number
+      /** The connection's remote swarm key. */
+      remotePublicKey: Buffer
+    }>
     ready(): Promise<void>
     close(): Promise<void>
     get(index: number, opts?: { wait?: boolean; timeout?: number }): Promise<Buffer | null>
