@@ -44,6 +44,8 @@ export type FluxErrorCode =
   | 'TOGGLE_CONFLICT'
   | 'NODE_PAUSED'
   | 'HANDOVER_PENDING'
+  | 'JOIN_PENDING'
+  | 'CANCELLED'
   | 'INTERNAL'
 
 /** The one error class of Flux: `err.code` is stable, the message is for people. */

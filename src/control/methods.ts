@@ -48,6 +48,11 @@ export interface ControlMethods {
     params: { code: string; project?: string; timeout?: number }
     result: ProjectDetail
   }
+  /** Cancel this node's join of the project of `code` (a join waiting for an answer). */
+  'project.join.cancel': {
+    params: { code: string }
+    result: { state: 'cancelled' | 'accepted' | 'none' }
+  }
   'project.invites': { params: P; result: InviteInfo[] }
   'project.uninvite': { params: P & { invite: string }; result: InviteInfo }
   'project.list': { params: None; result: ProjectSummary[] }

@@ -65,6 +65,8 @@ export interface Cli {
   up(home: string, extra?: string[], opts?: UpOptions): Promise<FluxNodeProc>
   /** Run one verb with --home and return its outcome. */
   run(home: string, ...args: string[]): Promise<RunResult>
+  /** Start one verb with --home and return it running (to signal it while it works). */
+  spawn(home: string, ...args: string[]): Running
   /** Like run, with extra environment (FLUX_PASSPHRASE, FLUX_PHRASE...). */
   runWith(env: Record<string, string>, home: string, ...args: string[]): Promise<RunResult>
   /** Like run, with --json, failing the test unless it exits 0 with a JSON document. */
@@ -288,6 +290,11 @@ export function cli(t: Test): Cli {
     },
     run(home, ...args) {
       return flux([...args, '--home', home])
+    },
+    spawn(home, ...args) {
+      const proc = start([...args, '--home', home])
+      procs.push(proc)
+      return proc
     },
     runWith(extraEnv, home, ...args) {
       return flux([...args, '--home', home], { env: extraEnv })
