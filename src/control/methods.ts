@@ -23,6 +23,7 @@ import type {
   ProjectDetail,
   ProjectSummary,
   RecoveryReport,
+  RevocationInfo,
   SignResult,
   TaskInfo,
   WhoAmI
@@ -92,6 +93,7 @@ export interface ControlMethods {
     result: RecoveryReport
   }
   'profile.sign': { params: { message: string }; result: SignResult }
+  'profile.revocation': { params: { profile: string; device: string }; result: RevocationInfo }
   'device.link': { params: { expires?: number; delegateFor?: number }; result: CreatedLink }
   'device.join': {
     params: { code: string; passphrase: string; name?: string; timeout?: number }
