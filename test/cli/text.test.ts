@@ -1,5 +1,5 @@
 import test from 'brittle'
-import { cli, waitFor } from './helpers.js'
+import { cli, flux, waitFor } from './helpers.js'
 import { FluxNode } from '../../src/node.js'
 import { FluxApp } from '../../src/app/index.js'
 import { encodeOp } from '../../src/autobase/envelope.js'
@@ -88,6 +88,14 @@ test('cli text - escape sequences from a modified peer never reach stdout raw', 
   t.absent(/^\[x\]/m.test(tasks.stdout), 'no fake done task line')
   const shown = await c.run(a.home, 'kv', 'get', key, 'motd')
   t.ok(shown.stdout.startsWith('hello?[2J?[H?31mfake'), shown.stdout.trim())
+
+  // text that starts with '-' goes after `--`; flags stay before it
+  const dash = await flux(['post', '--home', a.home, '--json', key, '--', '-1 for cedar'])
+  t.is(dash.code, 0, `a post after -- (${dash.stderr.trim()})`)
+  t.is((dash.json as PostInfo | null)?.text, '-1 for cedar', 'is posted as typed')
+  const minus = await flux(['kv', 'set', '--home', a.home, key, 'delta', '--', '-5'])
+  t.is(minus.code, 0, `a record after -- (${minus.stderr.trim()})`)
+  t.is((await c.json<KvInfo>(a.home, 'kv', 'get', key, 'delta')).value, -5, 'is the number -5')
 
   // a person's own text with controls: a clear error, nothing printed raw
   const own = await c.run(a.home, 'post', key, 'oops\x1b[31m')
