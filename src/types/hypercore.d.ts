@@ -18,11 +18,16 @@ declare module 'hypercore' {
     }>
     ready(): Promise<void>
     close(): Promise<void>
-    get(index: number, opts?: { wait?: boolean; timeout?: number }): Promise<Buffer | null>
+    get(
+      index: number,
+      opts?: { wait?: boolean; timeout?: number }
+    ): Promise<Buffer | null | undefined>
     append(block: Buffer | Buffer[]): Promise<{ length: number; byteLength: number }>
     update(opts?: { wait?: boolean }): Promise<boolean>
     download(range?: { start?: number; end?: number }): { done(): Promise<void>; destroy(): void }
     treeHash(length?: number): Promise<Buffer>
+    getUserData(key: string): Promise<Buffer | null | undefined>
+    setUserData(key: string, value: Buffer): Promise<void>
     info(opts?: { storage?: boolean }): Promise<unknown>
     /** Close every session and delete the core from storage (hypercore 11.39). */
     purge(): Promise<void>
