@@ -8,6 +8,7 @@ import type { Project } from '../project/project.js'
 import type { JsonValue } from '../autobase/shapes.js'
 import type { Role } from '../views/project.js'
 import { FluxError } from '../errors.js'
+import { LIMITS } from '../project/ops.js'
 import { decodeKey, encodeKey, toHex, looksLikeKey } from '../identity/keys.js'
 import { memberNames, postInfo, taskInfo } from './describe.js'
 import { requireReadable, requireWritable } from './guards.js'
@@ -71,6 +72,12 @@ export class ContentActions {
   }
 
   async post(ref: string, text: string, replyTo?: string): Promise<PostInfo> {
+    if (text.length > LIMITS.text) {
+      throw new FluxError(
+        'INVALID_INPUT',
+        `a post is at most ${LIMITS.text} characters (this one has ${text.length}): split it`
+      )
+    }
     const project = await this.writable(ref)
     const parent = replyTo ? await this.resolveId(project, 'post', replyTo) : null
     const op = await project.append({ type: 'post/add', text, replyTo: parent })

@@ -99,21 +99,22 @@ process.on('exit', () => {
 /** Run `flux args...` to completion (killed after `timeout` ms). */
 export function flux(
   args: string[],
-  opts: { timeout?: number; env?: Record<string, string> } = {}
+  opts: { timeout?: number; env?: Record<string, string>; input?: string } = {}
 ): Promise<RunResult> {
   const timeout = opts.timeout ?? 60_000
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], {
       cwd: root,
       env: { ...env(), ...opts.env },
-      stdio: ['ignore', 'pipe', 'pipe']
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe']
     })
     live.add(child)
     child.on('exit', () => live.delete(child))
+    if (opts.input !== undefined) child.stdin?.end(opts.input)
     let stdout = ''
     let stderr = ''
-    child.stdout.setEncoding('utf-8').on('data', (d: string) => (stdout += d))
-    child.stderr.setEncoding('utf-8').on('data', (d: string) => (stderr += d))
+    child.stdout?.setEncoding('utf-8').on('data', (d: string) => (stdout += d))
+    child.stderr?.setEncoding('utf-8').on('data', (d: string) => (stderr += d))
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
       reject(new Error(`flux ${args.join(' ')} did not exit within ${timeout} ms\n${stderr}`))

@@ -97,6 +97,20 @@ test('cli text - escape sequences from a modified peer never reach stdout raw', 
   t.is(minus.code, 0, `a record after -- (${minus.stderr.trim()})`)
   t.is((await c.json<KvInfo>(a.home, 'kv', 'get', key, 'delta')).value, -5, 'is the number -5')
 
+  // long text from standard input (`-`), the size limit named when it is too long
+  const long = `${'a long line of text\n'.repeat(150)}the end`
+  const piped = await flux(['post', '--home', a.home, '--json', key, '-'], { input: long + '\n' })
+  t.is(piped.code, 0, `a post from standard input (${piped.stderr.trim()})`)
+  t.is((piped.json as PostInfo | null)?.text, long, 'kept whole, without the final newline')
+  const tooLong = await flux(['post', '--home', a.home, key, '-'], { input: 'x'.repeat(4001) })
+  t.is(tooLong.code, 1, 'a post over the limit exits 1')
+  t.ok(
+    /^flux: error INVALID_INPUT: a post is at most 4000 characters \(this one has 4001\)/.test(
+      tooLong.stderr
+    ),
+    tooLong.stderr.trim()
+  )
+
   // a person's own text with controls: a clear error, nothing printed raw
   const own = await c.run(a.home, 'post', key, 'oops\x1b[31m')
   t.is(own.code, 1, 'a post with an escape sequence exits 1')
