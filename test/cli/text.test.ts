@@ -122,4 +122,15 @@ test('cli text - escape sequences from a modified peer never reach stdout raw', 
   t.is(name.code, 1, 'a name with an escape sequence exits 1')
   t.ok(/INVALID_INPUT: bad name: control characters/.test(name.stderr), name.stderr.trim())
   t.absent(CONTROLS.test(a.stdout()), "`flux up`'s screen shows no controls")
+  // the live screen names a peer by the profile it proved, not by its node id alone
+  const line = await waitFor(
+    async () =>
+      a
+        .stdout()
+        .split('\n')
+        .find((l) => l.startsWith(`peer connected: ${node.peerId}`)),
+    "`flux up`'s line for the peer",
+    10_000
+  )
+  t.ok(/ "?Mallory"?\?? \(/.test(line), line)
 })
