@@ -105,6 +105,14 @@ export interface CreatedInvite extends InviteInfo {
   project: string
 }
 
+/** What a node knows of a device's revocation (`flux verify` asks the node of its home). */
+export interface RevocationInfo {
+  /** Whether the node knows the profile (its own, or a member of a project it reads). */
+  known: boolean
+  /** The revoked device (this one, or one it was linked through), by whom and when. */
+  revoked: { device: string; by: string; at: number } | null
+}
+
 export interface PostInfo {
   id: string
   seq: number

@@ -49,6 +49,8 @@ export type FluxErrorCode =
   | 'CONNECT_REFUSED'
   | 'PEER_HELD'
   | 'SNAPSHOT_INVALID'
+  | 'JOIN_PENDING'
+  | 'CANCELLED'
   | 'INTERNAL'
 
 /** The one error class of Flux: `err.code` is stable, the message is for people. */

@@ -8,7 +8,7 @@ import type { Project } from '../project/project.js'
 import type { JsonValue } from '../autobase/shapes.js'
 import type { Role } from '../views/project.js'
 import { FluxError } from '../errors.js'
-import { MAX_REPLICAS } from '../project/ops.js'
+import { LIMITS, MAX_REPLICAS } from '../project/ops.js'
 import { MAX_DECAY } from '../project/credits.js'
 import { decodeKey, encodeKey, toHex, looksLikeKey } from '../identity/keys.js'
 import { memberNames, postInfo, taskInfo } from './describe.js'
@@ -73,6 +73,12 @@ export class ContentActions {
   }
 
   async post(ref: string, text: string, replyTo?: string): Promise<PostInfo> {
+    if (text.length > LIMITS.text) {
+      throw new FluxError(
+        'INVALID_INPUT',
+        `a post is at most ${LIMITS.text} characters (this one has ${text.length}): split it`
+      )
+    }
     const project = await this.writable(ref)
     const parent = replyTo ? await this.resolveId(project, 'post', replyTo) : null
     const op = await project.append({ type: 'post/add', text, replyTo: parent })

@@ -5,6 +5,7 @@
 import z32 from 'z32'
 import { FluxError } from '../errors.js'
 import { requireOnline } from './guards.js'
+import { decodeKey, encodeKey, fromHex, toHex } from '../identity/keys.js'
 import type { FluxNode } from '../node.js'
 import type { LinkService } from '../services/links.js'
 import type { RecoveryService } from '../services/recovery.js'
@@ -14,6 +15,7 @@ import type {
   DeviceProofInfo,
   InitResult,
   RecoveryReport,
+  RevocationInfo,
   SignResult,
   WhoAmI
 } from '../api.js'
@@ -41,6 +43,7 @@ export class ProfileActions {
   }
 
   async sign(message: string): Promise<SignResult> {
+    await this.node.devices.requireNotRevoked('sign as the profile')
     const signature = this.node.profile.sign(message)
     const who = await this.whoami()
     return { profile: who.profile, device: who.device, signature }
@@ -58,8 +61,28 @@ export class ProfileActions {
     }
   }
 
-  link(opts: { expires?: number; delegateFor?: number } = {}): Promise<CreatedLink> {
+  async link(opts: { expires?: number; delegateFor?: number } = {}): Promise<CreatedLink> {
+    await this.node.devices.requireNotRevoked('link new devices')
     return this.node.links.create(opts)
+  }
+
+  /** Whether this node knows `device` of `profile` (z-base-32 ids) to be revoked. */
+  async revocation(profile: string, device: string): Promise<RevocationInfo> {
+    const r = await this.node.devices.revocation(
+      toHex(decodeKey(profile, 'profile id')),
+      toHex(decodeKey(device, 'device key'))
+    )
+    return {
+      known: r.known,
+      revoked:
+        r.revoked === null
+          ? null
+          : {
+              device: encodeKey(fromHex(r.revoked.device)),
+              by: encodeKey(fromHex(r.revoked.by)),
+              at: r.revoked.at
+            }
+    }
   }
 
   joinDevice(code: string, opts: Parameters<LinkService['join']>[1]): Promise<WhoAmI> {

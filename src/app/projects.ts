@@ -65,6 +65,14 @@ export class ProjectActions {
   }
 
   /**
+   * Cancel this node's join of the project an invite code is for (`flux project join` on
+   * Ctrl-C): see InviteService.cancelJoin.
+   */
+  cancelJoin(code: string): { state: 'cancelled' | 'accepted' | 'none' } {
+    return { state: this.node.invites.cancelJoin(code.trim()) }
+  }
+
+  /**
    * Stop holding a project and delete its data here. A member removes itself first (the
    * creator too: admin rights and indexing pass on by the project's rule), unless it is the
    * last member. An indexer stays until the others have signed the hand-over (bounded by

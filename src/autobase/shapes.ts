@@ -44,6 +44,65 @@ export function isText(v: unknown, max: number, allowEmpty = false): v is string
   return typeof v === 'string' && v.length <= max && (allowEmpty || v.trim().length > 0)
 }
 
+/**
+ * What text from peers may contain. `line`: a name, a title, a key: no control character at
+ * all. `prose`: a post, a description: newline and tab, no other control. Control characters
+ * are C0 (U+0000-U+001F), DEL and C1 (U+0080-U+009F): printed raw they move the cursor,
+ * recolour, retitle the window or fake lines, so apply refuses them on every peer.
+ */
+export type TextKind = 'line' | 'prose'
+
+// eslint-disable-next-line no-control-regex
+const LINE_CONTROLS = /[\u0000-\u001f\u007f-\u009f]/
+// eslint-disable-next-line no-control-regex
+const PROSE_CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/
+
+/**
+ * Why `v` is not acceptable text of `kind`, at most `max` UTF-16 units and not blank unless
+ * `allowEmpty`; null when it is. The reason is for people: it becomes the skip record and the
+ * INVALID_INPUT message.
+ */
+export function textFault(
+  v: unknown,
+  max: number,
+  kind: TextKind,
+  allowEmpty = false
+): string | null {
+  if (typeof v !== 'string') return 'not text'
+  if (v.length > max) return `longer than ${max} characters`
+  if (!allowEmpty && v.trim().length === 0) return 'empty'
+  if ((kind === 'line' ? LINE_CONTROLS : PROSE_CONTROLS).test(v)) {
+    return kind === 'line'
+      ? 'control characters are not allowed'
+      : 'control characters are not allowed (newline and tab are)'
+  }
+  return null
+}
+
+/**
+ * `v` as a line `textFault` accepts for control characters: each one becomes '?'. For text
+ * written before apply refused them (a project name copied into the profile).
+ */
+export function lineWithoutControls(v: string): string {
+  return v.replace(new RegExp(LINE_CONTROLS.source, 'g'), '?')
+}
+
+/** Text that `textFault` accepts. */
+export function isTextOf(v: unknown, max: number, kind: TextKind, allowEmpty = false): v is string {
+  return textFault(v, max, kind, allowEmpty) === null
+}
+
+/** The skip reason for a field that `isTextOf` refused: "bad name: longer than 100 characters". */
+export function badText(
+  label: string,
+  v: unknown,
+  max: number,
+  kind: TextKind,
+  allowEmpty = false
+): string {
+  return `bad ${label}: ${textFault(v, max, kind, allowEmpty) ?? 'not text'}`
+}
+
 /** Canonical, non-empty base64 of at most `maxBytes` bytes: one spelling per value. */
 export function isB64(v: unknown, maxBytes: number): v is B64 {
   if (typeof v !== 'string' || v.length === 0) return false

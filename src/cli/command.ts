@@ -16,6 +16,31 @@ import { Output } from './output.js'
 import type { Progress } from '../api.js'
 import type { MethodName, ParamsOf, ResultOf } from '../control/methods.js'
 
+/**
+ * A token after `--` that starts with '-' is text, not a flag (`flux post P -- "-1 for
+ * cedar"`, `flux kv set P t -- -5`). paparam has no such rule, so `literalArgv` marks those
+ * tokens (and drops the `--`) before it parses, and `verb` unmarks the arguments it sees.
+ * Controls cannot be typed into text Flux keeps, so the mark cannot clash with real input.
+ */
+const LITERAL = '\u0000flux-literal:'
+
+export function literalArgv(argv: string[]): string[] {
+  const end = argv.indexOf('--')
+  if (end === -1) return argv
+  const after = argv.slice(end + 1).map((a) => (a.startsWith('-') ? LITERAL + a : a))
+  return [...argv.slice(0, end), ...after]
+}
+
+/** The flags part of a command line: everything before `--`. */
+export function flagPart(argv: string[]): string[] {
+  const end = argv.indexOf('--')
+  return end === -1 ? argv : argv.slice(0, end)
+}
+
+function unliteral(v: string | undefined): string | undefined {
+  return v !== undefined && v.startsWith(LITERAL) ? v.slice(LITERAL.length) : v
+}
+
 /** What a runner sees of a parsed command line. */
 export interface Invocation {
   args: Record<string, string | undefined>
@@ -55,7 +80,10 @@ export function verb(
     flag('--home <dir>', 'node home folder (default: $FLUX_HOME, else ~/.flux)'),
     flag('--json', 'print one JSON document on stdout'),
     (cmd: Command) => {
-      const inv: Invocation = { args: { ...cmd.args }, flags: { ...cmd.flags } }
+      const args = Object.fromEntries(
+        Object.entries(cmd.args).map(([k, v]) => [k, unliteral(v as string | undefined)])
+      )
+      const inv: Invocation = { args, flags: { ...cmd.flags } }
       queue(() => run(inv, new Output(inv.flags.json === true)))
     }
   )

@@ -26,7 +26,8 @@ export function peerList(peers: PeerInfo[]): string {
   ])
 }
 
-function peerProfile(p: PeerInfo): string {
+/** The profile a peer proved, for people: `Ada (abcd1234)`, `"Cy"? (...)` for a claim. */
+export function peerProfile(p: PeerInfo): string {
   const prof = p.profile
   if (prof === null) return 'unknown'
   const name =

@@ -5,13 +5,13 @@
  * hundreds of updates a second, and each status costs a scan of every project.
  */
 import type { FluxApp } from '../app/index.js'
-import type { Session } from '../swarm/session.js'
+import { HELLO_TIMEOUT, type Session } from '../swarm/session.js'
 import type { PendingPeer } from '../store/node-state.js'
 import type { Toggles } from '../policy/admission.js'
-import type { DialFailure, NodeStatus, ProjectSummary } from '../api.js'
+import type { DialFailure, NodeStatus, PeerInfo, ProjectSummary } from '../api.js'
 import { encodeKey, fromHex } from '../identity/keys.js'
-import { type Output, clean, plural, projectName, short, table } from './output.js'
-import { failingText, meshLine, natLine, toggleLine } from './format-node.js'
+import { type Output, clean, cleanText, plural, projectName, short, table } from './output.js'
+import { failingText, meshLine, natLine, peerProfile, toggleLine } from './format-node.js'
 
 export interface LiveStatusOptions {
   /** At most one status per this many ms. */
@@ -66,12 +66,19 @@ export class LiveStatus {
       const route = peer.route
       const address = peer.address ? ` (${peer.address}, ${route})` : ` (${route})`
       const after = this.failing.delete(peer.id) ? ' after failed attempts' : ''
-      this.log('peer-add', `peer connected: ${peer.id}${address}${after}`, {
-        peer: peer.id,
-        address: peer.address,
-        route
-      })
-      this.schedule()
+      // the profile it proved, named as a project we share (or its own claim) names it
+      void identified(peer)
+        .then(() => this.profileOf(peer.id))
+        .then((profile) => {
+          const who = profile === null ? '' : ` ${peerProfile(profile)}`
+          this.log('peer-add', `peer connected: ${peer.id}${who}${address}${after}`, {
+            peer: peer.id,
+            address: peer.address,
+            route,
+            profile: profile?.profile ?? null
+          })
+          this.schedule()
+        })
     })
     this.listen(node.network, 'dial-failed', (f: DialFailure) => this.dialFailed(f))
     this.listen(node.network, 'session-close', (peer: Session) => {
@@ -117,6 +124,16 @@ export class LiveStatus {
       this.log('warning', `warning: ${message}`, { message })
     })
     this.schedule()
+  }
+
+  /** A connected peer's description, when it proved a profile (null otherwise, or gone). */
+  private async profileOf(id: string): Promise<PeerInfo | null> {
+    try {
+      const peer = (await this.app.peers()).find((p) => p.id === id)
+      return peer?.profile ? peer : null
+    } catch {
+      return null // the node is closing
+    }
   }
 
   /** Stop listening; on a terminal the last block stays on screen. */
@@ -283,9 +300,27 @@ export class LiveStatus {
 
   private redrawBlock(): void {
     if (!this.tty || this.block.length === 0) return
-    process.stdout.write(this.block.join('\n') + '\n')
+    // names in the block are cleaned where they are formatted; this pass covers the rest
+    process.stdout.write(cleanText(this.block.join('\n')) + '\n')
     this.blockLines = this.block.length
   }
+}
+
+/** Resolves once the peer said who it is (its hello), left, or waited too long. */
+function identified(peer: Session): Promise<void> {
+  if (peer.known || peer.state === 'closed') return Promise.resolve()
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, HELLO_TIMEOUT)
+    timer.unref()
+    function done(): void {
+      clearTimeout(timer)
+      peer.off('identified', done)
+      peer.off('close', done)
+      resolve()
+    }
+    peer.once('identified', done)
+    peer.once('close', done)
+  })
 }
 
 /** What a project is doing: "syncing, 12 behind +5", "updated +1", or '' when idle. */

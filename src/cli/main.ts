@@ -6,7 +6,7 @@
 import fs from 'fs'
 import { bail, command, flag, footer, header, rest, summary, type Command } from 'paparam'
 import { FluxError } from '../errors.js'
-import { queue, takeJob } from './command.js'
+import { flagPart, literalArgv, queue, takeJob } from './command.js'
 import { Output } from './output.js'
 import { dht } from './dht.js'
 import { up } from './up.js'
@@ -47,7 +47,7 @@ interface BailInfo {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const json = argv.includes('--json')
+  const json = flagPart(argv).includes('--json')
   const out = new Output(json)
   // an object, not a `let`: it is set from inside parse(), which flow analysis cannot see
   const state: { refused: BailInfo | null } = { refused: null }
@@ -59,7 +59,7 @@ export async function main(argv: string[]): Promise<number> {
   )
   let leaf: Command | null
   try {
-    leaf = root.parse(argv)
+    leaf = root.parse(literalArgv(argv))
   } catch (err) {
     return fail(out, err)
   }
@@ -91,7 +91,7 @@ export async function run(): Promise<void> {
   process.stdout.on('error', () => {})
   // a bug below us must still end in one line and a non-zero exit (FLUX_DEBUG=1: the stack)
   const crash = (err: unknown): void => {
-    fail(new Output(process.argv.includes('--json')), err)
+    fail(new Output(flagPart(process.argv).includes('--json')), err)
     process.exit(1)
   }
   process.on('uncaughtException', crash)
@@ -174,8 +174,12 @@ function usageOf(info: BailInfo): FluxError {
   const flagName = nameOf(info.flag)
   const value = valueOf(info.arg)
   switch (info.reason) {
-    case 'UNKNOWN_FLAG':
-      return new FluxError('USAGE', `unknown flag ${flagName}${hint}`)
+    case 'UNKNOWN_FLAG': {
+      // "-1 for cedar", "-5": text that starts with '-' is given after `--`
+      const text = isObject(info.flag) && info.flag.long !== true
+      const after = text ? `: text that starts with "-" goes after \`--\`` : ''
+      return new FluxError('USAGE', `unknown flag ${flagName}${after}${hint}`)
+    }
     case 'INVALID_FLAG':
       return new FluxError('USAGE', `flag ${flagName} needs a value${hint}`)
     case 'MISSING_ARG':

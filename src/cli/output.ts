@@ -26,26 +26,27 @@ export class Output {
   /** The one result of a verb: its JSON document, or `human(value)` as text. */
   result<T>(value: T, human: (v: T) => string): void {
     if (this.json) {
-      process.stdout.write(JSON.stringify(value, null, 2) + '\n')
+      process.stdout.write(jsonText(value, 2) + '\n')
       return
     }
-    const text = human(value)
+    // the formatters clean each field from peers; this pass is the last line of defence
+    const text = cleanText(human(value))
     if (text !== '') process.stdout.write(text.endsWith('\n') ? text : text + '\n')
   }
 
   /** A line for people, beside the result (on stderr, so it never pollutes stdout). */
   note(text: string): void {
-    process.stderr.write(`flux: ${text}\n`)
+    process.stderr.write(`flux: ${cleanText(text)}\n`)
   }
 
   /** A line on stdout, for the long-running verbs (dht, up). */
   line(text: string): void {
-    process.stdout.write(text + '\n')
+    process.stdout.write(cleanText(text) + '\n')
   }
 
   /** One JSON line on stdout, for the long-running verbs with --json. */
   event(name: string, data: Record<string, unknown> = {}): void {
-    process.stdout.write(JSON.stringify({ event: name, time: Date.now(), ...data }) + '\n')
+    process.stdout.write(jsonText({ event: name, time: Date.now(), ...data }) + '\n')
   }
 
   /** Progress of long work, on stderr. Syncing counts are shown at most twice a second. */
@@ -67,8 +68,8 @@ export class Output {
 
   /** An error: one line on stderr; with --json also {"error":{code,message}} on stdout. */
   error(err: FluxError): void {
-    process.stderr.write(`flux: error ${err.code}: ${err.detail}\n`)
-    if (this.json) process.stdout.write(JSON.stringify({ error: err.toJSON() }) + '\n')
+    process.stderr.write(`flux: error ${err.code}: ${cleanText(err.detail)}\n`)
+    if (this.json) process.stdout.write(jsonText({ error: err.toJSON() }) + '\n')
   }
 }
 
@@ -80,7 +81,7 @@ export function short(id: string, n = 8): string {
 }
 
 export function who(name: string | null, id: string): string {
-  return name ? `${name} (${short(id)})` : short(id)
+  return name ? `${clean(name)} (${short(id)})` : short(id)
 }
 
 export function ago(ts: number, now = Date.now()): string {
@@ -111,9 +112,9 @@ export function table(rows: string[][]): string {
     .join('\n')
 }
 
-/** A JSON value as people read it: text as is, anything else as JSON. */
+/** A JSON value as people read it: text as is (its lines kept), anything else as JSON. */
 export function showValue(value: JsonValue): string {
-  return typeof value === 'string' ? value : JSON.stringify(value)
+  return typeof value === 'string' ? cleanText(value) : jsonText(value)
 }
 
 export function indent(text: string, by: string): string {
@@ -126,7 +127,7 @@ export function indent(text: string, by: string): string {
 // ---- the shapes of api.ts, for people -----------------------------------------------------
 
 export function projectName(p: { name: string | null; key: string }): string {
-  return p.name ?? `(unnamed ${short(p.key)})`
+  return p.name === null ? `(unnamed ${short(p.key)})` : clean(p.name)
 }
 
 export function projectList(list: ProjectSummary[]): string {
@@ -161,7 +162,7 @@ export function projectDetail(p: ProjectDetail): string {
     `${projectName(p)}  (${state.join(', ')})`,
     table([
       ['key', p.key],
-      ...(p.description ? [['description', p.description]] : []),
+      ...(p.description ? [['description', oneLine(p.description)]] : []),
       ['you', `${p.you} (${p.role ?? 'not a member'}${p.writable ? ', writable' : ''})`],
       ['created', p.createdAt === null ? '-' : new Date(p.createdAt).toISOString()],
       [
@@ -201,7 +202,7 @@ export function projectDetail(p: ProjectDetail): string {
       indent(
         table(
           members.map((m) => [
-            m.name ?? '-',
+            m.name === null ? '-' : clean(m.name),
             m.id,
             m.role,
             [m.id === p.creator ? 'creator' : '', m.signs ? 'signs' : '', m.you ? 'you' : '']
@@ -264,7 +265,8 @@ export function feed(posts: PostInfo[]): string {
     out.push(
       `${pad}${mark}${short(p.id)}  ${who(p.authorName, p.author)}  ${ago(p.ts, now)}${orphan}`
     )
-    out.push(indent(p.text, pad + (depth > 0 ? '    ' : '  ')))
+    // every line of a post is indented under its header: a post cannot fake another's header
+    out.push(indent(cleanText(p.text), pad + (depth > 0 ? '    ' : '  ')))
     for (const c of children.get(p.id) ?? []) walk(c, depth + 1)
   }
   for (const p of roots) walk(p, 0)
@@ -272,8 +274,11 @@ export function feed(posts: PostInfo[]): string {
 }
 
 export function taskLine(t: TaskInfo): string {
-  const assignee = t.assignee === null ? '' : `  @${t.assigneeName ?? short(t.assignee)}`
-  return `[${t.done ? 'x' : ' '}] ${short(t.id)}  ${t.title}${assignee}`
+  const assignee =
+    t.assignee === null
+      ? ''
+      : `  @${t.assigneeName === null ? short(t.assignee) : clean(t.assigneeName)}`
+  return `[${t.done ? 'x' : ' '}] ${short(t.id)}  ${clean(t.title)}${assignee}`
 }
 
 export function taskList(tasks: TaskInfo[]): string {
@@ -282,7 +287,7 @@ export function taskList(tasks: TaskInfo[]): string {
 }
 
 export function kvLine(r: KvInfo): string {
-  return `${r.key} = ${showValue(r.value)}`
+  return `${clean(r.key)} = ${oneLine(showValue(r.value))}`
 }
 
 export function kvList(records: KvInfo[]): string {
@@ -291,10 +296,36 @@ export function kvList(records: KvInfo[]): string {
 }
 
 /**
- * Text from peers (names, claims) made safe for a terminal: control characters (C0, DEL, C1),
- * which could move the cursor, recolour or fake lines, are shown as '?'.
+ * Text from peers (names, titles, claims) made safe for one line of a terminal: control
+ * characters (C0, DEL, C1), which could move the cursor, recolour, retitle the window or fake
+ * lines, are shown as '?'. Apply refuses them in new ops; this also covers older data and text
+ * apply does not judge (record values, names peers claim).
  */
 export function clean(text: string): string {
   // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
+}
+
+/** Text of several lines (a post) made safe: newlines and tabs kept, other controls '?'. */
+export function cleanText(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '?')
+}
+
+/** Text of several lines shown on one (a table cell): newlines and tabs as spaces. */
+export function oneLine(text: string): string {
+  return clean(text.replace(/[\n\t]/g, ' '))
+}
+
+/**
+ * JSON for stdout. JSON.stringify escapes C0 controls but leaves C1 (U+0080-U+009F) raw,
+ * which some terminals obey: escape them too (still the same JSON value).
+ */
+export function jsonText(value: unknown, space?: number): string {
+  const json = JSON.stringify(value, null, space) as string | undefined
+  if (json === undefined) return 'null'
+  return json.replace(
+    /[\u007f-\u009f]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`
+  )
 }

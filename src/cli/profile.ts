@@ -166,6 +166,10 @@ function profileName(inv: Invocation): string {
         : `--name must be 1 to ${MAX_NAME} characters`
     )
   }
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(name)) {
+    throw usageError('--name may not contain control characters (escape sequences, newlines)')
+  }
   return name
 }
 

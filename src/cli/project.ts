@@ -1,6 +1,6 @@
 /** `flux project ...`: create, invite, join, list, show, leave, archive, set, role. */
 import type { ParamsOf } from '../control/methods.js'
-import { arg as argument, command, description, flag, summary } from 'paparam'
+import { arg as argument, command, flag, summary } from 'paparam'
 import {
   arg,
   boolFlag,
@@ -16,6 +16,7 @@ import { formatDuration } from '../util/duration.js'
 import { MAX_REPLICAS } from '../project/ops.js'
 import { MAX_DECAY } from '../project/credits.js'
 import { inviteList, projectDetail, projectList, projectName, short } from './output.js'
+import { join } from './join.js'
 
 const ROLES = ['member', 'admin'] as const
 
@@ -62,35 +63,6 @@ const invite = verb(
       out.note(`invite as ${created.role}, ${created.uses} use(s), expires in ${left}`)
     }
     out.result(created, (c) => c.code)
-  }
-)
-
-const join = verb(
-  'join',
-  [
-    summary('Join a project with an invite code (or host one by its key)'),
-    description(
-      'With an invite code this node pairs with a member, syncs, and becomes a writer;\n' +
-        'progress is shown on stderr. With a bare project key it only hosts the project\n' +
-        '(a private project stays unreadable). Prints the project key.'
-    ),
-    argument('<code-or-key>', 'an invite code, or a project key'),
-    flag('--project <key>', 'refuse the invite unless it is for this project'),
-    flag('--timeout <duration>', 'give up after this long (default: 2m)')
-  ],
-  async (inv, out) => {
-    const params: ParamsOf<'project.join'> = { code: arg(inv, 'codeOrKey') }
-    const project = stringFlag(inv, 'project')
-    if (project !== undefined) params.project = project
-    const timeout = durationFlag(inv, 'timeout')
-    if (timeout !== undefined) params.timeout = timeout
-    const joined = await callNode(inv, 'project.join', params, (p) => out.progress(p))
-    if (!out.json) {
-      out.note(
-        `joined ${projectName(joined)}: ${joined.applied} ops applied, ${joined.writable ? 'writable' : 'read-only'}`
-      )
-    }
-    out.result(joined, (p) => p.key)
   }
 )
 

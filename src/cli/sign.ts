@@ -1,9 +1,10 @@
 /** `flux sign` (as the profile, by the running node) and `flux verify` (anyone, no node needed). */
 import { arg as argument, description, summary } from 'paparam'
 import z32 from 'z32'
-import { FluxError } from '../errors.js'
+import { FluxError, isFluxError } from '../errors.js'
 import { decodeKey, encodeKey } from '../identity/keys.js'
-import { arg, callNode, usageError, verb } from './command.js'
+import { arg, callNode, usageError, verb, type Invocation } from './command.js'
+import type { RevocationInfo } from '../api.js'
 
 export const sign = verb(
   'sign',
@@ -32,6 +33,13 @@ export interface Verdict {
   expiresAt?: number
   grantedBy?: string
   reason?: string
+  /**
+   * Whether revocations were checked, by the node of --home: 'checked' (it knows the profile),
+   * 'unknown-profile' (it knows nothing of it), 'no-node' (none runs). Set on a valid proof.
+   */
+  revocations?: 'checked' | 'unknown-profile' | 'no-node'
+  /** The revocation that makes a valid proof count no more (z-base-32 ids). */
+  revoked?: { device: string; by: string; at: number }
 }
 
 export const verify = verb(
@@ -42,7 +50,10 @@ export const verify = verb(
       'With a message: checks that <signature> (from `flux sign`) was made over it by a device\n' +
         'of the profile. Without: reads <signature> as a device proof (from `flux device proof`)\n' +
         'and checks the device belongs to the profile. Prints "valid: ..." and exits 0, or\n' +
-        '"invalid: ..." and exits 1. Revocations live in the profile, so they are not known here.'
+        '"invalid: ..." and exits 1. Revocations live in the profile and its projects: the node\n' +
+        'of --home is asked (a device it knows was revoked is "revoked: ...", exit 1); with no\n' +
+        'node running, or one that knows nothing of the profile, the verdict says revocations\n' +
+        'could not be checked.'
     ),
     argument('<profile-id>', 'the profile id (see `flux whoami`)'),
     argument('<signature>', 'a signature, or a device proof when no message is given'),
@@ -64,19 +75,55 @@ export const verify = verb(
     } else {
       verdict = await verifyProof(profileId, text)
     }
+    verdict = await checkRevocation(inv, verdict)
     out.result(verdict, human)
     return verdict.valid ? 0 : 1
   }
 )
 
+/**
+ * Ask the node of --home whether the device of a valid proof was revoked. A signature carries
+ * no trustworthy time, so whatever a revoked device signed no longer counts, before or after.
+ */
+async function checkRevocation(inv: Invocation, v: Verdict): Promise<Verdict> {
+  if (!v.valid || v.device === null) return v
+  let r: RevocationInfo
+  try {
+    r = await callNode(inv, 'profile.revocation', { profile: v.profile, device: v.device })
+  } catch (err) {
+    if (isFluxError(err, 'NO_NODE')) return { ...v, revocations: 'no-node' }
+    throw err
+  }
+  if (r.revoked === null) return { ...v, revocations: r.known ? 'checked' : 'unknown-profile' }
+  const via = r.revoked.device === v.device ? '' : ` (it was linked through ${r.revoked.device})`
+  return {
+    ...v,
+    valid: false,
+    revocations: 'checked',
+    revoked: r.revoked,
+    reason:
+      `device ${v.device} of profile ${v.profile} was revoked${via} at ` +
+      `${new Date(r.revoked.at).toISOString()} by device ${r.revoked.by}: what it signed no longer counts`
+  }
+}
+
 function human(v: Verdict): string {
+  if (v.revoked) return `revoked: ${v.reason ?? 'the device was revoked'}`
   if (!v.valid) return `invalid: ${v.reason ?? 'not valid'}`
-  if (v.kind === 'signature') return `valid: signed by device ${v.device} of profile ${v.profile}`
+  const caveat =
+    v.revocations === 'checked'
+      ? ' (not revoked, as far as this node knows)'
+      : v.revocations === 'unknown-profile'
+        ? '; revocations not checked: this node knows nothing of the profile'
+        : '; revocations could not be checked: no node runs here (`flux up`, or --home)'
+  if (v.kind === 'signature') {
+    return `valid: signed by device ${v.device} of profile ${v.profile}${caveat}`
+  }
   if (v.kind === 'delegation') {
     const until = new Date(v.expiresAt ?? 0).toISOString()
-    return `valid: ${v.device} is a delegate of profile ${v.profile} until ${until} (granted by device ${v.grantedBy})`
+    return `valid: ${v.device} is a delegate of profile ${v.profile} until ${until} (granted by device ${v.grantedBy})${caveat}`
   }
-  return `valid: ${v.device} is a device of profile ${v.profile}`
+  return `valid: ${v.device} is a device of profile ${v.profile}${caveat}`
 }
 
 /** A device proof or a delegate's grant (z-base-32), checked against the profile. */

@@ -33,6 +33,7 @@ import type {
   ProjectDetail,
   ProjectSummary,
   RecoveryReport,
+  RevocationInfo,
   SignResult,
   TaskInfo,
   WhoAmI
@@ -57,6 +58,11 @@ export interface ControlMethods {
   'project.join': {
     params: { code: string; project?: string; timeout?: number }
     result: ProjectDetail
+  }
+  /** Cancel this node's join of the project of `code` (a join waiting for an answer). */
+  'project.join.cancel': {
+    params: { code: string }
+    result: { state: 'cancelled' | 'accepted' | 'none' }
   }
   'project.invites': { params: P; result: InviteInfo[] }
   'project.uninvite': { params: P & { invite: string }; result: InviteInfo }
@@ -120,6 +126,7 @@ export interface ControlMethods {
     result: RecoveryReport
   }
   'profile.sign': { params: { message: string }; result: SignResult }
+  'profile.revocation': { params: { profile: string; device: string }; result: RevocationInfo }
   'device.link': { params: { expires?: number; delegateFor?: number }; result: CreatedLink }
   'device.join': {
     params: { code: string; passphrase: string; name?: string; timeout?: number }

@@ -12,7 +12,8 @@ import {
   isHexKey,
   isObj,
   isPrev,
-  isText,
+  isTextOf,
+  badText,
   type B64,
   type HexKey,
   type Obj,
@@ -100,10 +101,12 @@ function validateBody(o: Obj): ProfileOpBody | string {
       if (!isHexKey(o.profile)) return 'bad profile id'
       if (!isHexKey(o.discovery)) return 'bad discovery key'
       if (!isHexKey(o.recovery)) return 'bad recovery key'
-      if (!isText(o.name, PROFILE_LIMITS.name)) return 'bad name'
+      if (!isTextOf(o.name, PROFILE_LIMITS.name, 'line'))
+        return badText('name', o.name, PROFILE_LIMITS.name, 'line')
       if (!isHexKey(o.device)) return 'bad device key'
       if (!isB64(o.proof, PROFILE_LIMITS.proofBytes)) return 'bad device proof'
-      if (!isText(o.deviceName, PROFILE_LIMITS.name, true)) return 'bad device name'
+      if (!isTextOf(o.deviceName, PROFILE_LIMITS.name, 'line', true))
+        return badText('device name', o.deviceName, PROFILE_LIMITS.name, 'line', true)
       return {
         type: o.type,
         profile: o.profile,
@@ -115,7 +118,8 @@ function validateBody(o: Obj): ProfileOpBody | string {
         deviceName: o.deviceName
       }
     case 'profile/name':
-      if (!isText(o.name, PROFILE_LIMITS.name)) return 'bad name'
+      if (!isTextOf(o.name, PROFILE_LIMITS.name, 'line'))
+        return badText('name', o.name, PROFILE_LIMITS.name, 'line')
       if (!isPrev(o.prev)) return 'bad prev'
       return { type: o.type, name: o.name, prev: o.prev }
     case 'device/add': {
@@ -127,7 +131,8 @@ function validateBody(o: Obj): ProfileOpBody | string {
       if ((o.proof === null) === (o.grant === null)) return 'needs exactly one of proof and grant'
       if (o.writer !== null && !isHexKey(o.writer)) return 'bad writer key'
       if (o.grant !== null && o.writer !== null) return 'a delegated device cannot be a writer'
-      if (!isText(o.name, PROFILE_LIMITS.name, true)) return 'bad device name'
+      if (!isTextOf(o.name, PROFILE_LIMITS.name, 'line', true))
+        return badText('device name', o.name, PROFILE_LIMITS.name, 'line', true)
       return {
         type: o.type,
         device: o.device,
@@ -147,7 +152,8 @@ function validateBody(o: Obj): ProfileOpBody | string {
       return { type: o.type, device: o.device, proof: o.proof, sig: o.sig }
     case 'project/add': {
       if (!isHexKey(o.key)) return 'bad project key'
-      if (!isText(o.name, PROFILE_LIMITS.name, true)) return 'bad project name'
+      if (!isTextOf(o.name, PROFILE_LIMITS.name, 'line', true))
+        return badText('project name', o.name, PROFILE_LIMITS.name, 'line', true)
       const keys = sealedKeys(o.keys)
       if (keys === null) return 'bad sealed keys'
       if (o.recovery !== null && !isB64(o.recovery, PROFILE_LIMITS.sealedBytes)) {

@@ -10,7 +10,8 @@ import {
   isObj,
   isOpId,
   isPrev,
-  isText,
+  isTextOf,
+  badText,
   type HexKey,
   type JsonValue,
   type Obj,
@@ -135,8 +136,10 @@ export const projectCodec: Codec<Op> = {
 function validateBody(o: Obj): OpBody | string {
   switch (o.type) {
     case 'project/init':
-      if (!isText(o.name, LIMITS.name)) return 'bad name'
-      if (!isText(o.description, LIMITS.description, true)) return 'bad description'
+      if (!isTextOf(o.name, LIMITS.name, 'line'))
+        return badText('name', o.name, LIMITS.name, 'line')
+      if (!isTextOf(o.description, LIMITS.description, 'prose', true))
+        return badText('description', o.description, LIMITS.description, 'prose', true)
       if (typeof o.public !== 'boolean') return 'bad public flag'
       if (!isWriterProofShape(o.as)) return 'bad writer proof'
       return {
@@ -146,11 +149,16 @@ function validateBody(o: Obj): OpBody | string {
         public: o.public,
         as: o.as
       }
-    case 'project/set':
+    case 'project/set': {
       if (o.field !== 'name' && o.field !== 'description') return 'bad field'
-      if (!isText(o.value, LIMITS[o.field], o.field === 'description')) return 'bad value'
+      const kind = o.field === 'description' ? 'prose' : 'line'
+      const empty = o.field === 'description'
+      if (!isTextOf(o.value, LIMITS[o.field], kind, empty)) {
+        return badText(o.field, o.value, LIMITS[o.field], kind, empty)
+      }
       if (!isPrev(o.prev)) return 'bad prev'
       return { type: o.type, field: o.field, value: o.value, prev: o.prev }
+    }
     case 'project/replicas':
       if (!Number.isInteger(o.replicas) || (o.replicas as number) < 1) return 'bad replicas'
       if ((o.replicas as number) > MAX_REPLICAS) return 'bad replicas'
@@ -232,22 +240,26 @@ function validateBody(o: Obj): OpBody | string {
       if (!isHexKey(o.device)) return 'bad device key'
       return { type: o.type, device: o.device }
     case 'member/name':
-      if (!isText(o.name, LIMITS.name)) return 'bad name'
+      if (!isTextOf(o.name, LIMITS.name, 'line'))
+        return badText('name', o.name, LIMITS.name, 'line')
       if (!isPrev(o.prev)) return 'bad prev'
       return { type: o.type, name: o.name, prev: o.prev }
     case 'post/add':
-      if (!isText(o.text, LIMITS.text)) return 'bad text'
+      if (!isTextOf(o.text, LIMITS.text, 'prose'))
+        return badText('text', o.text, LIMITS.text, 'prose')
       if (!isPrev(o.replyTo)) return 'bad replyTo'
       return { type: o.type, text: o.text, replyTo: o.replyTo }
     case 'task/add':
-      if (!isText(o.title, LIMITS.title)) return 'bad title'
+      if (!isTextOf(o.title, LIMITS.title, 'line'))
+        return badText('title', o.title, LIMITS.title, 'line')
       if (o.assignee !== null && !isHexKey(o.assignee)) return 'bad assignee'
       return { type: o.type, title: o.title, assignee: o.assignee }
     case 'task/set':
       if (!isOpId(o.task)) return 'bad task id'
       if (!isPrev(o.prev)) return 'bad prev'
       if (o.field === 'title') {
-        if (!isText(o.value, LIMITS.title)) return 'bad title'
+        if (!isTextOf(o.value, LIMITS.title, 'line'))
+          return badText('title', o.value, LIMITS.title, 'line')
       } else if (o.field === 'assignee') {
         if (o.value !== null && !isHexKey(o.value)) return 'bad assignee'
       } else if (o.field === 'done') {
@@ -255,14 +267,14 @@ function validateBody(o: Obj): OpBody | string {
       } else return 'bad field'
       return { type: o.type, task: o.task, field: o.field, value: o.value, prev: o.prev }
     case 'kv/set': {
-      if (!isText(o.key, LIMITS.kvKey)) return 'bad key'
+      if (!isTextOf(o.key, LIMITS.kvKey, 'line')) return badText('key', o.key, LIMITS.kvKey, 'line')
       if (!isPrev(o.prev)) return 'bad prev'
       if (o.value === undefined) return 'missing value'
       if (Buffer.byteLength(JSON.stringify(o.value)) > LIMITS.kvValueBytes) return 'value too large'
       return { type: o.type, key: o.key, value: o.value as JsonValue, prev: o.prev }
     }
     case 'kv/del':
-      if (!isText(o.key, LIMITS.kvKey)) return 'bad key'
+      if (!isTextOf(o.key, LIMITS.kvKey, 'line')) return badText('key', o.key, LIMITS.kvKey, 'line')
       if (!isPrev(o.prev)) return 'bad prev'
       return { type: o.type, key: o.key, prev: o.prev }
     default:

@@ -97,6 +97,25 @@ export class Project extends FluxBase<Op> {
         behind += Math.max(0, peer.remoteLength - w.core.contiguousLength)
       }
     }
-    return { writers: this.base.activeWriters.size, behind, peers: this.base.local.peers.length }
+    return { writers: this.base.activeWriters.size, behind, peers: this.peerCount() }
+  }
+
+  /**
+   * Peers replicating this project with us: distinct connections on any of its cores (the
+   * system core, every writer we follow, our own). Counting only our own writer core's peers
+   * missed every peer of a node that writes nothing (a key-only host, a reader) or little.
+   * Replication starts only once the admission gate let a peer in, so these are admitted.
+   */
+  peerCount(): number {
+    const seen = new Set<string>()
+    const cores = [
+      this.base.core,
+      this.base.local,
+      ...[...this.base.activeWriters].map((w) => w.core)
+    ]
+    for (const core of cores) {
+      for (const peer of core?.peers ?? []) seen.add(toHex(peer.remotePublicKey))
+    }
+    return seen.size
   }
 }

@@ -28,6 +28,14 @@ export interface DevicesDeps {
   clock: Clock
 }
 
+/** What this node knows of a device's revocation (keys in hex). */
+export interface Revocation {
+  /** Whether this node knows the profile (its own, or a member of a project it reads). */
+  known: boolean
+  /** The revocation of the device, or of a device it was linked through; null: none known. */
+  revoked: { device: string; by: string; at: number } | null
+}
+
 /** How often (ms) this node looks for delegations its clock says have ended. */
 export const EXPIRY_CHECK = 30_000
 
@@ -74,12 +82,51 @@ export class DeviceService extends Service<DevicesEvents> {
   }
 
   /**
+   * Whether `device` of `profile` is revoked, as far as this node knows: from the profile when
+   * it is this node's own (the device and every device it was linked through), and from every
+   * project where the profile is a member (`device/revoke` is recorded there too).
+   */
+  async revocation(profileHex: string, deviceHex: string): Promise<Revocation> {
+    const { profile, projects } = this.deps
+    let known = false
+    const base = profile.base
+    if (base !== null && profile.profileHex === profileHex) {
+      known = true
+      const record = await base.view.device(deviceHex)
+      for (const key of record === null ? [deviceHex] : [deviceHex, ...record.chain]) {
+        const r = key === deviceHex ? record : await base.view.device(key)
+        if (r?.revoked) return { known, revoked: { device: key, ...r.revoked } }
+      }
+    }
+    for (const project of projects.list()) {
+      if ((await project.view.member(profileHex)) === null) continue
+      known = true
+      const r = await project.view.revoked(profileHex, deviceHex)
+      if (r !== null) return { known, revoked: { device: deviceHex, by: r.by, at: r.at } }
+    }
+    return { known, revoked: null }
+  }
+
+  /** DEVICE_REVOKED when this node knows its own device was revoked (it must not `what`). */
+  async requireNotRevoked(what: string): Promise<void> {
+    const keys = this.deps.profile.keys
+    if (keys === null) return
+    const r = await this.revocation(this.deps.profile.profileHex, toHex(keys.device.publicKey))
+    if (r.revoked === null) return
+    throw new FluxError(
+      'DEVICE_REVOKED',
+      `this device was revoked (${new Date(r.revoked.at).toISOString()}): it can no longer ${what}`
+    )
+  }
+
+  /**
    * Revoke a device: in the profile (it gets no new keys) and in every project of the profile
    * this device writes to (its later ops are skipped by every peer).
    */
   async revoke(ref: string): Promise<{ device: DeviceInfo; projects: number }> {
     const { profile } = this.deps
     const keys = profile.requireFullDevice('revoke devices')
+    await this.requireNotRevoked('revoke devices')
     const base = profile.base
     if (base === null || !base.writable) {
       throw new FluxError('NOT_WRITABLE', 'this device does not write to its profile yet')

@@ -122,6 +122,12 @@ export class InviteService extends Service<InvitesEvents> {
   private readonly checking = new Set<string>()
   /** Members deferring to an invite's maker (cut short on close). */
   private readonly waits = new Set<{ resolve: () => void }>()
+  /**
+   * Joins under way, per project (discovery key hex). blind-pairing allows one candidate per
+   * project at a time, so a second join of the same project is refused plainly (JOIN_PENDING),
+   * and a join is cancelled through here (`flux project join` on Ctrl-C).
+   */
+  private readonly joining = new Map<string, { abort: AbortController; paired: boolean }>()
 
   constructor(private readonly deps: InvitesDeps) {
     super()
@@ -324,9 +330,8 @@ export class InviteService extends Service<InvitesEvents> {
   /** Join a project with an invite code: pair with a member, then wait to be a writer. */
   async join(code: string, opts: JoinOptions = {}): Promise<Project> {
     const { profile, projects, clock } = this.deps
-    const keys = profile.requireKeys()
+    profile.requireKeys()
     const decoded = decodeInviteCode(code)
-    const progress = opts.onProgress ?? (() => {})
     if (opts.project !== undefined) {
       const expected = decodeKey(opts.project, 'project key')
       if (!crypto.discoveryKey(expected).equals(decoded.discoveryKey)) {
@@ -349,20 +354,69 @@ export class InviteService extends Service<InvitesEvents> {
         `you are already a member of ${encodeKey(previous.key)}`
       )
     }
+    const dk = toHex(decoded.discoveryKey)
+    if (this.joining.has(dk)) {
+      throw new FluxError(
+        'JOIN_PENDING',
+        'this node is already joining this project (another `flux project join` is waiting ' +
+          'for an answer): wait for it, or stop it (Ctrl-C, or `flux project join --cancel CODE`)'
+      )
+    }
+    const entry = { abort: new AbortController(), paired: false }
+    this.joining.set(dk, entry)
+    try {
+      return await this.pairAndWait(decoded, previous, entry, opts)
+    } finally {
+      this.joining.delete(dk)
+    }
+  }
+
+  /**
+   * Cancel the join under way for the project of `code`: 'cancelled' while it still waits for
+   * a member's answer; 'accepted' once a member let us in (the project is ours then: the join
+   * finishes); 'none' when no join of that project is under way.
+   */
+  cancelJoin(code: string): 'cancelled' | 'accepted' | 'none' {
+    const entry = this.joining.get(toHex(decodeInviteCode(code).discoveryKey))
+    if (entry === undefined) return 'none'
+    if (entry.paired) return 'accepted'
+    entry.abort.abort()
+    return 'cancelled'
+  }
+
+  private async pairAndWait(
+    decoded: ReturnType<typeof decodeInviteCode>,
+    previous: Project | null,
+    entry: { abort: AbortController; paired: boolean },
+    opts: JoinOptions
+  ): Promise<Project> {
+    const { profile, projects, clock } = this.deps
+    const keys = profile.requireKeys()
+    const progress = opts.onProgress ?? (() => {})
     const { ns, writer } = await projects.futureWriter(decoded.discoveryKey)
+    if (entry.abort.signal.aborted) throw new FluxError('CANCELLED', 'cancelled: nothing joined')
     progress({ phase: 'pairing', message: 'asking the project members to let us in' })
     const userData = encodeWriterProof(createWriterProof(keys, decoded.discoveryKey, writer))
     const timeout = opts.timeout ?? DEFAULT_JOIN_TIMEOUT
-    const result = await askToPair(this.deps.pairing, decoded.invite, userData, timeout, {
-      used: ['INVITE_USED', 'this invite has already been used: ask for a new one'],
-      expired: ['INVITE_EXPIRED', 'this invite has expired: ask for a new one'],
-      rejected: [
-        'INVITE_REJECTED',
-        'the project refused this invite: it is unknown there (revoked, or for another project)'
-      ],
-      failed: 'pairing failed',
-      timeout: `no member of the project answered within ${Math.round(timeout / 1000)}s: none is online, or none knows this invite`
-    })
+    const result = await askToPair(
+      this.deps.pairing,
+      decoded.invite,
+      userData,
+      timeout,
+      {
+        used: ['INVITE_USED', 'this invite has already been used: ask for a new one'],
+        expired: ['INVITE_EXPIRED', 'this invite has expired: ask for a new one'],
+        rejected: [
+          'INVITE_REJECTED',
+          'the project refused this invite: it is unknown there (revoked, or for another project)'
+        ],
+        failed: 'pairing failed',
+        timeout: `no member of the project answered within ${Math.round(timeout / 1000)}s: none is online, or none knows this invite`,
+        cancelled: 'cancelled before any member answered: nothing joined'
+      },
+      entry.abort.signal
+    )
+    entry.paired = true
     progress({ phase: 'paired', message: 'accepted: opening the project' })
     if (previous) await projects.release(toHex(previous.key))
     const project = await projects.adopt(toHex(result.key), result.encryptionKey, 'invite', ns)

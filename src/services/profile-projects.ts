@@ -7,6 +7,7 @@
 import b4a from 'b4a'
 import { Service } from '../util/service.js'
 import { fromHex, toHex } from '../identity/keys.js'
+import { lineWithoutControls } from '../autobase/shapes.js'
 import { sealToDevice, sealToRecovery } from '../identity/seal.js'
 import type { DeviceRecord } from '../views/profile.js'
 import type { Project } from '../project/project.js'
@@ -49,7 +50,8 @@ export class ProfileProjects extends Service<ProfileProjectsEvents> {
     const base = this.deps.profile.base
     const entry = this.deps.profile.entry
     if (base === null || !base.writable || entry === null) return
-    const name = (await project.view.project())?.name.value ?? ''
+    // a name from before apply refused control characters is stored without them
+    const name = lineWithoutControls((await project.view.project())?.name.value ?? '').slice(0, 100)
     const encryptionKey = project.base.encryptionKey
     const keys: Record<string, string> = {}
     let recovery: string | null = null
@@ -64,7 +66,7 @@ export class ProfileProjects extends Service<ProfileProjectsEvents> {
     await base.append({
       type: 'project/add',
       key: toHex(project.key),
-      name: name.slice(0, 100),
+      name,
       keys,
       recovery,
       public: encryptionKey === null

@@ -301,7 +301,10 @@ export class ProfileService extends Service<ProfileEvents> {
     }
   }
 
-  /** Rename the profile: in the profile itself and in every project it writes to. */
+  /**
+   * Rename the profile: in the profile itself and in every project it writes to where the
+   * member goes by the profile's name (a name chosen in a project stays).
+   */
   async setName(name: string): Promise<WhoAmI> {
     this.requireFullDevice('rename the profile')
     const text = name.trim()
@@ -314,6 +317,7 @@ export class ProfileService extends Service<ProfileEvents> {
       throw new FluxError('NOT_WRITABLE', 'this device does not write to its profile yet')
     }
     const record = await base.view.profile()
+    const before = record?.name.value ?? entry.name
     await base.append({ type: 'profile/name', name: text, prev: record?.name.id ?? null })
     await base.update()
     await this.deps.state.putProfile({ ...entry, name: text })
@@ -321,6 +325,8 @@ export class ProfileService extends Service<ProfileEvents> {
       if (!project.writable || project.memberId !== entry.id) continue
       const me = await project.view.member(entry.id)
       if (me === null || me.removed || me.name?.value === text) continue
+      // a name chosen in this project (`flux name`) stays: only the profile's name follows
+      if (me.name !== null && me.name.value !== before) continue
       await project.append({ type: 'member/name', name: text, prev: me.name?.id ?? null })
     }
     const who = await this.whoami()

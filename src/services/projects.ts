@@ -243,6 +243,7 @@ export class ProjectRegistry extends Service<ProjectsEvents> {
   }
 
   private async open(entry: ProjectEntry): Promise<Project> {
+    await this.pointLocal(fromHex(entry.key), entry.ns)
     const project = this.make({
       key: fromHex(entry.key),
       ns: entry.ns,
@@ -251,6 +252,34 @@ export class ProjectRegistry extends Service<ProjectsEvents> {
     await project.ready()
     await this.track(entry, project)
     return project
+  }
+
+  /**
+   * Autobase boots a base from a pointer it leaves on the bootstrap core ('autobase/local': the
+   * writer core it wrote with). A copy left behind by an earlier membership here (leave, then
+   * join again: the shared cores outlive the namespace) points at that membership's writer
+   * core, which the project removed, or which the leave purged: the new copy then writes with
+   * a removed core (NOT_WRITABLE for ever) or reads a purged one (Autobase fails while it
+   * applies). The namespace a project is held in is the truth: point at its own writer core.
+   */
+  private async pointLocal(key: Buffer, ns: string): Promise<void> {
+    const bootstrap = this.deps.store.get({ key, active: false })
+    try {
+      await bootstrap.ready()
+      const pointer = await bootstrap.getUserData('autobase/local')
+      if (pointer == null) return // the creator writes with the bootstrap core itself
+      const local = Autobase.getLocalCore(this.deps.store.namespace(ns))
+      try {
+        await local.ready()
+        if (local.key !== null && !local.key.equals(pointer)) {
+          await bootstrap.setUserData('autobase/local', local.key)
+        }
+      } finally {
+        await local.close()
+      }
+    } finally {
+      await bootstrap.close()
+    }
   }
 
   private async track(entry: ProjectEntry, project: Project): Promise<void> {

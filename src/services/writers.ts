@@ -45,6 +45,8 @@ export interface WritersEvents {
   'writer-requested': [project: string]
   /** This node carried another device's request into a project. */
   'writer-carried': [info: { project: string; writer: string }]
+  /** This node gave a project its profile's name (if any was due) and card (key hex). */
+  introduced: [project: string]
   warning: [err: unknown]
 }
 
@@ -193,16 +195,18 @@ export class WriterService extends Service<WritersEvents> {
   }
 
   /**
-   * Once writable in a project: give our profile's name and card (so that peers host our
-   * profile), and note the project in the profile.
+   * Once writable in a project: give our profile's name (when the member has none yet) and
+   * card (so that peers host our profile), and note the project in the profile.
    */
   async introduce(project: Project): Promise<void> {
     const profile = this.deps.profile
     const me = await project.view.member(project.memberId)
     if (me === null || me.removed || !project.writable) return
     const name = profile.name
-    if (name !== '' && me.name?.value !== name) {
-      await project.append({ type: 'member/name', name, prev: me.name?.id ?? null })
+    // only a member without a name gets the profile's: another device of the profile (linked
+    // or recovered) must not reset a name the member chose in this project
+    if (name !== '' && me.name === null) {
+      await project.append({ type: 'member/name', name, prev: null })
     }
     const card = profile.card()
     if (card !== null && (me.card === null || me.card.base !== card.base)) {
@@ -210,6 +214,7 @@ export class WriterService extends Service<WritersEvents> {
     }
     await project.update()
     await this.deps.profileProjects.record(project)
+    this.emit('introduced', toHex(project.key))
   }
 
   /**

@@ -21,32 +21,49 @@ export interface PairingErrors {
   /** Prefix of the message for any other failure (the library's own message follows). */
   failed: string
   timeout: string
+  /** The message when the ask is cancelled (CANCELLED). */
+  cancelled?: string
 }
 
 /**
  * Ask with `invite` and `userData`; resolves with the answer. A denial (the library's
  * INVITE_USED, INVITE_EXPIRED, PAIRING_REJECTED) or any other failure becomes the FluxError
- * named in `errors`; no answer in `timeout` ms is TIMEOUT.
+ * named in `errors`; no answer in `timeout` ms is TIMEOUT; `signal` aborted is CANCELLED.
+ * The candidate is closed in every case: the library allows one per project at a time, and an
+ * abandoned one would refuse every new ask ("Active candidate already exist") until it ends.
  */
 export async function askToPair(
   pairing: BlindPairing,
   invite: Buffer,
   userData: Buffer,
   timeout: number,
-  errors: PairingErrors
+  errors: PairingErrors,
+  signal?: AbortSignal
 ): Promise<PairingAnswer> {
+  if (signal?.aborted) throw cancelled(errors)
   const candidate = pairing.addCandidate({ invite, userData })
   let result: { key: Buffer; encryptionKey: Buffer | null } | null
+  let onAbort: (() => void) | null = null
   try {
     const denied = new Promise<never>((_, reject) => candidate.request.on('rejected', reject))
-    result = await withTimeout(Promise.race([candidate.pairing, denied]), timeout, errors.timeout)
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(cancelled(errors))
+      signal?.addEventListener('abort', onAbort, { once: true })
+    })
+    const answer = Promise.race([candidate.pairing, denied, aborted])
+    result = await withTimeout(answer, timeout, errors.timeout)
   } catch (err) {
     throw pairingError(err, errors)
   } finally {
+    if (onAbort) signal?.removeEventListener('abort', onAbort)
     await candidate.close().catch(() => {})
   }
   if (!result) throw new FluxError(errors.rejected[0], 'the pairing ended without an answer')
   return { key: result.key, encryptionKey: result.encryptionKey }
+}
+
+function cancelled(errors: PairingErrors): FluxError {
+  return new FluxError('CANCELLED', errors.cancelled ?? 'cancelled before any answer')
 }
 
 function pairingError(err: unknown, errors: PairingErrors): FluxError {

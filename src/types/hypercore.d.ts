@@ -13,6 +13,7 @@ declare module 'hypercore' {
     peers: Array<{
       remoteLength: number
       remoteContiguousLength: number
+      /** The connection's remote swarm key. */
       remotePublicKey: Buffer
     }>
     ready(): Promise<void>
@@ -28,6 +29,8 @@ declare module 'hypercore' {
     update(opts?: { wait?: boolean }): Promise<boolean>
     download(range?: { start?: number; end?: number }): { done(): Promise<void>; destroy(): void }
     treeHash(length?: number): Promise<Buffer>
+    getUserData(key: string): Promise<Buffer | null | undefined>
+    setUserData(key: string, value: Buffer): Promise<void>
     info(opts?: { storage?: boolean }): Promise<unknown>
     /** Close every session and delete the core from storage (hypercore 11.39). */
     purge(): Promise<void>

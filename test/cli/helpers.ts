@@ -65,6 +65,8 @@ export interface Cli {
   up(home: string, extra?: string[], opts?: UpOptions): Promise<FluxNodeProc>
   /** Run one verb with --home and return its outcome. */
   run(home: string, ...args: string[]): Promise<RunResult>
+  /** Start one verb with --home and return it running (to signal it while it works). */
+  spawn(home: string, ...args: string[]): Running
   /** Like run, with extra environment (FLUX_PASSPHRASE, FLUX_PHRASE...). */
   runWith(env: Record<string, string>, home: string, ...args: string[]): Promise<RunResult>
   /** Like run, with --json, failing the test unless it exits 0 with a JSON document. */
@@ -97,21 +99,22 @@ process.on('exit', () => {
 /** Run `flux args...` to completion (killed after `timeout` ms). */
 export function flux(
   args: string[],
-  opts: { timeout?: number; env?: Record<string, string> } = {}
+  opts: { timeout?: number; env?: Record<string, string>; input?: string } = {}
 ): Promise<RunResult> {
   const timeout = opts.timeout ?? 60_000
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], {
       cwd: root,
       env: { ...env(), ...opts.env },
-      stdio: ['ignore', 'pipe', 'pipe']
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe']
     })
     live.add(child)
     child.on('exit', () => live.delete(child))
+    if (opts.input !== undefined) child.stdin?.end(opts.input)
     let stdout = ''
     let stderr = ''
-    child.stdout.setEncoding('utf-8').on('data', (d: string) => (stdout += d))
-    child.stderr.setEncoding('utf-8').on('data', (d: string) => (stderr += d))
+    child.stdout?.setEncoding('utf-8').on('data', (d: string) => (stdout += d))
+    child.stderr?.setEncoding('utf-8').on('data', (d: string) => (stderr += d))
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
       reject(new Error(`flux ${args.join(' ')} did not exit within ${timeout} ms\n${stderr}`))
@@ -288,6 +291,11 @@ export function cli(t: Test): Cli {
     },
     run(home, ...args) {
       return flux([...args, '--home', home])
+    },
+    spawn(home, ...args) {
+      const proc = start([...args, '--home', home])
+      procs.push(proc)
+      return proc
     },
     runWith(extraEnv, home, ...args) {
       return flux([...args, '--home', home], { env: extraEnv })

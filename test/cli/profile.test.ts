@@ -253,9 +253,13 @@ test('cli device - link codes: malformed, invite, expired, used; a linked device
 
   // anyone can check the new device belongs to the profile
   const proof = await c.json<DeviceProofInfo>(b.home, 'device', 'proof')
-  const checked = await flux(['verify', made.profile, proof.proof])
+  const checked = await flux(['verify', made.profile, proof.proof, '--home', a.home])
   t.is(checked.code, 0)
-  t.is(checked.stdout, `valid: ${whoB?.device} is a device of profile ${made.profile}\n`)
+  t.is(
+    checked.stdout,
+    `valid: ${whoB?.device} is a device of profile ${made.profile} (not revoked, as far as this node knows)\n`
+  )
+  const signedBefore = (await c.run(b.home, 'sign', 'from the phone')).stdout.trim()
 
   // revoke it from the first device
   const revoked = await c.json<{ device: DeviceInfo }>(a.home, 'device', 'revoke', 'phone')
@@ -264,6 +268,48 @@ test('cli device - link codes: malformed, invite, expired, used; a linked device
   const after = await c.run(a.home, 'device', 'list')
   t.ok(/phone .*revoked/.test(after.stdout), 'device list shows it revoked')
   failed(t, await c.run(a.home, 'device', 'revoke', 'nobody'), 'DEVICE_NOT_FOUND', 'unknown')
+
+  // where the revocation is known, what the phone signed (even before) is "revoked"
+  const verdict = await flux([
+    'verify',
+    made.profile,
+    signedBefore,
+    'from the phone',
+    '--home',
+    a.home
+  ])
+  t.is(verdict.code, 1, 'a revoked device: exit 1')
+  t.ok(
+    verdict.stdout.startsWith(
+      `revoked: device ${whoB?.device} of profile ${made.profile} was revoked at `
+    ),
+    verdict.stdout.trim()
+  )
+  const proofNow = await flux(['verify', made.profile, proof.proof, '--home', a.home, '--json'])
+  t.is(proofNow.code, 1, "the phone's device proof too")
+  t.is((proofNow.json as { valid: boolean }).valid, false, 'not valid in JSON')
+  // with no node, it cannot know: it says so rather than a plain "valid"
+  const offline = await flux([
+    'verify',
+    made.profile,
+    signedBefore,
+    'from the phone',
+    '--home',
+    await t.tmp()
+  ])
+  t.is(offline.code, 0, 'offline: the signature itself checks out')
+  t.ok(/revocations could not be checked/.test(offline.stdout), offline.stdout.trim())
+
+  // the phone learns it was revoked: it refuses to sign and to link, as it refuses to post
+  await waitFor(
+    async () => (await c.json<Who>(b.home, 'whoami')).devices.some((d) => d.you && d.revoked),
+    'the phone to learn its revocation',
+    30_000,
+    200
+  )
+  failed(t, await c.run(b.home, 'post', key, 'still here'), 'DEVICE_REVOKED', 'post')
+  failed(t, await c.run(b.home, 'sign', 'still me'), 'DEVICE_REVOKED', 'sign')
+  failed(t, await c.run(b.home, 'device', 'link'), 'DEVICE_REVOKED', 'device link')
 
   await noSecretsUnder(t, b.home, made.phrase)
   await noSecretsUnder(t, a.home, made.phrase)
@@ -288,7 +334,13 @@ test('cli sign - sign and verify round trip; a changed message is invalid', asyn
 
   const ok = await flux(['verify', who.profile, sig, 'I wrote this', '--home', elsewhere])
   t.is(ok.code, 0, 'valid: exit 0')
-  t.is(ok.stdout, `valid: signed by device ${who.device} of profile ${who.profile}\n`)
+  t.is(
+    ok.stdout,
+    `valid: signed by device ${who.device} of profile ${who.profile}; revocations could not be checked: no node runs here (\`flux up\`, or --home)\n`
+  )
+  const known = await flux(['verify', who.profile, sig, 'I wrote this', '--home', a.home])
+  t.is(known.code, 0, 'checked by a node that knows the profile: exit 0')
+  t.ok(known.stdout.endsWith('(not revoked, as far as this node knows)\n'), known.stdout.trim())
 
   const changed = await flux(['verify', who.profile, sig, 'I wrote that', '--home', elsewhere])
   t.is(changed.code, 1, 'a changed message: exit 1')
@@ -322,9 +374,15 @@ test('cli sign - sign and verify round trip; a changed message is invalid', asyn
   t.is(noMessage.code, 2, 'a signature without its message is a usage error')
 
   const proof = (await c.run(a.home, 'device', 'proof')).stdout.trim()
-  const device = await flux(['verify', who.profile, proof, '--json'])
+  const device = await flux(['verify', who.profile, proof, '--json', '--home', elsewhere])
   t.is(device.code, 0)
-  t.alike(device.json, { valid: true, kind: 'device', profile: who.profile, device: who.device })
+  t.alike(device.json, {
+    valid: true,
+    kind: 'device',
+    profile: who.profile,
+    device: who.device,
+    revocations: 'no-node'
+  })
   const notOurs = await flux(['verify', other, proof])
   t.is(notOurs.code, 1)
   t.ok(notOurs.stdout.startsWith(`invalid: a device of another profile (${who.profile})`))

@@ -71,7 +71,8 @@ test('cli - usage errors exit 2 with one line', async (t) => {
     [['recover', '--timeout', 'soon'], /--timeout: "soon" is not a duration/],
     [['verify', 'x'], /missing argument <signature>/],
     [['project'], /./],
-    [['help', 'nope'], /unknown command "nope"/]
+    [['help', 'nope'], /unknown command "nope"/],
+    [['post', 'x', '-1 for cedar'], /unknown flag -1: text that starts with "-" goes after `--`/]
   ]
   for (const [args, re] of cases) {
     const r = await flux([...args, '--home', home])

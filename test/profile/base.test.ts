@@ -632,7 +632,7 @@ test('profile base - garbage blocks are skipped and the base keeps working', asy
       'unsupported op version 2',
       `oversized op (${garbage[3]?.byteLength} bytes)`,
       'unknown op type "no/such"',
-      'bad name',
+      'bad name: empty',
       'bad recovery box',
       'bad device key'
     ]

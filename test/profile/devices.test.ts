@@ -93,6 +93,38 @@ test('link - a device linked while the first device is offline; then both post a
   await noSecretsUnder(t, b.home, a.phrase)
 })
 
+test('link - a per-project display name survives linking a device and renaming the profile', async (t) => {
+  const m = await mesh(t)
+  const a = await m.create({ name: 'Ada' })
+  const helper = await m.create({ name: 'Bob' })
+  const { key } = await a.app.projects.create({ name: 'named' })
+  const { key: other } = await a.app.projects.create({ name: 'plain' })
+  await helper.app.projects.join((await a.app.projects.invite(key)).code)
+  await a.app.content.setName(key, 'Ada L.') // her name in this project only
+  const profile = a.node.profile.profileHex
+  const b = await m.create({ noProfile: true, kdf: KDF_INTERACTIVE })
+  const introduced = new Set<string>()
+  b.node.writers.on('introduced', (project: string) => introduced.add(project))
+  await b.node.links.join((await a.node.links.create()).code, {
+    passphrase: 'correct horse',
+    name: 'phone',
+    timeout: 60_000
+  })
+  const hexKey = toHex((await b.node.projects.resolve(key)).key)
+  await until(b.node, () => introduced.has(hexKey), 30_000, 'the phone to introduce itself')
+  await converged([a, b, helper], key)
+  for (const n of [a, b, helper]) {
+    const me = await (await n.node.projects.resolve(key)).view.member(profile)
+    t.is(me?.name?.value, 'Ada L.', `the project name is kept (${n.name || 'phone'})`)
+  }
+  // renaming the profile renames it where the name was the profile's, not where it was chosen
+  await a.node.profile.setName('Ada Lovelace')
+  const pa = await a.node.projects.resolve(key)
+  const po = await a.node.projects.resolve(other)
+  t.is((await pa.view.member(profile))?.name?.value, 'Ada L.', 'the chosen name stays')
+  t.is((await po.view.member(profile))?.name?.value, 'Ada Lovelace', 'the profile name follows')
+})
+
 test('link - malformed, expired and reused link codes each get their own error', async (t) => {
   const m = await mesh(t)
   // A and B share a clock the test moves

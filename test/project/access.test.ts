@@ -77,3 +77,41 @@ test('access - the bare key of a public project gives read access, not write acc
     t.is((err as FluxError).code, 'NOT_WRITABLE')
   }
 })
+
+test('access - the peer count of a project counts the peers sharing it, on every kind of holder', async (t) => {
+  const m = await mesh(t)
+  const [a, b, host] = [await m.create(), await m.create(), await m.create()]
+  const { key } = await a.app.projects.create({ name: 'counted' })
+  await a.app.content.post(key, 'something to replicate')
+  await b.app.projects.join((await a.app.projects.invite(key)).code)
+  await host.app.projects.join(key) // key only: it writes nothing, so nobody reads its own core
+  const counts = async (nodes = [a, b, host]): Promise<number[]> =>
+    Promise.all(
+      nodes.map(async (n) => {
+        const p = (await n.app.status()).projects.find((x) => x.key === key)
+        return p?.peers ?? -1
+      })
+    )
+  let last: number[] = []
+  await until(
+    a.node,
+    async () => {
+      last = await counts()
+      return last.every((n) => n === 2)
+    },
+    20_000,
+    () => `every node to count 2 peers (counts: creator, member, key-only host: ${last.join(', ')})`
+  )
+  t.alike(last, [2, 2, 2], 'creator, member and key-only host each count the other two')
+  await b.node.close()
+  await until(
+    a.node,
+    async () => {
+      last = await counts([a, host])
+      return last.every((n) => n === 1)
+    },
+    20_000,
+    () => `the count to drop once the member is gone (${last.join(', ')})`
+  )
+  t.pass('a peer that leaves is no longer counted')
+})

@@ -1,5 +1,5 @@
 import test from 'brittle'
-import { mesh, converged } from '../helpers/index.js'
+import { mesh, converged, errorCode } from '../helpers/index.js'
 import { MAX_OP_BYTES, type Op } from '../../src/project/ops.js'
 import { encodeOp } from '../../src/autobase/envelope.js'
 import { shapeOnlyProof } from '../helpers/fixtures.js'
@@ -94,4 +94,61 @@ test('invalid ops - a block nested thousands of levels deep is skipped everywher
     )
     t.is((await n.app.status()).projects.length, 1, 'flux status answers')
   }
+})
+
+test('invalid ops - control characters in text: skipped on every peer; newline and tab in a post kept', async (t) => {
+  const m = await mesh(t)
+  const [a, b] = [await m.create(), await m.create()]
+  const { key } = await a.app.projects.create({ name: 'clean' })
+  await b.app.projects.join((await a.app.projects.invite(key)).code)
+  const [pa, pb] = [await a.node.projects.resolve(key), await b.node.projects.resolve(key)]
+  // a modified client: text meant to recolour, retitle the window or fake lines when printed
+  const fromB = [
+    pb.makeOp({ type: 'post/add', text: 'hi\x1b[31m red from here on', replyTo: null }),
+    pb.makeOp({ type: 'post/add', text: 'fake\r0a1b2c3d  Ada  just now', replyTo: null }),
+    pb.makeOp({ type: 'post/add', text: 'C1 \u009b2J clears the screen', replyTo: null }),
+    pb.makeOp({ type: 'member/name', name: 'Bob\x1b]0;pwned\x07', prev: null }),
+    pb.makeOp({ type: 'member/name', name: 'Bob\n[x] fake done', prev: null }),
+    pb.makeOp({ type: 'task/add', title: 'ship\n[x] 0a1b2c3d  fake done task', assignee: null }),
+    pb.makeOp({ type: 'task/add', title: 'tab\there', assignee: null }),
+    pb.makeOp({ type: 'kv/set', key: 'k\x1b[2J', value: 1, prev: null })
+  ]
+  const fromA = [
+    pa.makeOp({ type: 'project/set', field: 'name', value: 'x\x1b[8m', prev: null }),
+    pa.makeOp({ type: 'project/set', field: 'description', value: 'bell\x07', prev: null })
+  ]
+  for (const op of fromB) await pb.appendRaw(encodeOp(op))
+  for (const op of fromA) await pa.appendRaw(encodeOp(op))
+  const lines = 'line one\n\tindented line two'
+  await b.app.content.post(key, lines)
+  await a.app.content.post(key, 'admin still posts')
+  await converged([a, b], key)
+  for (const n of [a, b]) {
+    const p = await n.node.projects.resolve(key)
+    const sys = await p.view.system()
+    t.is(
+      sys.skipped,
+      fromA.length + fromB.length,
+      `every op with controls skipped (${sys.skipped})`
+    )
+    const reasons = (await p.view.skipped()).map((s) => s.reason)
+    t.ok(
+      reasons.every((r) => /control characters are not allowed/.test(r)),
+      reasons.join('; ')
+    )
+    t.alike(
+      (await n.app.content.feed(key)).map((x) => x.text).sort(),
+      ['admin still posts', lines],
+      'only the clean posts, newline and tab kept'
+    )
+    t.alike(
+      (await n.app.content.tasks(key)).map((x) => x.title),
+      [],
+      'no task with a control character'
+    )
+    const info = await p.view.project()
+    t.is(info?.name.value, 'clean', 'the name is unchanged')
+  }
+  const local = await errorCode(b.app.content.post(key, 'a local \x1b[31m post'))
+  t.is(local, 'INVALID_INPUT', 'the node refuses its own op with controls up front')
 })

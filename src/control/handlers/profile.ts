@@ -8,6 +8,7 @@ type ProfileMethod =
   | 'profile.init'
   | 'profile.recover'
   | 'profile.sign'
+  | 'profile.revocation'
   | 'device.link'
   | 'device.join'
   | 'device.list'
@@ -35,6 +36,10 @@ export const profileMethods: Table<ProfileMethod> = {
       return { message: p.message }
     },
     run: (p, { app }) => app.profile.sign(p.message)
+  },
+  'profile.revocation': {
+    parse: (p) => ({ profile: str(p, 'profile'), device: str(p, 'device') }),
+    run: (p, { app }) => app.profile.revocation(p.profile, p.device)
   },
   'device.link': {
     parse: (p) => defined({ expires: optNum(p, 'expires'), delegateFor: optNum(p, 'delegateFor') }),

@@ -6,6 +6,7 @@ type ProjectMethod =
   | 'project.create'
   | 'project.invite'
   | 'project.join'
+  | 'project.join.cancel'
   | 'project.list'
   | 'project.invites'
   | 'project.uninvite'
@@ -42,6 +43,10 @@ export const projectMethods: Table<ProjectMethod> = {
     }),
     run: ({ code, ...opts }, { app, progress }) =>
       app.projects.join(code, { ...opts, onProgress: progress })
+  },
+  'project.join.cancel': {
+    parse: (p) => ({ code: str(p, 'code') }),
+    run: async ({ code }, { app }) => app.projects.cancelJoin(code)
   },
   'project.list': none(({ app }) => app.projects.summaries()),
   'project.invites': {
