@@ -304,6 +304,18 @@ const commands: Record<string, (a: Args) => Promise<unknown>> = {
   async memory(a) {
     return memory(num(a, 'settle', 1500), a.gc !== false)
   },
+  /** How long folding the project's credits takes, against its summary (what status reads). */
+  async 'credits.fold'(a) {
+    const x = actor(a, FluxActor)
+    let t = now()
+    await x.app.projects.summaries()
+    const summaryMs = now() - t
+    t = now()
+    const [report] = await x.app.credits.credits(x.projectKey)
+    const foldMs = now() - t
+    const view = x.project?.base.view.core.length ?? 0
+    return { foldMs, summaryMs, members: report?.members.length ?? 0, view }
+  },
   /** Host a project by key (`flux host add`). */
   async 'host.add'(a) {
     return actor(a, FluxActor).app.hosting.add(str(a, 'key'))

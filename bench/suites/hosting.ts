@@ -33,6 +33,14 @@ function specs(ctx: BenchContext): FigureSpec[] {
       note: 'from `flux host add` until the host holds every core the writer told of'
     },
     {
+      name: `credits.fold.${ops}`,
+      label: `fold the credits of ${ops} ops`,
+      unit: 'ms',
+      better: 'lower',
+      baseline: 'the project summary (what flux status reads)',
+      note: 'app.credits.credits(P) on the writer: every member’s totals, decay and hash'
+    },
+    {
       name: 'hosting.disk',
       label: 'disk of a hosted project',
       unit: 'MiB',
@@ -55,7 +63,8 @@ export const hosting: Suite = {
   budget: (ctx) => ctx.pick(240_000, 90_000),
   async run(ctx: BenchContext, pool: Pool): Promise<Figure[]> {
     const { ops } = sizes(ctx)
-    const [syncSpec, copySpec, diskSpec, memSpec] = specs(ctx) as [
+    const [syncSpec, copySpec, foldSpec, diskSpec, memSpec] = specs(ctx) as [
+      FigureSpec,
       FigureSpec,
       FigureSpec,
       FigureSpec,
@@ -79,6 +88,17 @@ export const hosting: Suite = {
     ctx.progress(`writing ${ops} posts while both members are offline`)
     await cw.call<WriteResult>('write', { id: 'c', n: ops, mode: 'batch', batch: BURST }, 180_000)
     const target = (await cw.call<{ applied: number }>('hash', { id: 'c' }, 60_000)).applied
+    const folds: number[] = []
+    const summaries: number[] = []
+    for (let i = 0; i < 3; i++) {
+      const f = await cw.call<{ foldMs: number; summaryMs: number; view: number }>(
+        'credits.fold',
+        { id: 'c' },
+        60_000
+      )
+      folds.push(f.foldMs)
+      summaries.push(f.summaryMs)
+    }
 
     const comeBack = async (home: string, name: string): Promise<number> => {
       const w = pool.spawn(name)
@@ -123,13 +143,18 @@ export const hosting: Suite = {
     try {
       fromHost = await comeBack(homes[1] as string, 'member2-back')
     } catch (err) {
-      return [failed(syncSpec, String(err)), figure(copySpec, [copy], [fromWriter])]
+      return [
+        failed(syncSpec, String(err)),
+        figure(copySpec, [copy], [fromWriter]),
+        figure(foldSpec, folds, summaries)
+      ]
     }
     ctx.progress(`member 2 synced ${target} ops from the host alone in ${fromHost.toFixed(2)} s`)
     const mib = (b: number): number => b / 1024 / 1024
     return [
       figure(syncSpec, [fromHost], [fromWriter], { note: `${target} ops applied` }),
       figure(copySpec, [copy], [fromWriter]),
+      figure(foldSpec, folds, summaries),
       figure(diskSpec, [mib(hostDisk)], [mib(writerDisk)], {
         note: 'bytes of the files under each home (the host: the project and its own small profile)'
       }),
