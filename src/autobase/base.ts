@@ -21,7 +21,7 @@ import {
   type Envelope,
   type Validation
 } from './envelope.js'
-import type { ApplyFunction } from './runner.js'
+import type { ApplyFunction, UnexpectedListener } from './runner.js'
 
 export interface FluxBaseOptions<O extends Envelope & { type: string }> {
   /** The base key, or null to create a new base (this writer becomes its bootstrap). */
@@ -29,8 +29,14 @@ export interface FluxBaseOptions<O extends Envelope & { type: string }> {
   /** The data encryption key; null for a public base or a host without read access. */
   encryptionKey: Buffer | null
   codec: Codec<O>
-  /** Build the apply function; `bootstrap` gives the bootstrap key (hex) when it runs. */
-  apply: (ids: { readonly bootstrap: string }) => ApplyFunction
+  /**
+   * Build the apply function; `bootstrap` gives the bootstrap key (hex) when it runs, and
+   * `onUnexpected` is told of ops skipped as unexpected errors (the base emits a warning).
+   */
+  apply: (ids: {
+    readonly bootstrap: string
+    readonly onUnexpected: UnexpectedListener
+  }) => ApplyFunction
   /** Clock for op timestamps. */
   clock?: Clock
   /** The node's shared Autobase wakeup protocol. */
@@ -62,6 +68,12 @@ export class FluxBase<O extends Envelope & { type: string }> extends ReadyResour
   protected readonly codec: Codec<O>
   protected readonly clock: Clock
   private readonly messages: { notWritable: string; waitWritable: string; closing: string }
+  /**
+   * Why Autobase stopped this base (it closes a base when applying or updating fails), or
+   * null while it works. Peer input cannot cause it (see runner.ts); the node's own failures
+   * (storage, a full disk) can. Status shows it instead of failing.
+   */
+  failure: FluxError | null = null
   private pending: Pending[] = []
   private flushing: Promise<void> | null = null
 
@@ -80,6 +92,11 @@ export class FluxBase<O extends Envelope & { type: string }> extends ReadyResour
     const apply = opts.apply({
       get bootstrap() {
         return bootstrap
+      },
+      onUnexpected: (err, op) => {
+        const why = err instanceof Error ? `${err.name}: ${err.message}` : 'unknown error'
+        const msg = `op ${op.id} (${op.type}) was skipped by an unexpected error in apply: ${why}`
+        this.emit('warning', new FluxError('INTERNAL', msg))
       }
     })
     const base: Autobase<Hyperbee> = new Autobase<Hyperbee>(store, key, {
@@ -102,7 +119,10 @@ export class FluxBase<O extends Envelope & { type: string }> extends ReadyResour
     this.base = base
     base.on('update', () => this.emit('update'))
     base.on('writable', () => this.emit('writable'))
-    base.on('error', (err: unknown) => this.emit('warning', err))
+    base.on('error', (err: unknown) => {
+      this.failure ??= FluxError.from(err)
+      this.emit('warning', err)
+    })
   }
 
   protected override async _open(): Promise<void> {

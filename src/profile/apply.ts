@@ -17,7 +17,8 @@ import {
   type ApplyContext,
   type ApplyFunction,
   type BaseRules,
-  type Handlers
+  type Handlers,
+  type UnexpectedListener
 } from '../autobase/runner.js'
 import type { ViewTx } from '../autobase/tx.js'
 import { verifyDelegation, verifyDevice } from '../identity/devices.js'
@@ -60,6 +61,8 @@ export interface ProfileApplyOptions {
   readonly bootstrap: HexKey
   /** The profile id (hex) every device proof and grant must chain to. */
   readonly profileId: HexKey
+  /** Told of an op skipped as an unexpected error (a local warning). */
+  readonly onUnexpected?: UnexpectedListener
 }
 
 export function createProfileApply(opts: ProfileApplyOptions): ApplyFunction {
@@ -81,7 +84,7 @@ export function createProfileApply(opts: ProfileApplyOptions): ApplyFunction {
       await b.put(ProfileKeys.op(op.id), { writer: author, skipped: true } satisfies OpRecord)
     }
   }
-  return createApply(rules)
+  return createApply(rules, opts.onUnexpected)
 }
 
 const handlers: Handlers<
