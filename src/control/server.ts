@@ -2,7 +2,13 @@
 import fs from 'fs/promises'
 import net from 'net'
 import { FluxError } from '../errors.js'
-import { socketPath, type Request, type Response } from './protocol.js'
+import {
+  LineReader,
+  MAX_REQUEST_BYTES,
+  socketPath,
+  type Request,
+  type Response
+} from './protocol.js'
 import { METHODS, type Entry } from './handlers/index.js'
 import type { MethodName } from './methods.js'
 import type { FluxApp } from '../app/index.js'
@@ -54,19 +60,25 @@ export class ControlServer {
 
   private onSocket(socket: net.Socket): void {
     this.sockets.add(socket)
-    socket.setEncoding('utf-8')
     socket.on('error', () => {})
     socket.on('close', () => this.sockets.delete(socket))
-    let buffer = ''
-    socket.on('data', (chunk: string) => {
-      buffer += chunk
-      let nl: number
-      while ((nl = buffer.indexOf('\n')) !== -1) {
-        const line = buffer.slice(0, nl)
-        buffer = buffer.slice(nl + 1)
-        void this.handle(socket, line)
-      }
+    const reader = new LineReader(MAX_REQUEST_BYTES)
+    socket.on('data', (chunk: Buffer) => {
+      if (reader.overflowed) return
+      for (const line of reader.push(chunk)) void this.handle(socket, line)
+      if (reader.overflowed) this.refuse(socket)
     })
+  }
+
+  /** A request line too long to be one: say so, then close (nothing more is read). */
+  private refuse(socket: net.Socket): void {
+    if (socket.destroyed || socket.writableEnded) return
+    socket.pause()
+    const error = {
+      code: 'CONTROL_PROTOCOL',
+      message: `control request longer than ${MAX_REQUEST_BYTES} bytes: connection closed`
+    }
+    socket.end(JSON.stringify({ id: 0, error }) + '\n', () => socket.destroy())
   }
 
   private async handle(socket: net.Socket, line: string): Promise<void> {
