@@ -21,6 +21,7 @@ export type FluxErrorCode =
   | 'INVITE_REJECTED'
   | 'TIMEOUT'
   | 'CONTROL_PROTOCOL'
+  | 'CONTROL_UNSAFE'
   | 'NO_PROFILE'
   | 'PROFILE_EXISTS'
   | 'PHRASE_INVALID'

@@ -1,7 +1,8 @@
 /** The client side of the control channel, used by the `flux` verbs, the demo and tests. */
 import net from 'net'
 import { FluxError, type FluxErrorCode } from '../errors.js'
-import { LineReader, socketPath, type Response } from './protocol.js'
+import { LineReader, type Response } from './protocol.js'
+import { checkSocket, socketPath } from './socket-path.js'
 import type { MethodName, ParamsOf, ResultOf } from './methods.js'
 import type { Progress } from '../api.js'
 
@@ -35,8 +36,9 @@ export class ControlClient {
   }
 
   /** Connect to the node running for `home`; throws NO_NODE when none runs. */
-  static connect(home: string): Promise<ControlClient> {
+  static async connect(home: string): Promise<ControlClient> {
     const file = socketPath(home)
+    await checkSocket(home, file)
     return new Promise((resolve, reject) => {
       const socket = net.connect(file)
       socket.once('connect', () => resolve(new ControlClient(socket)))

@@ -7,11 +7,10 @@
  *   <- {"id":1,"progress":{...}}            (zero or more)
  *   <- {"id":1,"result":...} | {"id":1,"error":{"code":"...","message":"..."}}
  */
-import crypto from 'crypto'
-import os from 'os'
-import path from 'path'
 import type { FluxErrorCode } from '../errors.js'
 import type { Progress } from '../api.js'
+
+export { socketPath } from './socket-path.js'
 
 export interface Request {
   id: number
@@ -67,15 +66,3 @@ export type Response =
   | { id: number; progress: Progress }
   | { id: number; result: unknown }
   | { id: number; error: { code: FluxErrorCode; message: string } }
-
-/** Unix socket paths are limited to ~107 bytes: long homes get a socket in the temp folder. */
-export function socketPath(home: string): string {
-  const abs = path.resolve(home)
-  const inside = path.join(abs, 'flux.sock')
-  if (process.platform === 'win32') {
-    return `\\\\.\\pipe\\flux-${crypto.createHash('sha256').update(abs).digest('hex').slice(0, 24)}`
-  }
-  if (Buffer.byteLength(inside) <= 100) return inside
-  const digest = crypto.createHash('sha256').update(abs).digest('hex').slice(0, 24)
-  return path.join(os.tmpdir(), `flux-${digest}.sock`)
-}

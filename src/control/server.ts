@@ -9,6 +9,7 @@ import {
   type Request,
   type Response
 } from './protocol.js'
+import { prepareSocketDir } from './socket-path.js'
 import { METHODS, type Entry } from './handlers/index.js'
 import type { MethodName } from './methods.js'
 import type { FluxApp } from '../app/index.js'
@@ -30,6 +31,7 @@ export class ControlServer {
 
   /** Listen on the home's socket, replacing a stale socket file left by a crashed node. */
   async listen(): Promise<void> {
+    await prepareSocketDir(this.app.node.home, this.path)
     await fs.unlink(this.path).catch(() => {})
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject)
