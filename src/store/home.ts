@@ -41,7 +41,13 @@ export async function openStore(dir: string, home: string): Promise<Corestore> {
     if (/lock/i.test(String((err as Error)?.message))) {
       throw new FluxError('NODE_RUNNING', `another Flux node is already running for ${home}`)
     }
-    throw err
+    const why = err instanceof Error ? err.message : 'unknown error'
+    throw new FluxError(
+      'STORE_CORRUPT',
+      `cannot open the store folder ${dir} (${why}). The data of your projects is also on ` +
+        `your peers: move the folder aside (mv ${dir} ${dir}.damaged) and start on a fresh ` +
+        'home with `flux recover` (your 24 words), or restore the whole home from a backup.'
+    )
   }
   return store
 }
