@@ -53,6 +53,18 @@ export interface BaseSystem {
   clocks: Record<string, number>
 }
 
+/**
+ * What the kit records for each writer block (at the base's `causalKey`): `k`, the latest
+ * effective time in the block's causal past, its writer's own blocks counting only through
+ * their `k` (so a writer cannot push its own bound forward alone); `e`, the latest effective
+ * time of an op applied from the block (`k` when none).
+ */
+export interface CausalRecord {
+  /** Null: nothing known (a base's first blocks, or blocks that depend only on their own). */
+  k: number | null
+  e: number | null
+}
+
 /** Why an op was skipped, at `skip/<seq>` in every base. */
 export interface SkipRecord {
   seq: number
@@ -70,8 +82,18 @@ export interface ApplyContext<S extends BaseSystem> {
   sys: S
   /** The writer core the op came from (hex). */
   author: HexKey
-  /** The op's effective timestamp: its own, clamped to the mesh clock (merge.ts). */
+  /**
+   * The op's effective timestamp: its own, clamped to the mesh clock (merge.ts). What is
+   * judged by time (invite expiry, when a writer was last seen) reads it.
+   */
   ts: number
+  /**
+   * The time the op counts with in conflicts between concurrent writes (registers): `ts`,
+   * also bounded by what its writer could have known when it wrote (its causal past).
+   */
+  mergeTs: number
+  /** How far the op's own timestamp ran past `mergeTs` (0: not clamped): registers keep it. */
+  over: number
   /**
    * Marks shared by every op of one apply call, for work the base does once at its end (an
    * apply call is one writer's atomic batch: the same on every peer).
@@ -98,6 +120,13 @@ export interface BaseRules<
   applied(ctx: C, op: O): Promise<void>
   /** Mark a skipped op as seen (its skip record is already written). */
   skipped(b: ViewTx, sys: S, author: HexKey, op: O): Promise<void>
+  /**
+   * Where the kit keeps, for each writer block, the latest time its writer could have known
+   * (`CausalRecord`); with it, an op's merge time is bounded by its causal past, not by where
+   * it lands (DESIGN.md, "The causal past, not the landing point"). Without it, merge time is
+   * the effective time.
+   */
+  causalKey?(writer: HexKey, length: number): string
   /** Once the call's ops are applied, before the system record is written. */
   finish?(b: ViewTx, sys: S, host: Autobase.ApplyHost, marks: Set<string>): Promise<void>
 }
@@ -119,18 +148,32 @@ export function createApply<
     const sys = (await b.get<S>(rules.systemKey)) ?? rules.emptySystem()
     const marks = new Set<string>()
     for (const node of nodes) {
-      // acks carry no value; an empty block reads as null on peers but not on its writer
-      if (!(node.value instanceof Uint8Array) || node.value.byteLength === 0) continue
       const author = b4a.toString(node.from.key, 'hex')
+      const known = await knownTime(rules, b, node, author)
+      const record = async (latest: number | null): Promise<void> => {
+        if (!rules.causalKey) return
+        const e = latest === null ? known : Math.max(known ?? latest, latest)
+        if (known === null && e === null) return
+        await b.put(rules.causalKey(author, node.length), { k: known, e } satisfies CausalRecord)
+        await b.commit()
+      }
+      // acks carry no value; an empty block reads as null on peers but not on its writer
+      if (!(node.value instanceof Uint8Array) || node.value.byteLength === 0) {
+        await record(null)
+        continue
+      }
       let ops: Validation<O>[]
       try {
         ops = decodeBlock(rules.codec, node.value)
       } catch {
         ops = [bad(UNEXPECTED)] // decodeBlock never throws; if it ever does, the block is one skip
       }
+      let latest: number | null = null
       for (const decoded of ops) {
-        await applyOne(rules, b, host, sys, author, decoded, marks, onUnexpected)
+        const ts = await applyOne(rules, b, host, sys, author, decoded, marks, known, onUnexpected)
+        if (ts !== null) latest = Math.max(latest ?? ts, ts)
       }
+      await record(latest)
     }
     if (rules.finish) await rules.finish(b, sys, host, marks)
     await b.put(rules.systemKey, sys)
@@ -150,12 +193,13 @@ async function applyOne<
   author: HexKey,
   decoded: Validation<O>,
   marks: Set<string>,
+  known: number | null,
   onUnexpected: UnexpectedListener | undefined
-): Promise<void> {
+): Promise<number | null> {
   if (!decoded.ok) {
     await skip(rules.skipKey, b, sys, author, null, decoded.reason)
     await b.commit()
-    return
+    return null
   }
   const op = decoded.op
   // what the op may change besides the view, restored if it fails unexpectedly
@@ -166,8 +210,10 @@ async function applyOne<
     // A repeated op id changes nothing, not even the skip counter: after a kill -9 during an
     // append, Autobase can replay the in-flight op on the crashed node only, so recording the
     // replay would make that node's state differ from its peers'.
-    if (await rules.seen(b, op)) return
-    ctx = rules.context({ b, host, sys, author, ts: effectiveTs(op.ts, sys.clocks), marks })
+    if (await rules.seen(b, op)) return null
+    const ts = effectiveTs(op.ts, sys.clocks)
+    const mergeTs = effectiveTs(op.ts, sys.clocks, known)
+    ctx = rules.context({ b, host, sys, author, ts, mergeTs, over: op.ts - mergeTs, marks })
     await rules.apply(ctx, op)
   } catch (err) {
     if (isNodeFailure(err)) throw err
@@ -186,12 +232,46 @@ async function applyOne<
     // a skipped op replayed after a crash must not be counted twice either
     await rules.skipped(b, sys, author, op)
     await b.commit()
-    return
+    return null
   }
   sys.applied++
   sys.clocks[author] = Math.max(sys.clocks[author] ?? 0, op.ts)
   await rules.applied(ctx, op)
   await b.commit()
+  return ctx.ts
+}
+
+/**
+ * The latest time the writer of `node` could have known when it wrote it: from the records of
+ * the blocks it depends on (its heads, and its own previous block). Null when the base keeps
+ * no such records or none is known (a base's first block).
+ */
+async function knownTime<
+  O extends Envelope & { type: string },
+  S extends BaseSystem,
+  C extends ApplyContext<S>
+>(
+  rules: BaseRules<O, S, C>,
+  b: ViewTx,
+  node: Autobase.ApplyNode,
+  author: HexKey
+): Promise<number | null> {
+  const key = rules.causalKey
+  if (!key) return null
+  let known: number | null = null
+  const take = (t: number): void => {
+    known = known === null ? t : Math.max(known, t)
+  }
+  const own = node.length > 1 ? await b.get<CausalRecord>(key(author, node.length - 1)) : null
+  if (own?.k != null) take(own.k)
+  for (const head of node.heads ?? []) {
+    const writer = b4a.toString(head.key, 'hex')
+    const rec = await b.get<CausalRecord>(key(writer, head.length))
+    if (rec === null) continue
+    if (rec.k !== null) take(rec.k)
+    if (writer !== author && rec.e !== null) take(rec.e)
+  }
+  return known
 }
 
 /** Put back the system record as it was before an op (the same object: others hold it). */

@@ -139,7 +139,7 @@ async function init(ctx: Ctx, op: OpOf<'profile/init'>): Promise<void> {
 
 async function setName(ctx: DeviceCtx, op: OpOf<'profile/name'>): Promise<void> {
   const { profile } = ctx
-  if (wins(profile.name, { id: op.id, ts: ctx.ts, prev: op.prev })) {
+  if (wins(profile.name, { id: op.id, ts: ctx.mergeTs, over: ctx.over, prev: op.prev })) {
     profile.name = reg(ctx, op, op.name)
     await ctx.b.put(ProfileKeys.profile, profile)
   }
@@ -338,7 +338,9 @@ function mergeKeys(current: SealedKeys, incoming: SealedKeys): SealedKeys {
 }
 
 function reg<T>(ctx: Ctx, op: ProfileOp, value: T): Register<T> {
-  return { value, id: op.id, ts: ctx.ts, by: ctx.author }
+  const r: Register<T> = { value, id: op.id, ts: ctx.mergeTs, by: ctx.author }
+  if (ctx.over > 0) r.over = ctx.over
+  return r
 }
 
 function hex(key: Uint8Array): HexKey {

@@ -174,6 +174,8 @@ export const Keys = {
   denied: (writer: HexKey) => `denied/${writer}`,
   indexing: 'indexing',
   kvPrefix: 'kv/',
+  /** The kit's causal time of each writer block (runner.ts `CausalRecord`). */
+  causal: (writer: HexKey, length: number) => `causal/${writer}/${pad(length)}`,
   skip: (seq: number) => `skip/${pad(seq)}`,
   skipPrefix: 'skip/'
 } as const

@@ -94,6 +94,7 @@ export function createProjectApply(opts: ProjectApplyOptions): ApplyFunction {
     systemKey: Keys.system,
     emptySystem,
     skipKey: Keys.skip,
+    causalKey: Keys.causal,
     seen,
     context: (base) => ({
       ...base,
