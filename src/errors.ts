@@ -43,6 +43,8 @@ export type FluxErrorCode =
   | 'STATE_VERSION'
   | 'STATE_MISSING'
   | 'STORE_CORRUPT'
+  | 'BASE_STOPPED'
+  | 'DISK_FULL'
   | 'PEER_NOT_FOUND'
   | 'TOGGLE_CONFLICT'
   | 'NODE_PAUSED'

@@ -44,7 +44,7 @@ export interface FluxBaseOptions<O extends Envelope & { type: string }> {
   /** Let non-writers append blocks that apply may accept (profile recovery). */
   optimistic?: boolean
   /** What NOT_WRITABLE and a timeout waiting to become a writer say, for this kind of base. */
-  messages?: { notWritable?: string; waitWritable?: string; closing?: string }
+  messages?: { notWritable?: string; waitWritable?: string; closing?: string; stopped?: string }
 }
 
 /** An op without its envelope (id, version and timestamp are added by the base). */
@@ -67,7 +67,12 @@ export class FluxBase<O extends Envelope & { type: string }> extends ReadyResour
   readonly base: Autobase<Hyperbee>
   protected readonly codec: Codec<O>
   protected readonly clock: Clock
-  private readonly messages: { notWritable: string; waitWritable: string; closing: string }
+  private readonly messages: {
+    notWritable: string
+    waitWritable: string
+    closing: string
+    stopped: string
+  }
   /**
    * Why Autobase stopped this base (it closes a base when applying or updating fails), or
    * null while it works. Peer input cannot cause it (see runner.ts); the node's own failures
@@ -85,7 +90,8 @@ export class FluxBase<O extends Envelope & { type: string }> extends ReadyResour
     this.messages = {
       notWritable: opts.messages?.notWritable ?? 'this node is not a writer of the base',
       waitWritable: opts.messages?.waitWritable ?? 'not yet accepted as a writer',
-      closing: opts.messages?.closing ?? 'the base is closing'
+      closing: opts.messages?.closing ?? 'the base is closing',
+      stopped: opts.messages?.stopped ?? 'the base stopped'
     }
     const key = opts.key
     let bootstrap = key === null ? '' : b4a.toString(key, 'hex')
@@ -120,7 +126,10 @@ export class FluxBase<O extends Envelope & { type: string }> extends ReadyResour
     base.on('update', () => this.emit('update'))
     base.on('writable', () => this.emit('writable'))
     base.on('error', (err: unknown) => {
-      this.failure ??= FluxError.from(err)
+      if (this.failure === null) {
+        this.failure = FluxError.from(err)
+        this.emit('stopped', this.failure)
+      }
       this.emit('warning', err)
     })
   }
@@ -229,6 +238,8 @@ export class FluxBase<O extends Envelope & { type: string }> extends ReadyResour
   }
 
   private enqueue(block: Buffer, batchable: boolean): Promise<void> {
+    const stopped = this.stoppedError()
+    if (stopped !== null) return Promise.reject(stopped)
     if (this.closing) return Promise.reject(new FluxError('NODE_CLOSED', this.messages.closing))
     if (!this.base.writable) {
       return Promise.reject(new FluxError('NOT_WRITABLE', this.messages.notWritable))
@@ -254,6 +265,21 @@ export class FluxBase<O extends Envelope & { type: string }> extends ReadyResour
     } finally {
       this.flushing = null
     }
+  }
+
+  /**
+   * What using a stopped base says (null while it works): the cause when it is known (a full
+   * disk), else BASE_STOPPED with Autobase's reason.
+   */
+  stoppedError(): FluxError | null {
+    const failure = this.failure
+    if (failure === null) return null
+    if (failure.code === 'DISK_FULL') return failure
+    return new FluxError(
+      'BASE_STOPPED',
+      `${this.messages.stopped} after an error (${failure.detail}); restart the node ` +
+        '(flux stop, then flux up)'
+    )
   }
 
   /** Pack queued ops into batch blocks (bounded in ops and bytes), keeping raw blocks in order. */
