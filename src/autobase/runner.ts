@@ -154,7 +154,11 @@ export function createApply<
         if (!rules.causalKey) return
         const e = latest === null ? known : Math.max(known ?? latest, latest)
         if (known === null && e === null) return
-        await b.put(rules.causalKey(author, node.length), { k: known, e } satisfies CausalRecord)
+        const at = rules.causalKey(author, node.length)
+        // a block applied again (Autobase's replay after a crash, on that node only) keeps its
+        // first record: its ops are seen now, and the view must not differ from its peers'
+        if (await b.has(at)) return
+        await b.put(at, { k: known, e } satisfies CausalRecord)
         await b.commit()
       }
       // acks carry no value; an empty block reads as null on peers but not on its writer
