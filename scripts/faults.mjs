@@ -67,10 +67,12 @@ const CASES = [
   {
     name: 'damaged storage',
     files: ['store/'],
-    tried: 'node.json deleted, truncated, from a newer version; a store whose manifest is gone',
+    tried:
+      'node.json deleted, truncated, from a newer version; a home copied with cp -r; a store ' +
+      'whose manifest is gone',
     holds:
-      'STATE_MISSING, STATE_CORRUPT, STATE_VERSION, STORE_CORRUPT naming the file and the ' +
-      'way out; no stack trace'
+      'STATE_MISSING, STATE_CORRUPT, STATE_VERSION, HOME_COPIED, STORE_CORRUPT naming the file ' +
+      'and the way out; no stack trace'
   },
   {
     name: 'a full disk',
@@ -97,7 +99,7 @@ const NOT_YET = [
   'clocks skewed for real with libfaketime on separate processes',
   'a full disk: recovering by itself once space returns',
   'storms of inbound connections (memory after)',
-  'a home copied as a backup (cp -r, cp -a)'
+  'a supported backup that starts again (a copied home is refused, with HOME_COPIED)'
 ]
 
 const args = process.argv.slice(2)

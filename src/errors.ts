@@ -43,6 +43,7 @@ export type FluxErrorCode =
   | 'STATE_VERSION'
   | 'STATE_MISSING'
   | 'STORE_CORRUPT'
+  | 'HOME_COPIED'
   | 'BASE_STOPPED'
   | 'DISK_FULL'
   | 'PEER_NOT_FOUND'

@@ -14,7 +14,7 @@ async function upFails(c: ReturnType<typeof cli>, home: string): Promise<string>
   return err ?? 'flux up started'
 }
 
-test('store - a deleted node.json, a damaged one, a damaged store: each its own code, naming the file and the way out', async (t) => {
+test('store - a deleted node.json, a damaged one, a copied home, a damaged store: each its own code, naming the file and the way out', async (t) => {
   t.timeout(120_000)
   const c = cli(t)
   await c.dht()
@@ -45,6 +45,13 @@ test('store - a deleted node.json, a damaged one, a damaged store: each its own 
   const list: RunResult = await c.run(home, 'project', 'list')
   t.ok(list.stdout.includes('kept'), 'the project is back')
   await again.stop('SIGTERM', 15_000)
+
+  // a home copied as a backup (cp -r): Corestore's guard refuses it, and the node says why
+  const copy = path.join(await t.tmp(), 'copy')
+  fs.cpSync(home, copy, { recursive: true })
+  err = await upFails(c, copy)
+  t.ok(/HOME_COPIED/.test(err) && err.includes(path.join(copy, 'store')), err)
+  t.absent(NO_STACK.test(err), 'no stack trace')
 
   // a damaged store: RocksDB's CURRENT file names a manifest that is not there
   const store = path.join(home, 'store')
