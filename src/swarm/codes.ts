@@ -52,6 +52,19 @@ export function decodeLinkCode(code: string): DecodedLinkCode {
   }
 }
 
+/**
+ * Why a code is refused as expired, judged by this machine's clock: a joiner whose clock runs
+ * years ahead sees every code as expired, so the message says which clock judged and how to
+ * tell (issue 10).
+ */
+export function expiredMessage(what: string, expires: number, now: number, fix: string): string {
+  const at = new Date(expires).toISOString()
+  return (
+    `this ${what} expired at ${at} by this machine's clock (it says ${new Date(now).toISOString()}): ` +
+    `${fix}; if this machine's clock is wrong, set it right and try again`
+  )
+}
+
 type Kind = 'project' | 'link'
 
 const KINDS = {

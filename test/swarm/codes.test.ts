@@ -6,7 +6,8 @@ import {
   decodeInviteCode,
   decodeLinkCode,
   encodeInviteCode,
-  encodeLinkCode
+  encodeLinkCode,
+  expiredMessage
 } from '../../src/swarm/codes.js'
 
 function codeOf(fn: () => unknown): string {
@@ -52,4 +53,10 @@ test('codes - a code cut short by any number of characters, or with a stray one 
     'OK',
     'blanks around it are fine'
   )
+})
+
+test('codes - an expired code is judged by this machine clock, and the message says so', (t) => {
+  const msg = expiredMessage('invite', Date.UTC(2026, 0, 1), Date.UTC(2036, 0, 1), 'ask again')
+  t.ok(msg.includes('2026-01-01T00:00:00.000Z') && msg.includes('2036-01-01T00:00:00.000Z'), msg)
+  t.ok(/if this machine's clock is wrong, set it right/.test(msg), 'a fast clock is named')
 })
