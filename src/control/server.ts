@@ -10,10 +10,14 @@ import {
   type Response
 } from './protocol.js'
 import { prepareSocketDir } from './socket-path.js'
+import { depthExceeds } from '../autobase/shapes.js'
 import { METHODS, type Entry } from './handlers/index.js'
 import type { MethodName } from './methods.js'
 import type { FluxApp } from '../app/index.js'
 import type { Progress } from '../api.js'
+
+/** Deepest nesting a request may have (a kv value may nest up to 64 levels inside params). */
+const MAX_REQUEST_DEPTH = 100
 
 export class ControlServer {
   private readonly server: net.Server
@@ -94,6 +98,13 @@ export class ControlServer {
         throw new Error('bad request')
     } catch {
       send({ id: 0, error: { code: 'CONTROL_PROTOCOL', message: 'malformed control request' } })
+      return
+    }
+    // bounded before anything recursive (a param check, JSON.stringify) walks it: a value
+    // nested 100,000 deep fits in a 1 MiB line and would overflow the stack
+    if (depthExceeds(req, MAX_REQUEST_DEPTH)) {
+      const message = `control request nested deeper than ${MAX_REQUEST_DEPTH} levels`
+      send({ id: req.id, error: { code: 'CONTROL_PROTOCOL', message } })
       return
     }
     try {

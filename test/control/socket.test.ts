@@ -53,6 +53,11 @@ test('control - a 64 MiB line and a line without a newline get an error and a cl
   const answer3 = await abuseThenClose(home, under)
   t.ok(/malformed control request/.test(answer3), 'a 1 MiB line is read whole')
 
+  // a request nested 100,000 deep fits in the bound: refused before anything walks it
+  const deep = `{"id":7,"method":"status","params":{"x":${'['.repeat(100_000)}${']'.repeat(100_000)}}}\n`
+  const answer4 = await abuseThenClose(home, Buffer.from(deep))
+  t.ok(/"id":7.*nested deeper than 100 levels/.test(answer4), answer4.slice(0, 200))
+
   const status = await c.json<NodeStatus>(home, 'status')
   t.is(typeof status.pid, 'number', 'the node still answers a normal request')
 })
