@@ -28,6 +28,12 @@ export interface ProjectSummary {
   writers: number
   /** Blocks peers have that this node has not downloaded yet (0: in sync). */
   behind: number
+  /**
+   * Why the project cannot be read right now (its base was closed by an error, or reading it
+   * failed), null while it works; the counters are then 0. One broken project never makes the
+   * node's status fail.
+   */
+  error: string | null
 }
 
 /** A member: a profile (its id), writing from one or more devices. */

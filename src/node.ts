@@ -117,7 +117,7 @@ export class FluxNode extends Service<FluxNodeEvents> {
     }))
     this.running.push(pairing)
 
-    const projects = (this.projects = new ProjectRegistry({ store, network, state, clock }))
+    const projects = (this.projects = new ProjectRegistry({ store, network, state, clock, home }))
     const core = { store, network, state, clock, projects }
     const profile = (this.profile = new ProfileService({ ...core, home, kdf: opts.kdf }))
     const profileProjects = (this.profileProjects = new ProfileProjects({ profile, projects }))

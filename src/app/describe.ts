@@ -17,8 +17,44 @@ export function z(hex: string): string {
   return encodeKey(fromHex(hex))
 }
 
-/** A project's summary, from the counters apply keeps: it never scans the view. */
+/**
+ * A project's summary, from the counters apply keeps: it never scans the view. Never throws:
+ * a project whose base failed (or cannot be read now) is summarized with its error.
+ */
 export async function summarizeProject(project: Project): Promise<ProjectSummary> {
+  if (project.failure === null) {
+    try {
+      return await readSummary(project)
+    } catch (err) {
+      return brokenSummary(project, project.failure ?? err)
+    }
+  }
+  return brokenSummary(project, project.failure)
+}
+
+function brokenSummary(project: Project, err: unknown): ProjectSummary {
+  const why = err instanceof Error ? err.message : 'unknown error'
+  return {
+    key: encodeKey(project.key),
+    name: null,
+    role: null,
+    writable: false,
+    readable: false,
+    public: false,
+    archived: false,
+    members: 0,
+    posts: 0,
+    tasks: 0,
+    applied: 0,
+    skipped: 0,
+    writers: 0,
+    behind: 0,
+    peers: 0,
+    error: `the project stopped: ${why}`
+  }
+}
+
+async function readSummary(project: Project): Promise<ProjectSummary> {
   const [info, sys, me, readable] = await Promise.all([
     project.view.project(),
     project.view.system(),
@@ -38,7 +74,8 @@ export async function summarizeProject(project: Project): Promise<ProjectSummary
     tasks: sys.tasks,
     applied: sys.applied,
     skipped: sys.skipped,
-    ...project.syncState()
+    ...project.syncState(),
+    error: null
   }
 }
 

@@ -14,6 +14,8 @@ export async function requireWritable(
   profile: ProfileService,
   clock: Clock
 ): Promise<void> {
+  const stopped = project.stoppedError()
+  if (stopped !== null) throw stopped
   if (!(await project.readable())) {
     throw new FluxError(
       'PROJECT_UNREADABLE',
@@ -56,6 +58,8 @@ export function requireOnline(node: { network: { paused: boolean } }, what: stri
 }
 
 export async function requireReadable(project: Project): Promise<void> {
+  const stopped = project.stoppedError()
+  if (stopped !== null) throw stopped
   if (!(await project.readable())) {
     throw new FluxError(
       'PROJECT_UNREADABLE',

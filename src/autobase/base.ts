@@ -21,7 +21,7 @@ import {
   type Envelope,
   type Validation
 } from './envelope.js'
-import type { ApplyFunction } from './runner.js'
+import type { ApplyFunction, UnexpectedListener } from './runner.js'
 
 export interface FluxBaseOptions<O extends Envelope & { type: string }> {
   /** The base key, or null to create a new base (this writer becomes its bootstrap). */
@@ -29,8 +29,14 @@ export interface FluxBaseOptions<O extends Envelope & { type: string }> {
   /** The data encryption key; null for a public base or a host without read access. */
   encryptionKey: Buffer | null
   codec: Codec<O>
-  /** Build the apply function; `bootstrap` gives the bootstrap key (hex) when it runs. */
-  apply: (ids: { readonly bootstrap: string }) => ApplyFunction
+  /**
+   * Build the apply function; `bootstrap` gives the bootstrap key (hex) when it runs, and
+   * `onUnexpected` is told of ops skipped as unexpected errors (the base emits a warning).
+   */
+  apply: (ids: {
+    readonly bootstrap: string
+    readonly onUnexpected: UnexpectedListener
+  }) => ApplyFunction
   /** Clock for op timestamps. */
   clock?: Clock
   /** The node's shared Autobase wakeup protocol. */
@@ -38,7 +44,7 @@ export interface FluxBaseOptions<O extends Envelope & { type: string }> {
   /** Let non-writers append blocks that apply may accept (profile recovery). */
   optimistic?: boolean
   /** What NOT_WRITABLE and a timeout waiting to become a writer say, for this kind of base. */
-  messages?: { notWritable?: string; waitWritable?: string; closing?: string }
+  messages?: { notWritable?: string; waitWritable?: string; closing?: string; stopped?: string }
 }
 
 /** An op without its envelope (id, version and timestamp are added by the base). */
@@ -61,7 +67,18 @@ export class FluxBase<O extends Envelope & { type: string }> extends ReadyResour
   readonly base: Autobase<Hyperbee>
   protected readonly codec: Codec<O>
   protected readonly clock: Clock
-  private readonly messages: { notWritable: string; waitWritable: string; closing: string }
+  private readonly messages: {
+    notWritable: string
+    waitWritable: string
+    closing: string
+    stopped: string
+  }
+  /**
+   * Why Autobase stopped this base (it closes a base when applying or updating fails), or
+   * null while it works. Peer input cannot cause it (see runner.ts); the node's own failures
+   * (storage, a full disk) can. Status shows it instead of failing.
+   */
+  failure: FluxError | null = null
   private pending: Pending[] = []
   private flushing: Promise<void> | null = null
 
@@ -73,13 +90,19 @@ export class FluxBase<O extends Envelope & { type: string }> extends ReadyResour
     this.messages = {
       notWritable: opts.messages?.notWritable ?? 'this node is not a writer of the base',
       waitWritable: opts.messages?.waitWritable ?? 'not yet accepted as a writer',
-      closing: opts.messages?.closing ?? 'the base is closing'
+      closing: opts.messages?.closing ?? 'the base is closing',
+      stopped: opts.messages?.stopped ?? 'the base stopped'
     }
     const key = opts.key
     let bootstrap = key === null ? '' : b4a.toString(key, 'hex')
     const apply = opts.apply({
       get bootstrap() {
         return bootstrap
+      },
+      onUnexpected: (err, op) => {
+        const why = err instanceof Error ? `${err.name}: ${err.message}` : 'unknown error'
+        const msg = `op ${op.id} (${op.type}) was skipped by an unexpected error in apply: ${why}`
+        this.emit('warning', new FluxError('INTERNAL', msg))
       }
     })
     const base: Autobase<Hyperbee> = new Autobase<Hyperbee>(store, key, {
@@ -102,7 +125,13 @@ export class FluxBase<O extends Envelope & { type: string }> extends ReadyResour
     this.base = base
     base.on('update', () => this.emit('update'))
     base.on('writable', () => this.emit('writable'))
-    base.on('error', (err: unknown) => this.emit('warning', err))
+    base.on('error', (err: unknown) => {
+      if (this.failure === null) {
+        this.failure = FluxError.from(err)
+        this.emit('stopped', this.failure)
+      }
+      this.emit('warning', err)
+    })
   }
 
   protected override async _open(): Promise<void> {
@@ -209,6 +238,8 @@ export class FluxBase<O extends Envelope & { type: string }> extends ReadyResour
   }
 
   private enqueue(block: Buffer, batchable: boolean): Promise<void> {
+    const stopped = this.stoppedError()
+    if (stopped !== null) return Promise.reject(stopped)
     if (this.closing) return Promise.reject(new FluxError('NODE_CLOSED', this.messages.closing))
     if (!this.base.writable) {
       return Promise.reject(new FluxError('NOT_WRITABLE', this.messages.notWritable))
@@ -234,6 +265,21 @@ export class FluxBase<O extends Envelope & { type: string }> extends ReadyResour
     } finally {
       this.flushing = null
     }
+  }
+
+  /**
+   * What using a stopped base says (null while it works): the cause when it is known (a full
+   * disk), else BASE_STOPPED with Autobase's reason.
+   */
+  stoppedError(): FluxError | null {
+    const failure = this.failure
+    if (failure === null) return null
+    if (failure.code === 'DISK_FULL') return failure
+    return new FluxError(
+      'BASE_STOPPED',
+      `${this.messages.stopped} after an error (${failure.detail}); restart the node ` +
+        '(flux stop, then flux up)'
+    )
   }
 
   /** Pack queued ops into batch blocks (bounded in ops and bytes), keeping raw blocks in order. */

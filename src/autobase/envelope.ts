@@ -4,7 +4,7 @@
  * a batch `{ v, batch: [op, ...] }` of ops appended together. A base names its own ops with a
  * {@link Codec}; everything here is pure and never throws on peer input.
  */
-import { depthExceeds, isObj, isOpId, isTs, type Obj, type OpId } from './shapes.js'
+import { depthExceeds, printable, isObj, isOpId, isTs, type Obj, type OpId } from './shapes.js'
 
 export interface Envelope {
   v: number
@@ -41,7 +41,7 @@ export function validateOp<O extends Envelope & { type: string }>(
   value: unknown
 ): Validation<O> {
   if (!isObj(value)) return bad('not an object')
-  if (value.v !== codec.version) return bad(`unsupported op version ${String(value.v)}`)
+  if (value.v !== codec.version) return bad(`unsupported op version ${printable(value.v)}`)
   if (!isOpId(value.id)) return bad('missing or malformed id')
   if (!isTs(value.ts)) return bad('missing or malformed ts')
   const body = codec.body(value)

@@ -17,6 +17,11 @@ export interface Register<T> {
   ts: number
   /** The writer (hex key) of that op. */
   by: string
+  /**
+   * How far (ms) the op's own timestamp ran past its effective one (absent: not clamped):
+   * between writes clamped to the same time, the one that claimed less wins.
+   */
+  over?: number
 }
 
 /** An incoming write to a register. */
@@ -24,6 +29,8 @@ export interface Write {
   id: OpId
   /** Effective timestamp, already clamped with {@link effectiveTs}. */
   ts: number
+  /** How far the op's own timestamp ran past `ts` (0: not clamped). */
+  over?: number
   /** The op id of the value the writer saw when it wrote, or null if it saw none. */
   prev: OpId | null
 }
@@ -34,13 +41,17 @@ export interface Write {
  * 2. The writer saw the current value (prev === current.id): a causal successor, it wins
  *    whatever the timestamps say. A lying clock therefore never wins against an edit made
  *    after seeing its value.
- * 3. Otherwise the writes are concurrent: the later effective timestamp wins; equal
- *    timestamps fall back to the lexicographically greater op id.
+ * 3. Otherwise the writes are concurrent: the later effective timestamp wins; at equal
+ *    effective timestamps (both clamped to what their writers could know), the one whose own
+ *    clock claimed less beyond it wins (the more plausible: a clock years ahead claims most),
+ *    then the lexicographically greater op id.
  */
 export function wins(current: Register<unknown> | null, incoming: Write): boolean {
   if (current === null) return true
   if (incoming.prev !== null && incoming.prev === current.id) return true
   if (incoming.ts !== current.ts) return incoming.ts > current.ts
+  const [a, b] = [incoming.over ?? 0, current.over ?? 0]
+  if (a !== b) return a < b
   return incoming.id > current.id
 }
 
@@ -56,9 +67,16 @@ export function meshClock(latest: Record<string, number>): number {
 
 /**
  * An op's effective timestamp: its own, clamped to at most MAX_CLOCK_SKEW ahead of the mesh
- * clock computed before it (a writer's very first op with no other clocks known is taken as is).
+ * clock computed before it (a writer's very first op with no other clocks known is taken as
+ * is), and to at most MAX_CLOCK_SKEW ahead of `known`: the latest time its writer could have
+ * known when it wrote (its causal past, see runner.ts), where the base keeps it.
  */
-export function effectiveTs(ts: number, latest: Record<string, number>): number {
-  if (Object.keys(latest).length === 0) return ts
-  return Math.min(ts, meshClock(latest) + MAX_CLOCK_SKEW)
+export function effectiveTs(
+  ts: number,
+  latest: Record<string, number>,
+  known: number | null = null
+): number {
+  let bound = Object.keys(latest).length === 0 ? ts : meshClock(latest) + MAX_CLOCK_SKEW
+  if (known !== null) bound = Math.min(bound, known + MAX_CLOCK_SKEW)
+  return Math.min(ts, bound)
 }

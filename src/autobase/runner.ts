@@ -7,18 +7,40 @@
  * A base gives its rules (`BaseRules`): its codec, where its records live, and the handler
  * that applies one op. A handler skips an op by throwing {@link Skip}; the runner turns that
  * into a skip record, identically on every peer, and the base keeps working.
+ *
+ * No peer input may close a base (Autobase closes it on every peer, after every restart, when
+ * apply throws). So any other error an op causes is contained too: the op's writes are rolled
+ * back and it is skipped as {@link UNEXPECTED}, the same way everywhere (its neighbours still
+ * apply). Only a failure of the node itself ends the apply call: the view's storage
+ * ({@link ViewStorageError}) or Autobase's host calls ({@link HostCallError}), which a peer
+ * cannot cause and which must never make one peer skip what the others apply.
  */
 import type Autobase from 'autobase'
 import type Hyperbee from 'hyperbee'
 import b4a from 'b4a'
-import { ViewTx } from './tx.js'
-import { decodeBlock, type Codec, type Envelope, type Validation } from './envelope.js'
+import { ViewStorageError, ViewTx } from './tx.js'
+import { bad, decodeBlock, type Codec, type Envelope, type Validation } from './envelope.js'
 import { effectiveTs } from './merge.js'
 import type { HexKey } from './shapes.js'
 
 /** Thrown inside a handler to skip the op; caught by the runner, never escapes apply. */
 export class Skip {
   constructor(readonly reason: string) {}
+}
+
+/** The skip reason of an op whose apply failed in a way its base did not foresee. */
+export const UNEXPECTED = 'unexpected error in apply'
+
+/** A host call (addWriter, removeWriter...) failed: Autobase's state, not the op, is at fault. */
+export class HostCallError extends Error {
+  constructor(override readonly cause: unknown) {
+    super(`autobase host call failed: ${cause instanceof Error ? cause.message : 'unknown error'}`)
+  }
+}
+
+/** Whether an error comes from the node (storage, Autobase), not from the op being applied. */
+function isNodeFailure(err: unknown): boolean {
+  return err instanceof ViewStorageError || err instanceof HostCallError
 }
 
 /** The counters and clocks the runner keeps in every base's system record. */
@@ -29,6 +51,18 @@ export interface BaseSystem {
   skipped: number
   /** Latest timestamp applied from each writer (hex): the mesh clock is their lower median. */
   clocks: Record<string, number>
+}
+
+/**
+ * What the kit records for each writer block (at the base's `causalKey`): `k`, the latest
+ * effective time in the block's causal past, its writer's own blocks counting only through
+ * their `k` (so a writer cannot push its own bound forward alone); `e`, the latest effective
+ * time of an op applied from the block (`k` when none).
+ */
+export interface CausalRecord {
+  /** Null: nothing known (a base's first blocks, or blocks that depend only on their own). */
+  k: number | null
+  e: number | null
 }
 
 /** Why an op was skipped, at `skip/<seq>` in every base. */
@@ -48,8 +82,18 @@ export interface ApplyContext<S extends BaseSystem> {
   sys: S
   /** The writer core the op came from (hex). */
   author: HexKey
-  /** The op's effective timestamp: its own, clamped to the mesh clock (merge.ts). */
+  /**
+   * The op's effective timestamp: its own, clamped to the mesh clock (merge.ts). What is
+   * judged by time (invite expiry, when a writer was last seen) reads it.
+   */
   ts: number
+  /**
+   * The time the op counts with in conflicts between concurrent writes (registers): `ts`,
+   * also bounded by what its writer could have known when it wrote (its causal past).
+   */
+  mergeTs: number
+  /** How far the op's own timestamp ran past `mergeTs` (0: not clamped): registers keep it. */
+  over: number
   /**
    * Marks shared by every op of one apply call, for work the base does once at its end (an
    * apply call is one writer's atomic batch: the same on every peer).
@@ -76,29 +120,64 @@ export interface BaseRules<
   applied(ctx: C, op: O): Promise<void>
   /** Mark a skipped op as seen (its skip record is already written). */
   skipped(b: ViewTx, sys: S, author: HexKey, op: O): Promise<void>
+  /**
+   * Where the kit keeps, for each writer block, the latest time its writer could have known
+   * (`CausalRecord`); with it, an op's merge time is bounded by its causal past, not by where
+   * it lands (DESIGN.md, "The causal past, not the landing point"). Without it, merge time is
+   * the effective time.
+   */
+  causalKey?(writer: HexKey, length: number): string
   /** Once the call's ops are applied, before the system record is written. */
   finish?(b: ViewTx, sys: S, host: Autobase.ApplyHost, marks: Set<string>): Promise<void>
 }
 
 export type ApplyFunction = Autobase.AutobaseHandlers<Hyperbee>['apply']
 
+/** Told of each op skipped as {@link UNEXPECTED}, with its error (local only: a warning). */
+export type UnexpectedListener = (err: unknown, op: Envelope & { type: string }) => void
+
 /** The apply function of a base with these rules. */
 export function createApply<
   O extends Envelope & { type: string },
   S extends BaseSystem,
   C extends ApplyContext<S>
->(rules: BaseRules<O, S, C>): ApplyFunction {
-  return async function apply(nodes, view, host) {
+>(rules: BaseRules<O, S, C>, onUnexpected?: UnexpectedListener): ApplyFunction {
+  return async function apply(nodes, view, rawHost) {
     const b = new ViewTx(view.batch())
+    const host = guardHost(rawHost)
     const sys = (await b.get<S>(rules.systemKey)) ?? rules.emptySystem()
     const marks = new Set<string>()
     for (const node of nodes) {
-      // acks carry no value; an empty block reads as null on peers but not on its writer
-      if (!(node.value instanceof Uint8Array) || node.value.byteLength === 0) continue
       const author = b4a.toString(node.from.key, 'hex')
-      for (const decoded of decodeBlock(rules.codec, node.value)) {
-        await applyOne(rules, b, host, sys, author, decoded, marks)
+      const known = await knownTime(rules, b, node, author)
+      const record = async (latest: number | null): Promise<void> => {
+        if (!rules.causalKey) return
+        const e = latest === null ? known : Math.max(known ?? latest, latest)
+        if (known === null && e === null) return
+        const at = rules.causalKey(author, node.length)
+        // a block applied again (Autobase's replay after a crash, on that node only) keeps its
+        // first record: its ops are seen now, and the view must not differ from its peers'
+        if (await b.has(at)) return
+        await b.put(at, { k: known, e } satisfies CausalRecord)
+        await b.commit()
       }
+      // acks carry no value; an empty block reads as null on peers but not on its writer
+      if (!(node.value instanceof Uint8Array) || node.value.byteLength === 0) {
+        await record(null)
+        continue
+      }
+      let ops: Validation<O>[]
+      try {
+        ops = decodeBlock(rules.codec, node.value)
+      } catch {
+        ops = [bad(UNEXPECTED)] // decodeBlock never throws; if it ever does, the block is one skip
+      }
+      let latest: number | null = null
+      for (const decoded of ops) {
+        const ts = await applyOne(rules, b, host, sys, author, decoded, marks, known, onUnexpected)
+        if (ts !== null) latest = Math.max(latest ?? ts, ts)
+      }
+      await record(latest)
     }
     if (rules.finish) await rules.finish(b, sys, host, marks)
     await b.put(rules.systemKey, sys)
@@ -117,30 +196,118 @@ async function applyOne<
   sys: S,
   author: HexKey,
   decoded: Validation<O>,
-  marks: Set<string>
-): Promise<void> {
+  marks: Set<string>,
+  known: number | null,
+  onUnexpected: UnexpectedListener | undefined
+): Promise<number | null> {
   if (!decoded.ok) {
     await skip(rules.skipKey, b, sys, author, null, decoded.reason)
-    return
+    await b.commit()
+    return null
   }
   const op = decoded.op
-  // A repeated op id changes nothing, not even the skip counter: after a kill -9 during an
-  // append, Autobase can replay the in-flight op on the crashed node only, so recording the
-  // replay would make that node's state differ from its peers'.
-  if (await rules.seen(b, op)) return
-  const ctx = rules.context({ b, host, sys, author, ts: effectiveTs(op.ts, sys.clocks), marks })
+  // what the op may change besides the view, restored if it fails unexpectedly
+  const sysBefore = JSON.stringify(sys)
+  const marksBefore = [...marks]
+  let ctx: C | null = null
   try {
+    // A repeated op id changes nothing, not even the skip counter: after a kill -9 during an
+    // append, Autobase can replay the in-flight op on the crashed node only, so recording the
+    // replay would make that node's state differ from its peers'.
+    if (await rules.seen(b, op)) return null
+    const ts = effectiveTs(op.ts, sys.clocks)
+    const mergeTs = effectiveTs(op.ts, sys.clocks, known)
+    ctx = rules.context({ b, host, sys, author, ts, mergeTs, over: op.ts - mergeTs, marks })
     await rules.apply(ctx, op)
   } catch (err) {
-    if (!(err instanceof Skip)) throw err
-    await skip(rules.skipKey, b, sys, author, op, err.reason)
+    if (isNodeFailure(err)) throw err
+    let reason: string
+    if (err instanceof Skip) {
+      reason = err.reason // what the handler wrote before skipping stays (a denied record)
+    } else {
+      b.rollback()
+      restore(sys, sysBefore)
+      marks.clear()
+      for (const m of marksBefore) marks.add(m)
+      reason = UNEXPECTED
+      onUnexpected?.(err, op)
+    }
+    await skip(rules.skipKey, b, sys, author, op, reason)
     // a skipped op replayed after a crash must not be counted twice either
     await rules.skipped(b, sys, author, op)
-    return
+    await b.commit()
+    return null
   }
   sys.applied++
   sys.clocks[author] = Math.max(sys.clocks[author] ?? 0, op.ts)
   await rules.applied(ctx, op)
+  await b.commit()
+  return ctx.ts
+}
+
+/**
+ * The latest time the writer of `node` could have known when it wrote it: from the records of
+ * the blocks it depends on (its heads, and its own previous block). Null when the base keeps
+ * no such records or none is known (a base's first block).
+ */
+async function knownTime<
+  O extends Envelope & { type: string },
+  S extends BaseSystem,
+  C extends ApplyContext<S>
+>(
+  rules: BaseRules<O, S, C>,
+  b: ViewTx,
+  node: Autobase.ApplyNode,
+  author: HexKey
+): Promise<number | null> {
+  const key = rules.causalKey
+  if (!key) return null
+  let known: number | null = null
+  const take = (t: number): void => {
+    known = known === null ? t : Math.max(known, t)
+  }
+  const own = node.length > 1 ? await b.get<CausalRecord>(key(author, node.length - 1)) : null
+  if (own?.k != null) take(own.k)
+  for (const head of node.heads ?? []) {
+    const writer = b4a.toString(head.key, 'hex')
+    const rec = await b.get<CausalRecord>(key(writer, head.length))
+    if (rec === null) continue
+    if (rec.k !== null) take(rec.k)
+    if (writer !== author && rec.e !== null) take(rec.e)
+  }
+  return known
+}
+
+/** Put back the system record as it was before an op (the same object: others hold it). */
+function restore(sys: BaseSystem, json: string): void {
+  const before = JSON.parse(json) as Record<string, unknown>
+  const target = sys as unknown as Record<string, unknown>
+  for (const k of Object.keys(target)) delete target[k]
+  Object.assign(target, before)
+}
+
+/** The host, with its failures marked as the node's own (see {@link HostCallError}). */
+function guardHost(host: Autobase.ApplyHost): Autobase.ApplyHost {
+  return new Proxy(host, {
+    get(target, prop) {
+      const v: unknown = Reflect.get(target, prop, target)
+      if (typeof v !== 'function') return v
+      return (...args: unknown[]): unknown => {
+        let result: unknown
+        try {
+          result = (v as (...a: unknown[]) => unknown).apply(target, args)
+        } catch (err) {
+          throw new HostCallError(err)
+        }
+        if (result instanceof Promise) {
+          return result.catch((err: unknown) => {
+            throw new HostCallError(err)
+          })
+        }
+        return result
+      }
+    }
+  })
 }
 
 async function skip(

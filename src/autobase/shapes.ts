@@ -126,3 +126,17 @@ export function depthExceeds(value: unknown, limit: number): boolean {
   }
   return false
 }
+
+/**
+ * `String(v)` for a peer's value in a skip reason, without throwing: `String` on an object
+ * like `{"toString":1}` throws ("Cannot convert object to primitive value"), which once closed
+ * a project on every peer. Deterministic: the same value gives the same text everywhere.
+ * Call it only on values whose depth was bounded (arrays are joined recursively).
+ */
+export function printable(v: unknown): string {
+  try {
+    return String(v)
+  } catch {
+    return '[object]'
+  }
+}

@@ -4,18 +4,45 @@
  * within one apply call they are read from the batch once. Values are cached as JSON text
  * and parsed on every read, so a handler that mutates what it read and then skips the op
  * cannot leak the mutation into later reads.
+ *
+ * One op at a time, its writes are held back until the runner `commit`s them (in the order
+ * they were made, so the view is built exactly as if they had gone straight to the batch), or
+ * dropped by `rollback`: an op that fails in an unexpected way changes nothing.
  */
 import type Hyperbee from 'hyperbee'
 
+/**
+ * An error of the view's storage (a read or write of the batch failed), not of the op being
+ * applied: the runner lets it end the apply call instead of skipping the op, because a local
+ * failure must never make one peer skip what the others apply.
+ */
+export class ViewStorageError extends Error {
+  constructor(override readonly cause: unknown) {
+    super(`view storage failed: ${cause instanceof Error ? cause.message : 'unknown error'}`)
+  }
+}
+
 export class ViewTx {
   private readonly cache = new Map<string, string | null>()
+  /**
+   * Writes of the op in progress, in order, as JSON text (a later mutation cannot leak in);
+   * null text: a delete.
+   */
+  private held: Array<[string, string | null]> = []
+  /** Cache entries the op in progress replaced, to restore on rollback (first value wins). */
+  private undo = new Map<string, string | null | undefined>()
 
   constructor(private readonly batch: Hyperbee.HyperbeeBatch) {}
 
   async get<T>(key: string): Promise<T | null> {
     let text = this.cache.get(key)
     if (text === undefined) {
-      const node = await this.batch.get(key)
+      let node: { value: unknown } | null
+      try {
+        node = await this.batch.get(key)
+      } catch (err) {
+        throw new ViewStorageError(err)
+      }
       text = node === null ? null : JSON.stringify(node.value)
       this.cache.set(key, text)
     }
@@ -26,17 +53,51 @@ export class ViewTx {
     return (await this.get(key)) !== null
   }
 
+  // async, as it was when it wrote through: callers await it
   async put(key: string, value: unknown): Promise<void> {
-    this.cache.set(key, JSON.stringify(value))
-    await this.batch.put(key, value)
+    const text = JSON.stringify(value)
+    if (!this.undo.has(key)) this.undo.set(key, this.cache.get(key))
+    this.cache.set(key, text)
+    this.held.push([key, text])
   }
 
   async del(key: string): Promise<void> {
+    if (!this.undo.has(key)) this.undo.set(key, this.cache.get(key))
     this.cache.set(key, null)
-    await this.batch.del(key)
+    this.held.push([key, null])
   }
 
-  flush(): Promise<void> {
-    return this.batch.flush()
+  /** Write the op's held writes to the batch, in order. */
+  async commit(): Promise<void> {
+    const held = this.held
+    this.held = []
+    this.undo.clear()
+    for (const [key, text] of held) {
+      try {
+        if (text === null) await this.batch.del(key)
+        else await this.batch.put(key, JSON.parse(text))
+      } catch (err) {
+        throw new ViewStorageError(err)
+      }
+    }
+  }
+
+  /** Forget the op's held writes, as if it had never run. */
+  rollback(): void {
+    for (const [key, text] of this.undo) {
+      if (text === undefined) this.cache.delete(key)
+      else this.cache.set(key, text)
+    }
+    this.held = []
+    this.undo.clear()
+  }
+
+  async flush(): Promise<void> {
+    await this.commit()
+    try {
+      await this.batch.flush()
+    } catch (err) {
+      throw new ViewStorageError(err)
+    }
   }
 }

@@ -123,12 +123,12 @@ const join = verb(
  * expiry (the node makes them again).
  */
 async function checkLinkCode(code: string): Promise<void> {
-  const { decodeLinkCode } = await import('../swarm/codes.js')
+  const { decodeLinkCode, expiredMessage } = await import('../swarm/codes.js')
   const decoded = decodeLinkCode(code)
   if (decoded.expires !== 0 && decoded.expires <= Date.now()) {
     throw new FluxError(
       'LINK_EXPIRED',
-      `this link code expired at ${new Date(decoded.expires).toISOString()}: make a new one`
+      expiredMessage('link code', decoded.expires, Date.now(), 'make a new one')
     )
   }
 }

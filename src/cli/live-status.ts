@@ -251,7 +251,8 @@ export class LiveStatus {
           writable: p.writable,
           archived: p.archived,
           changed: p.changed,
-          syncing: p.syncing
+          syncing: p.syncing,
+          error: p.error
         }))
       })
       return
@@ -259,7 +260,7 @@ export class LiveStatus {
     if (!this.tty) {
       const parts = projects.map(
         (p) =>
-          `${projectName(p)} ${short(p.key)}: ${plural(p.applied, 'op')}, ${plural(p.peers, 'peer')}${syncText(p, ', ')}`
+          `${projectName(p)} ${short(p.key)}: ${p.error ?? `${plural(p.applied, 'op')}, ${plural(p.peers, 'peer')}${syncText(p, ', ')}`}`
       )
       const toggles = `toggles: ${toggleLine(status.toggles)}`
       const book = status.mesh.phonebook === null ? '' : `, phonebook: ${meshLine(status.mesh)}`
@@ -277,7 +278,7 @@ export class LiveStatus {
       short(p.key),
       plural(p.applied, 'op'),
       plural(p.peers, 'peer'),
-      syncText(p, '') || 'idle'
+      p.error ?? (syncText(p, '') || 'idle')
     ])
     this.clearBlock()
     this.block = [

@@ -137,6 +137,7 @@ export function projectList(list: ProjectSummary[]): string {
   const rows = [['KEY', 'NAME', 'ROLE', 'POSTS', 'TASKS', 'OPS', 'PEERS', '']]
   for (const p of list) {
     const flags = [
+      p.error ?? '',
       p.archived ? 'archived' : '',
       !p.readable ? 'key only' : '',
       p.behind > 0 ? `syncing, ${p.behind} behind` : ''

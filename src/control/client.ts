@@ -1,13 +1,15 @@
 /** The client side of the control channel, used by the `flux` verbs, the demo and tests. */
 import net from 'net'
 import { FluxError, type FluxErrorCode } from '../errors.js'
-import { socketPath, type Response } from './protocol.js'
+import { LineReader, type Response } from './protocol.js'
+import { checkSocket, socketPath } from './socket-path.js'
 import type { MethodName, ParamsOf, ResultOf } from './methods.js'
 import type { Progress } from '../api.js'
 
 export class ControlClient {
   private nextId = 1
-  private buffer = ''
+  // answers can be large (a long feed); the bound only keeps a broken node from exhausting us
+  private readonly reader = new LineReader(512 * 1024 * 1024)
   private readonly waiting = new Map<
     number,
     {
@@ -21,8 +23,7 @@ export class ControlClient {
   readonly closed: Promise<void>
 
   private constructor(private readonly socket: net.Socket) {
-    socket.setEncoding('utf-8')
-    socket.on('data', (chunk: string) => this.onData(chunk))
+    socket.on('data', (chunk: Buffer) => this.onData(chunk))
     socket.on('error', () => {})
     this.closed = new Promise((resolve) => {
       socket.on('close', () => {
@@ -35,8 +36,9 @@ export class ControlClient {
   }
 
   /** Connect to the node running for `home`; throws NO_NODE when none runs. */
-  static connect(home: string): Promise<ControlClient> {
+  static async connect(home: string): Promise<ControlClient> {
     const file = socketPath(home)
+    await checkSocket(home, file)
     return new Promise((resolve, reject) => {
       const socket = net.connect(file)
       socket.once('connect', () => resolve(new ControlClient(socket)))
@@ -69,12 +71,11 @@ export class ControlClient {
     this.socket.end()
   }
 
-  private onData(chunk: string): void {
-    this.buffer += chunk
-    let nl: number
-    while ((nl = this.buffer.indexOf('\n')) !== -1) {
-      const line = this.buffer.slice(0, nl)
-      this.buffer = this.buffer.slice(nl + 1)
+  private onData(chunk: Buffer): void {
+    const lines = this.reader.push(chunk)
+    // a line past the bound: the waiting calls are rejected with NODE_CLOSED on 'close'
+    if (this.reader.overflowed) this.socket.destroy()
+    for (const line of lines) {
       let msg: Response
       try {
         msg = JSON.parse(line) as Response

@@ -2,11 +2,22 @@
 import fs from 'fs/promises'
 import net from 'net'
 import { FluxError } from '../errors.js'
-import { socketPath, type Request, type Response } from './protocol.js'
+import {
+  LineReader,
+  MAX_REQUEST_BYTES,
+  socketPath,
+  type Request,
+  type Response
+} from './protocol.js'
+import { prepareSocketDir } from './socket-path.js'
+import { depthExceeds } from '../autobase/shapes.js'
 import { METHODS, type Entry } from './handlers/index.js'
 import type { MethodName } from './methods.js'
 import type { FluxApp } from '../app/index.js'
 import type { Progress } from '../api.js'
+
+/** Deepest nesting a request may have (a kv value may nest up to 64 levels inside params). */
+const MAX_REQUEST_DEPTH = 100
 
 export class ControlServer {
   private readonly server: net.Server
@@ -24,6 +35,7 @@ export class ControlServer {
 
   /** Listen on the home's socket, replacing a stale socket file left by a crashed node. */
   async listen(): Promise<void> {
+    await prepareSocketDir(this.app.node.home, this.path)
     await fs.unlink(this.path).catch(() => {})
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject)
@@ -54,19 +66,25 @@ export class ControlServer {
 
   private onSocket(socket: net.Socket): void {
     this.sockets.add(socket)
-    socket.setEncoding('utf-8')
     socket.on('error', () => {})
     socket.on('close', () => this.sockets.delete(socket))
-    let buffer = ''
-    socket.on('data', (chunk: string) => {
-      buffer += chunk
-      let nl: number
-      while ((nl = buffer.indexOf('\n')) !== -1) {
-        const line = buffer.slice(0, nl)
-        buffer = buffer.slice(nl + 1)
-        void this.handle(socket, line)
-      }
+    const reader = new LineReader(MAX_REQUEST_BYTES)
+    socket.on('data', (chunk: Buffer) => {
+      if (reader.overflowed) return
+      for (const line of reader.push(chunk)) void this.handle(socket, line)
+      if (reader.overflowed) this.refuse(socket)
     })
+  }
+
+  /** A request line too long to be one: say so, then close (nothing more is read). */
+  private refuse(socket: net.Socket): void {
+    if (socket.destroyed || socket.writableEnded) return
+    socket.pause()
+    const error = {
+      code: 'CONTROL_PROTOCOL',
+      message: `control request longer than ${MAX_REQUEST_BYTES} bytes: connection closed`
+    }
+    socket.end(JSON.stringify({ id: 0, error }) + '\n', () => socket.destroy())
   }
 
   private async handle(socket: net.Socket, line: string): Promise<void> {
@@ -80,6 +98,13 @@ export class ControlServer {
         throw new Error('bad request')
     } catch {
       send({ id: 0, error: { code: 'CONTROL_PROTOCOL', message: 'malformed control request' } })
+      return
+    }
+    // bounded before anything recursive (a param check, JSON.stringify) walks it: a value
+    // nested 100,000 deep fits in a 1 MiB line and would overflow the stack
+    if (depthExceeds(req, MAX_REQUEST_DEPTH)) {
+      const message = `control request nested deeper than ${MAX_REQUEST_DEPTH} levels`
+      send({ id: req.id, error: { code: 'CONTROL_PROTOCOL', message } })
       return
     }
     try {

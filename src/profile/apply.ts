@@ -17,7 +17,8 @@ import {
   type ApplyContext,
   type ApplyFunction,
   type BaseRules,
-  type Handlers
+  type Handlers,
+  type UnexpectedListener
 } from '../autobase/runner.js'
 import type { ViewTx } from '../autobase/tx.js'
 import { verifyDelegation, verifyDevice } from '../identity/devices.js'
@@ -60,6 +61,8 @@ export interface ProfileApplyOptions {
   readonly bootstrap: HexKey
   /** The profile id (hex) every device proof and grant must chain to. */
   readonly profileId: HexKey
+  /** Told of an op skipped as an unexpected error (a local warning). */
+  readonly onUnexpected?: UnexpectedListener
 }
 
 export function createProfileApply(opts: ProfileApplyOptions): ApplyFunction {
@@ -81,7 +84,7 @@ export function createProfileApply(opts: ProfileApplyOptions): ApplyFunction {
       await b.put(ProfileKeys.op(op.id), { writer: author, skipped: true } satisfies OpRecord)
     }
   }
-  return createApply(rules)
+  return createApply(rules, opts.onUnexpected)
 }
 
 const handlers: Handlers<
@@ -136,7 +139,7 @@ async function init(ctx: Ctx, op: OpOf<'profile/init'>): Promise<void> {
 
 async function setName(ctx: DeviceCtx, op: OpOf<'profile/name'>): Promise<void> {
   const { profile } = ctx
-  if (wins(profile.name, { id: op.id, ts: ctx.ts, prev: op.prev })) {
+  if (wins(profile.name, { id: op.id, ts: ctx.mergeTs, over: ctx.over, prev: op.prev })) {
     profile.name = reg(ctx, op, op.name)
     await ctx.b.put(ProfileKeys.profile, profile)
   }
@@ -335,7 +338,9 @@ function mergeKeys(current: SealedKeys, incoming: SealedKeys): SealedKeys {
 }
 
 function reg<T>(ctx: Ctx, op: ProfileOp, value: T): Register<T> {
-  return { value, id: op.id, ts: ctx.ts, by: ctx.author }
+  const r: Register<T> = { value, id: op.id, ts: ctx.mergeTs, by: ctx.author }
+  if (ctx.over > 0) r.over = ctx.over
+  return r
 }
 
 function hex(key: Uint8Array): HexKey {

@@ -52,7 +52,8 @@ export class ProfileBase extends FluxBase<ProfileOp> {
           get bootstrap() {
             return ids.bootstrap
           },
-          profileId
+          profileId,
+          onUnexpected: ids.onUnexpected
         }),
       ...(opts.clock ? { clock: opts.clock } : {}),
       ...(opts.wakeup ? { wakeup: opts.wakeup } : {}),

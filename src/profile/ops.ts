@@ -8,6 +8,7 @@
  */
 import type { Codec, Envelope, Validation } from '../autobase/envelope.js'
 import {
+  printable,
   isB64,
   isHexKey,
   isObj,
@@ -147,7 +148,12 @@ function validateBody(o: Obj): ProfileOpBody | string {
       return { type: o.type, device: o.device }
     case 'device/recover':
       if (!isHexKey(o.device)) return 'bad device key'
-      if (!isB64(o.proof, PROFILE_LIMITS.proofBytes) || !isB64(o.sig, 64))
+      // exactly 64 bytes: sodium throws on a shorter signature, and apply must never throw
+      if (
+        !isB64(o.proof, PROFILE_LIMITS.proofBytes) ||
+        !isB64(o.sig, 64) ||
+        fromB64(o.sig).length !== 64
+      )
         return 'bad proof or signature'
       return { type: o.type, device: o.device, proof: o.proof, sig: o.sig }
     case 'project/add': {
@@ -179,7 +185,7 @@ function validateBody(o: Obj): ProfileOpBody | string {
       if (!isHexKey(o.key)) return 'bad project key'
       return { type: o.type, key: o.key }
     default:
-      return `unknown op type ${JSON.stringify(String(o.type)).slice(0, 60)}`
+      return `unknown op type ${JSON.stringify(printable(o.type)).slice(0, 60)}`
   }
 }
 

@@ -6,6 +6,7 @@
 import { isWriterProofShape, type WriterProof } from '../identity/writer-proof.js'
 import type { Codec, Envelope, Validation as KitValidation } from '../autobase/envelope.js'
 import {
+  printable,
   isHexKey,
   isObj,
   isOpId,
@@ -278,7 +279,7 @@ function validateBody(o: Obj): OpBody | string {
       if (!isPrev(o.prev)) return 'bad prev'
       return { type: o.type, key: o.key, prev: o.prev }
     default:
-      return `unknown op type ${JSON.stringify(String(o.type)).slice(0, 60)}`
+      return `unknown op type ${JSON.stringify(printable(o.type)).slice(0, 60)}`
   }
 }
 

@@ -38,7 +38,8 @@ export class Project extends FluxBase<Op> {
       messages: {
         notWritable: 'this node is not a writer of the project',
         waitWritable: 'not yet accepted as a writer: no member is online to add us',
-        closing: 'the project is closing'
+        closing: 'the project is closing',
+        stopped: 'the project stopped'
       }
     })
     this.view = new ProjectView(this.bee)

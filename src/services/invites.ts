@@ -19,7 +19,7 @@ import {
 } from '../identity/writer-proof.js'
 import type { Project } from '../project/project.js'
 import type { Role } from '../views/project.js'
-import { decodeInviteCode, encodeInviteCode } from '../swarm/codes.js'
+import { decodeInviteCode, encodeInviteCode, expiredMessage } from '../swarm/codes.js'
 import { askToPair, openRequest, spent } from '../swarm/pairing.js'
 import type { NodeState } from '../store/node-state.js'
 import type { DeniedRecord, InviteRecord } from '../views/project.js'
@@ -344,7 +344,7 @@ export class InviteService extends Service<InvitesEvents> {
     if (decoded.expires !== 0 && decoded.expires <= clock.now()) {
       throw new FluxError(
         'INVITE_EXPIRED',
-        `this invite expired at ${new Date(decoded.expires).toISOString()}: ask for a new one`
+        expiredMessage('invite', decoded.expires, clock.now(), 'ask for a new one')
       )
     }
     const previous = projects.byDiscoveryKey(toHex(decoded.discoveryKey))

@@ -16,7 +16,7 @@ import { encodeKey, fromHex, toHex } from '../identity/keys.js'
 import { createDeviceKeyPair, type DeviceKeys } from '../identity/profile-keys.js'
 import { attestDevice, delegateDevice } from '../identity/devices.js'
 import { decodeLinkRequest, encodeLinkRequest } from '../identity/link-request.js'
-import { decodeLinkCode, encodeLinkCode } from '../swarm/codes.js'
+import { decodeLinkCode, encodeLinkCode, expiredMessage } from '../swarm/codes.js'
 import { askToPair, openRequest, spent, type PairingErrors } from '../swarm/pairing.js'
 import { profileTopic } from '../swarm/topics.js'
 import type { Network } from '../swarm/network.js'
@@ -242,7 +242,7 @@ export class LinkService extends Service<LinksEvents> {
     if (decoded.expires !== 0 && decoded.expires <= clock.now()) {
       throw new FluxError(
         'LINK_EXPIRED',
-        `this link code expired at ${new Date(decoded.expires).toISOString()}: make a new one`
+        expiredMessage('link code', decoded.expires, clock.now(), 'make a new one')
       )
     }
     const device = createDeviceKeyPair()

@@ -29,7 +29,7 @@ import type { DeviceRecord, ProjectEntry as ProfileProject } from '../views/prof
 import { profileTopic } from '../swarm/topics.js'
 import type { Network } from '../swarm/network.js'
 import type { NodeState, ProfileEntry } from '../store/node-state.js'
-import { keyFilePath } from '../store/home.js'
+import { homePaths, keyFilePath } from '../store/home.js'
 import type { ProjectRegistry } from './projects.js'
 import type { DeviceInfo, WhoAmI } from '../api.js'
 
@@ -137,7 +137,17 @@ export class ProfileService extends Service<ProfileEvents> {
   async activate(keys: DeviceKeys): Promise<void> {
     this.keys = keys
     const entry = this.entry
-    if (entry === null || entry.id !== toHex(keys.profileId)) {
+    if (entry === null) {
+      const file = homePaths(this.deps.home).state
+      throw new FluxError(
+        'STATE_MISSING',
+        `${file} is missing, though this home has a profile key file: node.json lists the ` +
+          'profile and the projects this node holds. Put it back from a backup of the whole ' +
+          'home, or start on a fresh home with `flux recover` (your 24 words): the profile ' +
+          'and its projects come back from your peers.'
+      )
+    }
+    if (entry.id !== toHex(keys.profileId)) {
       throw new FluxError(
         'KEYFILE_CORRUPT',
         'the profile key file does not match this node (node.json names another profile)'

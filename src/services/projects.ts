@@ -3,6 +3,7 @@
  * namespace, announced on its topic. Opens them at start, creates and adopts new ones, finds
  * them by key, prefix or name, and removes one with its data.
  */
+import fs from 'fs/promises'
 import crypto from 'hypercore-crypto'
 import Autobase from 'autobase'
 import type Corestore from 'corestore'
@@ -32,6 +33,8 @@ export interface ProjectsDeps {
   network: Network
   state: NodeState
   clock: Clock
+  /** The home folder: its disk is checked when a project stops. */
+  home: string
 }
 
 const TOPIC_OWNER = 'projects'
@@ -288,9 +291,29 @@ export class ProjectRegistry extends Service<ProjectsEvents> {
     project.on('update', () => this.emit('project-update', entry.key))
     project.on('writable', () => this.emit('project-writable', project))
     project.on('warning', (err: unknown) => this.emit('warning', err))
+    project.on('stopped', () => void checkDisk(project, this.deps.home).catch(() => {}))
     await this.deps.network.topics.join(projectTopic(project.discoveryKey), TOPIC_OWNER)
     this.emit('project-open', project, entry)
   }
+}
+
+/** Below this much free space, a project that stopped is taken to have met a full disk. */
+const LOW_DISK = 32 * 1024 * 1024
+
+/**
+ * A project whose base stopped: Autobase reports a failed write as "Batch was not applied" or
+ * a closed session, never the cause. When the home's disk is (nearly) full, say so.
+ */
+async function checkDisk(project: Project, home: string): Promise<void> {
+  const st = await fs.statfs(home)
+  const free = st.bavail * st.bsize
+  if (free >= LOW_DISK) return
+  project.failure = new FluxError(
+    'DISK_FULL',
+    `no space left on the disk of ${home} (${Math.floor(free / 1024)} KiB free): the project ` +
+      'stopped writing; what was acknowledged is kept. Free some space, then restart the node ' +
+      '(flux stop, then flux up).'
+  )
 }
 
 function newNamespace(): string {

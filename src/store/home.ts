@@ -41,7 +41,24 @@ export async function openStore(dir: string, home: string): Promise<Corestore> {
     if (/lock/i.test(String((err as Error)?.message))) {
       throw new FluxError('NODE_RUNNING', `another Flux node is already running for ${home}`)
     }
-    throw err
+    const why = err instanceof Error ? err.message : 'unknown error'
+    if (/invalid device file/i.test(why)) {
+      // Corestore's guard against two copies of a store writing the same cores: kept as is
+      throw new FluxError(
+        'HOME_COPIED',
+        `the store folder ${dir} was copied, or moved to another disk (${why}). Corestore ` +
+          'refuses to open a copy, so that two copies never write the same cores and fork ' +
+          'them. Start the original home instead, or start on a fresh home with `flux recover` ' +
+          '(your 24 words): its projects come back from your peers. A supported backup and ' +
+          'restore is not built yet.'
+      )
+    }
+    throw new FluxError(
+      'STORE_CORRUPT',
+      `cannot open the store folder ${dir} (${why}). The data of your projects is also on ` +
+        `your peers: move the folder aside (mv ${dir} ${dir}.damaged) and start on a fresh ` +
+        'home with `flux recover` (your 24 words), or restore the whole home from a backup.'
+    )
   }
   return store
 }

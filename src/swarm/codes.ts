@@ -52,6 +52,19 @@ export function decodeLinkCode(code: string): DecodedLinkCode {
   }
 }
 
+/**
+ * Why a code is refused as expired, judged by this machine's clock: a joiner whose clock runs
+ * years ahead sees every code as expired, so the message says which clock judged and how to
+ * tell (issue 10).
+ */
+export function expiredMessage(what: string, expires: number, now: number, fix: string): string {
+  const at = new Date(expires).toISOString()
+  return (
+    `this ${what} expired at ${at} by this machine's clock (it says ${new Date(now).toISOString()}): ` +
+    `${fix}; if this machine's clock is wrong, set it right and try again`
+  )
+}
+
 type Kind = 'project' | 'link'
 
 const KINDS = {
@@ -74,11 +87,21 @@ const KINDS = {
 /** The bytes of a code of `kind`, its version checked (a code of the other kind says so). */
 function unwrap(code: string, kind: Kind): Buffer {
   const k = KINDS[kind]
+  const text = code.trim()
   let raw: Buffer
   try {
-    raw = z32.decode(code.trim())
+    raw = z32.decode(text)
   } catch {
     throw new FluxError(k.code, `this ${k.what} is not valid z-base-32: check it was copied whole`)
+  }
+  // z-base-32 decodes a code missing its last character into as many bytes, the last ones
+  // zeroed: the expiry then read as long past ("expired"). One spelling per code: it must
+  // encode back to itself.
+  if (z32.encode(raw) !== text) {
+    throw new FluxError(
+      k.code,
+      `this ${k.what} is incomplete or has extra characters: check it was copied whole`
+    )
   }
   const other = kind === 'project' ? KINDS.link : KINDS.project
   if (raw[0] === other.version) throw new FluxError(k.code, k.other)

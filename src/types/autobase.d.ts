@@ -6,6 +6,8 @@ declare module 'autobase' {
     value: unknown
     from: { key: Buffer }
     length: number
+    /** The writer's block's causal dependencies: the tips it had seen when it appended. */
+    heads?: Array<{ key: Buffer; length: number }>
   }
   interface ApplyHost {
     addWriter(key: Buffer, opts?: { indexer?: boolean }): Promise<void>

@@ -225,6 +225,8 @@ export const Keys = {
   achievement: (profile: HexKey, id: string) => `achievement/${profile}/${id}`,
   achievementPrefix: (profile: HexKey) => `achievement/${profile}/`,
   achievementsPrefix: 'achievement/',
+  /** The kit's causal time of each writer block (runner.ts `CausalRecord`). */
+  causal: (writer: HexKey, length: number) => `causal/${writer}/${pad(length)}`,
   skip: (seq: number) => `skip/${pad(seq)}`,
   skipPrefix: 'skip/'
 } as const

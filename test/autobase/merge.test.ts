@@ -41,3 +41,14 @@ test('merge - the mesh clock ignores one far-off writer', (t) => {
   t.is(effectiveTs(future, { a: now, b: now }), now + MAX_CLOCK_SKEW, 'far-future ts is clamped')
   t.is(effectiveTs(now + 1000, { a: now }), now + 1000, 'a small skew is kept')
 })
+
+test('merge - an op is bounded by what its writer could know; at equal times the smaller claim wins', (t) => {
+  const clocks = { a: 1_000_000, b: 1_000_000, c: 9_000_000_000 }
+  t.is(effectiveTs(5_000_000, clocks, null), 1_000_000 + MAX_CLOCK_SKEW, 'the mesh clock bounds it')
+  t.is(effectiveTs(5_000_000, clocks, 0), MAX_CLOCK_SKEW, 'and so does its causal past')
+  t.is(effectiveTs(500, clocks, 0), 500, 'an honest clock is taken as is')
+  const cur = { value: 'x', id: 'b'.repeat(32), ts: 600, by: 'w', over: 1_000_000 }
+  t.ok(wins(cur, { id: 'a'.repeat(32), ts: 600, over: 10, prev: null }), 'claimed less: wins')
+  t.absent(wins(cur, { id: 'c'.repeat(32), ts: 600, over: 2_000_000, prev: null }), 'claimed more')
+  t.ok(wins({ ...cur, over: 0 }, { id: 'c'.repeat(32), ts: 600, prev: null }), 'then the op id')
+})

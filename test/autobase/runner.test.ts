@@ -5,9 +5,11 @@ import {
   createApply,
   dispatch,
   Skip,
+  UNEXPECTED,
   type ApplyContext,
   type BaseSystem,
-  type Handlers
+  type Handlers,
+  type UnexpectedListener
 } from '../../src/autobase/runner.js'
 import { waitFor } from '../../src/util/until.js'
 import { encodeOp, type Codec } from '../../src/autobase/envelope.js'
@@ -43,20 +45,28 @@ const handlers: Handlers<Op, Ctx> = {
   },
   async say(ctx, op) {
     await ctx.b.put(`said/${op.id}`, op.text)
+    if (op.text !== 'boom') return
+    // a bug the base did not foresee, after it wrote to the view and its counters
+    ctx.sys.total += 100
+    ctx.marks.add('boom')
+    throw new TypeError('Cannot read properties of undefined')
   }
 }
-const apply = () =>
-  createApply<Op, Sys, Ctx>({
-    codec,
-    systemKey: 'sys',
-    emptySystem: () => ({ applied: 0, skipped: 0, clocks: {}, total: 0 }),
-    skipKey: (seq) => `skip/${seq}`,
-    seen: (b, op) => b.has(`op/${op.id}`),
-    context: (base) => base,
-    apply: (ctx, op) => dispatch(handlers, ctx, op),
-    applied: async (ctx, op) => ctx.b.put(`op/${op.id}`, true),
-    skipped: async (b, _sys, _author, op) => b.put(`op/${op.id}`, true)
-  })
+const apply = (ids: { onUnexpected: UnexpectedListener }) =>
+  createApply<Op, Sys, Ctx>(
+    {
+      codec,
+      systemKey: 'sys',
+      emptySystem: () => ({ applied: 0, skipped: 0, clocks: {}, total: 0 }),
+      skipKey: (seq) => `skip/${seq}`,
+      seen: (b, op) => b.has(`op/${op.id}`),
+      context: (base) => base,
+      apply: (ctx, op) => dispatch(handlers, ctx, op),
+      applied: async (ctx, op) => ctx.b.put(`op/${op.id}`, true),
+      skipped: async (b, _sys, _author, op) => b.put(`op/${op.id}`, true)
+    },
+    ids.onUnexpected
+  )
 
 async function open(t: Test, key: Buffer | null, clock: ManualClock) {
   const store = new Corestore(await t.tmp())
@@ -123,5 +133,54 @@ test('runner - two replicas of a kit base reach the same view', async (t) => {
     7,
     'the replica applied it'
   )
+  t.alike(await b.base.bee.core.treeHash(), await a.base.bee.core.treeHash(), 'identical views')
+})
+
+test('runner - an op that throws unexpectedly is skipped with its writes undone; the base stays open', async (t) => {
+  const clock = new ManualClock(0)
+  const a = await open(t, null, clock)
+  const warnings: string[] = []
+  a.base.on('warning', (err: Error) => warnings.push(err.message))
+  // in one batch block: the op that throws between two good ones
+  const [, boom] = await Promise.all([
+    a.base.append({ type: 'add', n: 1 }),
+    a.base.append({ type: 'say', text: 'boom' }),
+    a.base.append({ type: 'add', n: 2 })
+  ])
+  await a.base.append({ type: 'say', text: 'after' })
+  await a.base.update()
+  t.absent(a.base.base.closed, 'the base is open')
+  t.is(a.base.failure, null, 'and has not failed')
+  const sys = (await a.base.bee.get('sys'))!.value as Sys
+  t.is(sys.total, 3, 'the neighbours applied; the failed op added nothing')
+  t.is(sys.applied, 3)
+  t.is(sys.skipped, 1)
+  t.is(
+    ((await a.base.bee.get('skip/1'))?.value as { reason: string }).reason,
+    UNEXPECTED,
+    'skipped as unexpected'
+  )
+  t.is(await a.base.bee.get(`said/${boom!.id}`), null, 'its write to the view was rolled back')
+  t.ok(await a.base.bee.get(`op/${boom!.id}`), 'it is marked seen: a replay changes nothing')
+  t.ok(
+    warnings.some((w) => w.includes(boom!.id) && w.includes('TypeError')),
+    'a local warning names the op and the error'
+  )
+  // a replica applies the same ops to the same view
+  const b = await open(t, a.base.key, clock)
+  const s1 = a.store.replicate(true)
+  const s2 = b.store.replicate(false)
+  s1.pipe(s2).pipe(s1)
+  t.teardown(() => (s1.destroy(), s2.destroy()))
+  await waitFor(
+    async () => {
+      await b.base.update()
+      return b.base.bee.core.length === a.base.bee.core.length ? true : null
+    },
+    { emitter: b.base, event: 'update' },
+    20_000,
+    'the replica to catch up'
+  )
+  t.absent(b.base.base.closed, 'the replica is open')
   t.alike(await b.base.bee.core.treeHash(), await a.base.bee.core.treeHash(), 'identical views')
 })

@@ -701,3 +701,60 @@ test('profile base - a device attested by the identity itself adds itself (recov
   const [ha, hr] = [await a.view.system(), await r.view.system()]
   t.alike(ha, hr, 'A and R hold the same profile state')
 })
+
+test('profile base - a recovery block with a short signature is refused by the op checks; no base closes', async (t) => {
+  const { phrase, keys } = await createProfile()
+  const recovery = await withIdentity(phrase, (id) => id.recoveryBoxKeyPair())
+  const p: TestProfile = { keys, recovery }
+  const wakeups = [new ProtomuxWakeup(), new ProtomuxWakeup()]
+  t.teardown(() => wakeups.forEach((w) => w.destroy()), { order: 3 })
+  const stores = [await newStore(t), await newStore(t)]
+  const s1 = stores[0]!.replicate(true)
+  const s2 = stores[1]!.replicate(false)
+  wakeups[0]!.addStream(s1)
+  wakeups[1]!.addStream(s2)
+  s1.pipe(s2).pipe(s1)
+  s1.on('error', () => {})
+  s2.on('error', () => {})
+  t.teardown(() => (s1.destroy(), s2.destroy()), { order: 0 })
+  const open = async (i: number, key: Buffer | null) => {
+    const base = new ProfileBase(stores[i]!.namespace('profile'), {
+      key,
+      encryptionKey: keys.secrets!.encryptionKey,
+      profileId: keys.profileId,
+      wakeup: wakeups[i]
+    })
+    await base.ready()
+    t.teardown(() => base.close(), { order: 1 })
+    return base
+  }
+  const a = await open(0, null)
+  await a.append(initBody(p))
+  const m = await open(1, a.key)
+  await until([m], async () => (await m.view.profile()) !== null, 'M to read the profile')
+  // a modified client holding the key (a revoked device, say): a genuine identity-attested
+  // proof (the first device's, from the base) with a 3-byte signature; sodium throws on it
+  const op = m.makeOp({
+    type: 'device/recover',
+    device: hex(keys.device.publicKey),
+    proof: toB64(keys.deviceProof),
+    sig: 'AAAA'
+  } as ProfileOpBody)
+  await m.base.append(encodeOp(op), { optimistic: true })
+  await a.append({
+    type: 'profile/name',
+    name: 'Ada still',
+    prev: (await a.view.profile())!.name.id
+  })
+  await until(
+    [a, m],
+    async () => (await m.view.profile())?.name.value === 'Ada still',
+    'the next op to reach M'
+  )
+  for (const base of [a, m]) {
+    t.absent(base.base.closed, 'the profile base is open')
+    t.is(base.failure, null, 'and has not failed')
+  }
+  t.absent(m.writable, 'the forger did not become a writer')
+  t.alike(await a.view.system(), await m.view.system(), 'both hold the same profile state')
+})

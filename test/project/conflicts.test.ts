@@ -109,3 +109,49 @@ test('conflicts - a far-future clock does not win forever', async (t) => {
     `liar's second edit ${afterLiar.id === liar2 ? 'won' : 'lost'} its first conflict; clamped ts ${afterLiar.ts}`
   )
 })
+
+test('conflicts - a stale edit made alone by a clock ten years fast loses to honest edits made after it', async (t) => {
+  const m = await mesh(t)
+  let elapsed = 0 // the honest nodes' clocks, moved forward to model time passing
+  let ahead = 0
+  const a = await m.create({ clock: skewed(() => elapsed) })
+  const liar = await m.create({ clock: skewed(() => ahead) })
+  const b = await m.create({ clock: skewed(() => elapsed) })
+  const { key } = await a.app.projects.create({ name: 'p' })
+  await liar.app.projects.join((await a.app.projects.invite(key)).code)
+  await b.app.projects.join((await a.app.projects.invite(key)).code)
+  const one = await a.app.content.addTask(key, 'original one')
+  const two = await a.app.content.addTask(key, 'original two')
+  await converged([a, liar, b], key)
+  const view = async (n: TestNode, task: string) =>
+    (await (await n.node.projects.resolve(key)).view.task(task))!.title
+  const [orig1, orig2] = [(await view(a, one.id)).id, (await view(a, two.id)).id]
+
+  // the fast node, alone, edits both titles (it saw only the originals)
+  ahead = TEN_YEARS
+  await liar.node.network.pause()
+  await setTitle(liar, key, one.id, 'stale one', orig1)
+  await setTitle(liar, key, two.id, 'stale two', orig2)
+  // honest members edit later: b at 15 minutes, then a at 30 minutes after seeing b's edit
+  elapsed = 15 * 60_000
+  const b1 = await setTitle(b, key, one.id, 'b at 15', orig1)
+  await setTitle(b, key, two.id, 'b at 15', orig2)
+  await converged([a, b], key)
+  elapsed = 30 * 60_000
+  await setTitle(a, key, one.id, 'a at 30', b1)
+  await converged([a, b], key)
+
+  // the fast node returns: its edits land last, and lose everywhere
+  await liar.node.network.resume()
+  await converged([a, liar, b], key, 60_000)
+  t.alike(
+    await titles([a, liar, b], key, one.id),
+    ['a at 30', 'a at 30', 'a at 30'],
+    'the latest honest edit stands'
+  )
+  t.alike(
+    await titles([a, liar, b], key, two.id),
+    ['b at 15', 'b at 15', 'b at 15'],
+    'a single honest edit made after it stands too'
+  )
+})

@@ -152,3 +152,77 @@ test('invalid ops - control characters in text: skipped on every peer; newline a
   const local = await errorCode(b.app.content.post(key, 'a local \x1b[31m post'))
   t.is(local, 'INVALID_INPUT', 'the node refuses its own op with controls up front')
 })
+
+test('invalid ops - objects where the checks print a value ({"toString":1}) are skipped everywhere; status answers; a restart works', async (t) => {
+  const m = await mesh(t)
+  const [a, b] = [await m.create(), await m.create()]
+  const { key } = await a.app.projects.create({ name: 'robust' })
+  await b.app.projects.join((await a.app.projects.invite(key)).code)
+  const pb = await b.node.projects.resolve(key)
+  // a modified client: String() of such an object throws "Cannot convert object to primitive
+  // value"; the op checks once did it on the version and the type, and the project closed
+  const poison = '{"toString":1,"valueOf":1}'
+  const env = (id: string): string => `"id":"${id}","ts":${Date.now()}`
+  const badVersion = `{"v":${poison},${env('a1'.repeat(16))},"type":"post/add","text":"x","replyTo":null}`
+  const badType = `{"v":1,${env('a2'.repeat(16))},"type":${poison}}`
+  const good = pb.makeOp({ type: 'post/add', text: 'next to the poison', replyTo: null })
+  await pb.appendRaw(Buffer.from(badVersion))
+  await pb.appendRaw(Buffer.from(badType))
+  await pb.appendRaw(
+    Buffer.from(
+      `{"v":1,"batch":[${badType.replace('a2'.repeat(16), 'a3'.repeat(16))},${JSON.stringify(good)}]}`
+    )
+  )
+  await b.app.content.post(key, 'after the poison')
+  await converged([a, b], key)
+  const expected = [
+    'unsupported op version [object]',
+    ...Array(2).fill('unknown op type "[object]"')
+  ]
+  for (const n of [a, b]) {
+    const p = await n.node.projects.resolve(key)
+    t.absent(p.base.closed, 'the project is open')
+    t.is(p.failure, null, 'and has not failed')
+    t.alike(
+      (await p.view.skipped()).map((s) => s.reason),
+      expected,
+      'the same skips everywhere'
+    )
+    t.alike(
+      (await n.app.content.feed(key)).map((x) => x.text),
+      ['next to the poison', 'after the poison'],
+      'the poison ops neighbours and later ops apply'
+    )
+    const status = await n.app.status()
+    t.is(status.projects[0]?.error, null, 'flux status answers, the project works')
+  }
+  // a restart applies the same blocks again (the view is rebuilt from the logs on a new peer
+  // and continued on the old one): still open, still writable
+  const home = b.home
+  await b.node.close()
+  const b2 = await m.create({ home })
+  const pb2 = await b2.node.projects.resolve(key)
+  await b2.app.content.post(key, 'after the restart')
+  await converged([a, b2], key)
+  t.absent(pb2.base.closed, 'open after a restart')
+  t.is((await a.app.content.feed(key)).length, 3, 'the restarted member still writes')
+})
+
+test('invalid ops - a project whose base stopped shows an error in the status; the others still answer', async (t) => {
+  const m = await mesh(t)
+  const a = await m.create()
+  const broken = await a.app.projects.create({ name: 'broken' })
+  const fine = await a.app.projects.create({ name: 'fine' })
+  const p = await a.node.projects.resolve(broken.key)
+  // what Autobase does to a base whose apply or storage fails: it closes it
+  await p.base.close()
+  const status = await a.app.status()
+  const byKey = new Map(status.projects.map((s) => [s.key, s]))
+  t.ok(
+    /the project stopped/.test(byKey.get(broken.key)?.error ?? ''),
+    String(byKey.get(broken.key)?.error)
+  )
+  t.is(byKey.get(fine.key)?.error, null, 'the other project works')
+  t.is(byKey.get(fine.key)?.name, 'fine')
+  t.is((await a.app.projects.summaries()).length, 2, 'flux project list answers too')
+})

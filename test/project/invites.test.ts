@@ -19,6 +19,11 @@ test('invites - malformed, truncated and wrong-project codes are refused before 
     'INVITE_MALFORMED'
   )
   t.is(await code(b.app.projects.join(invite.code.slice(0, 70))), 'INVITE_MALFORMED', 'truncated')
+  t.is(
+    await code(b.app.projects.join(invite.code.slice(0, -1))),
+    'INVITE_MALFORMED',
+    'missing its last character: malformed, not expired'
+  )
   t.is(await code(b.app.projects.join(invite.code, { project: p2.key })), 'INVITE_WRONG_PROJECT')
   t.is(await code(b.app.projects.join('abc')), 'INVITE_MALFORMED', 'short garbage')
   t.is(await code(b.app.projects.join('l'.repeat(52))), 'KEY_MALFORMED', 'key-length garbage')

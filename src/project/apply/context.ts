@@ -86,7 +86,14 @@ export function writerRecord(ctx: Ctx, v: VerifiedWriter): WriterRecord {
 
 /** A register holding `value`, set by this op at its effective time. */
 export function reg<T>(ctx: Ctx, op: Op, value: T): Register<T> {
-  return { value, id: op.id, ts: ctx.ts, by: ctx.writer?.profile ?? ctx.author }
+  const r: Register<T> = {
+    value,
+    id: op.id,
+    ts: ctx.mergeTs,
+    by: ctx.writer?.profile ?? ctx.author
+  }
+  if (ctx.over > 0) r.over = ctx.over // kept only when clamped: most registers never are
+  return r
 }
 
 export async function liveWriter(b: ViewTx, writer: HexKey): Promise<boolean> {

@@ -11,7 +11,8 @@ import {
   dispatch,
   type ApplyFunction,
   type BaseRules,
-  type Handlers
+  type Handlers,
+  type UnexpectedListener
 } from '../../autobase/runner.js'
 import { Keys, emptySystem, type ProjectRecord, type SystemRecord } from '../../views/project.js'
 import { projectCodec, type HexKey, type Op } from '../ops.js'
@@ -78,6 +79,8 @@ async function applyOp(ctx: Ctx, op: Op): Promise<void> {
 export interface ProjectApplyOptions {
   /** The project's bootstrap key (hex): the creator's writer core, the only one that may init. */
   readonly bootstrap: HexKey
+  /** Told of an op skipped as an unexpected error (a local warning). */
+  readonly onUnexpected?: UnexpectedListener
 }
 
 export function createProjectApply(opts: ProjectApplyOptions): ApplyFunction {
@@ -96,6 +99,7 @@ export function createProjectApply(opts: ProjectApplyOptions): ApplyFunction {
     systemKey: Keys.system,
     emptySystem,
     skipKey: Keys.skip,
+    causalKey: Keys.causal,
     seen,
     context: (base) => ({
       ...base,
@@ -120,5 +124,5 @@ export function createProjectApply(opts: ProjectApplyOptions): ApplyFunction {
     },
     finish: finishIndexing
   }
-  return createApply(rules)
+  return createApply(rules, opts.onUnexpected)
 }

@@ -135,7 +135,7 @@ async function firstMemberBut(b: ViewTx, profile: HexKey): Promise<MemberRecord 
 
 export async function name(ctx: MemberCtx, op: OpOf<'member/name'>): Promise<void> {
   const { self } = ctx
-  if (wins(self.name, { id: op.id, ts: ctx.ts, prev: op.prev })) {
+  if (wins(self.name, { id: op.id, ts: ctx.mergeTs, over: ctx.over, prev: op.prev })) {
     self.name = reg(ctx, op, op.name)
     await ctx.b.put(Keys.member(ctx.writer.profile), self)
   }

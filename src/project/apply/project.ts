@@ -60,7 +60,7 @@ export async function init(ctx: Ctx, op: OpOf<'project/init'>): Promise<void> {
 export async function set(ctx: MemberCtx, op: OpOf<'project/set'>): Promise<void> {
   requireRole(ctx.self, 'admin')
   const { project } = ctx
-  if (wins(project[op.field], { id: op.id, ts: ctx.ts, prev: op.prev })) {
+  if (wins(project[op.field], { id: op.id, ts: ctx.mergeTs, over: ctx.over, prev: op.prev })) {
     project[op.field] = reg(ctx, op, op.value)
     await ctx.b.put(Keys.project, project)
   }
@@ -69,7 +69,7 @@ export async function set(ctx: MemberCtx, op: OpOf<'project/set'>): Promise<void
 export async function archive(ctx: MemberCtx, op: OpOf<'project/archive'>): Promise<void> {
   requireRole(ctx.self, 'admin')
   const { project } = ctx
-  if (wins(project.archived, { id: op.id, ts: ctx.ts, prev: op.prev })) {
+  if (wins(project.archived, { id: op.id, ts: ctx.mergeTs, over: ctx.over, prev: op.prev })) {
     project.archived = reg(ctx, op, op.archived)
     await ctx.b.put(Keys.project, project)
   }

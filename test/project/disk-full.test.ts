@@ -1,0 +1,68 @@
+import test, { type Test } from 'brittle'
+import { execFileSync } from 'child_process'
+import fs from 'fs'
+import path from 'path'
+import { mesh, until } from '../helpers/index.js'
+import { isFluxError } from '../../src/errors.js'
+
+/** A small tmpfs of our own (as root), unmounted in teardown; null where that cannot be done. */
+async function smallDisk(t: Test): Promise<string | null> {
+  if (process.platform !== 'linux' || process.getuid?.() !== 0) return null
+  const dir = await t.tmp()
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=48m', 'tmpfs', dir], { stdio: 'ignore' })
+  } catch {
+    return null
+  }
+  t.teardown(() => execFileSync('umount', ['-l', dir], { stdio: 'ignore' }), { order: 1000 })
+  return dir
+}
+
+test('disk full - the project says the disk is full; the node still answers', async (t) => {
+  t.timeout(180_000)
+  const disk = await smallDisk(t)
+  if (disk === null) {
+    t.pass('skipped: needs root and tmpfs to make a small disk')
+    return
+  }
+  const m = await mesh(t)
+  const a = await m.create({ home: path.join(disk, 'home') })
+  const { key } = await a.app.projects.create({ name: 'full' })
+  await a.app.content.post(key, 'before the disk filled')
+  // fill the disk, leaving about a megabyte
+  const free = (): number => {
+    const s = fs.statfsSync(disk)
+    return s.bavail * s.bsize
+  }
+  const fd = fs.openSync(path.join(disk, 'filler'), 'w')
+  try {
+    while (free() > 1.5 * 1024 * 1024) fs.writeSync(fd, Buffer.alloc(1024 * 1024))
+  } catch {}
+  fs.closeSync(fd)
+
+  // write until the project stops (the write in flight fails with Autobase's own words)
+  let failed = false
+  for (let i = 0; i < 5000 && !failed; i++) {
+    failed = await a.app.content.post(key, 'x'.repeat(3000)).then(
+      () => false,
+      () => true
+    )
+  }
+  t.ok(failed, 'the disk filled up')
+  const status = await until(a.node, async () => {
+    const s = await a.app.status()
+    return /DISK_FULL: no space left on the disk of/.test(s.projects[0]?.error ?? '') && s
+  })
+  t.ok(status.projects[0]!.error!.includes(a.home), status.projects[0]!.error!)
+  const err = await a.app.content.post(key, 'one more').then(
+    () => null,
+    (e: unknown) => e
+  )
+  t.ok(isFluxError(err, 'DISK_FULL'), `writing says the disk is full: ${String(err)}`)
+  const read = await a.app.content.feed(key).then(
+    () => null,
+    (e: unknown) => e
+  )
+  t.ok(isFluxError(read, 'DISK_FULL'), 'reading it says so too (the stopped base is closed)')
+  t.comment('not done: the node does not recover by itself once space returns (restart it)')
+})
