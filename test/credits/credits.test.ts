@@ -6,6 +6,7 @@
 import test, { type Test } from 'brittle'
 import { mesh, converged, until, type TestNode } from '../helpers/index.js'
 import { ManualClock } from '../../src/util/clock.js'
+import { KDF_INTERACTIVE } from '../../src/identity/keyfile.js'
 import { BUDGET, EPOCH, epochOf, fold, emptyCredits } from '../../src/project/credits.js'
 import { decodeKey, toHex } from '../../src/identity/keys.js'
 import type { ProjectCredits } from '../../src/api.js'
@@ -233,4 +234,46 @@ test('credits - decay on in a project: an idle member falls, active ones do not,
   await converged(live, key)
   const undecayed = totalsByName(await creditsOf(a, key))
   t.is(undecayed.M1?.[4], startB[4], 'decay off: B is back to what it earned')
+})
+
+test('credits - a member who recovers its profile on a new device sees its credits and achievements again', async (t) => {
+  t.timeout(180_000)
+  const m = await mesh(t)
+  const a = await m.create({ name: 'Ada' })
+  const h = await m.create({ name: 'Host' })
+  const { key } = await a.app.projects.create({ name: 'kept' })
+  await h.app.projects.join((await a.app.projects.invite(key)).code)
+  for (let i = 0; i < 10; i++) await a.app.content.post(key, `post ${i}`)
+  await converged([a, h], key)
+  const discovery = a.node.profile.entry?.discovery
+  await until(
+    h.node,
+    () => h.node.hosting.hosted().some((x) => x.discovery === discovery),
+    30_000,
+    'the host to keep the profile'
+  )
+  const length = a.node.profile.base?.base.local.length ?? 0
+  const profileCore = h.node.store.get({ key: a.node.profile.base!.key })
+  await profileCore.ready()
+  await until(h.node, () => profileCore.contiguousLength >= length, 30_000, 'the profile cores')
+  await profileCore.close()
+  const before = (await creditsOf(a, key)).members.find((x) => x.name === 'Ada')
+  t.is(before?.contributions, 10, 'Ada has 10 contributions')
+  const unlocked = (await a.app.credits.achievements(key, 'me')).map((x) => x.id).sort()
+  t.alike(unlocked, ['contributor-10', 'first-contribution'], 'and two achievements')
+  await a.node.close() // the only device is lost
+
+  const r = await m.create({ noProfile: true, kdf: KDF_INTERACTIVE })
+  await r.node.recovery.recover(a.phrase, { passphrase: 'new passphrase', timeout: 30_000 })
+  await converged([r, h], key)
+  const mine = await creditsOf(r, key)
+  const after = mine.members.find((x) => x.name === 'Ada')
+  t.is(after?.profile, before?.profile, 'the recovered device is the same profile')
+  t.is(after?.contributions, 10, 'its 10 contributions are there')
+  t.is(mine.hash, (await creditsOf(h, key)).hash, 'and it computes what the host computes')
+  const again = (await r.app.credits.achievements(key, 'me')).map((x) => x.id)
+  t.ok(
+    unlocked.every((id) => again.includes(id)),
+    `its achievements are back (${again.join(', ')})`
+  )
 })
