@@ -25,6 +25,7 @@ import { memory } from './suites/memory.js'
 import { admission } from './suites/admission.js'
 import { nat } from './suites/nat.js'
 import { hosting } from './suites/hosting.js'
+import { phonebook } from './suites/phonebook.js'
 
 const SUITES: Suite[] = [
   throughput,
@@ -35,6 +36,7 @@ const SUITES: Suite[] = [
   memory,
   admission,
   hosting,
+  phonebook,
   nat,
   convergence10
 ]
