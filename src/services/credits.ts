@@ -18,7 +18,11 @@ import type { Network } from '../swarm/network.js'
 import type { ProfileService } from './profile.js'
 import type { ProjectRegistry } from './projects.js'
 
-/** How often the connected members are looked at (besides when one proves who it is). */
+/**
+ * How often the connected members are looked at: a peer counts as seen online once it has
+ * been connected at a tick (so a connection of a few seconds earns nothing, and a node writes
+ * at most one round of attestations a minute).
+ */
 const TICK = 60_000
 
 export interface CreditsEvents {
@@ -44,8 +48,6 @@ export class CreditsService extends Service<CreditsEvents> {
 
   constructor(private readonly deps: CreditsDeps) {
     super()
-    deps.network.on('session-identified', () => this.soon())
-    deps.projects.on('project-open', () => this.soon())
   }
 
   protected override async _open(): Promise<void> {
