@@ -29,6 +29,8 @@ export const MESH_TOPIC = crypto.hash(Buffer.from('flux/mesh/v1'))
 export const MAX_AUTO = 8
 /** How often Auto-Connect looks at the phonebook again (besides its updates). */
 const SCAN_EVERY = 15_000
+/** The first looks come sooner (1, 2, 4, 8 s): the mesh may have just appeared. */
+const FIRST_LOOK = 1_000
 
 export interface ConnectOutcome {
   peer: string
@@ -73,6 +75,9 @@ export class MeshService extends Service<MeshEvents> {
   private joining = false
   private scan: { clear(): void } | null = null
   private looked = 0
+  /** Looks since the topic was joined (each waits twice as long, up to SCAN_EVERY). */
+  private looks = 0
+  private again: { clear(): void } | null = null
   /** The phonebook of an imported snapshot, joined through the first of its nodes met. */
   private wanted: string | null = null
 
@@ -95,6 +100,7 @@ export class MeshService extends Service<MeshEvents> {
 
   protected override async _close(): Promise<void> {
     this.scan?.clear()
+    this.again?.clear()
     await this.busy.catch(() => {})
   }
 
@@ -205,17 +211,22 @@ export class MeshService extends Service<MeshEvents> {
     if (want.server === this.mode.server && want.client === this.mode.client) {
       // still looking: look again now and then (Hyperswarm itself looks again every ~10 min)
       const now = this.deps.clock.now()
-      if (want.client && !swarm.suspended && now - this.looked >= SCAN_EVERY) {
+      const gap = Math.min(SCAN_EVERY, FIRST_LOOK * 2 ** this.looks)
+      if (want.client && !swarm.suspended && now - this.looked >= gap) {
         this.looked = now
+        this.looks++
         await swarm
           .status(MESH_TOPIC)
           ?.refresh(want)
           .catch(() => {})
       }
+      if (want.client) this.lookAgain(Math.min(SCAN_EVERY, FIRST_LOOK * 2 ** this.looks))
       return
     }
     const was = this.mode
     this.mode = want
+    this.looks = 0
+    if (want.client) this.lookAgain(FIRST_LOOK)
     if (was.server || was.client) await swarm.leave(MESH_TOPIC)
     if (want.server || want.client) {
       this.looked = this.deps.clock.now()
@@ -226,6 +237,15 @@ export class MeshService extends Service<MeshEvents> {
       }
     }
     this.emit('topic', { ...want })
+  }
+
+  /** Look at the mesh again in `ms` (one such timer at a time; the interval is the backstop). */
+  private lookAgain(ms: number): void {
+    if (this.again !== null || this.closing) return
+    this.again = this.deps.clock.setTimeout(() => {
+      this.again = null
+      this.kick()
+    }, ms)
   }
 
   /**
