@@ -32,6 +32,7 @@ import { VOLUNTEER_TOPIC, projectTopic } from '../swarm/topics.js'
 import type { Network } from '../swarm/network.js'
 import type { HostedProject, NodeState } from '../store/node-state.js'
 import type { Project } from '../project/project.js'
+import type { HostCheckResult, HostedProjectInfo } from '../api.js'
 import { coresOf, purgeCores, type ProjectRegistry } from './projects.js'
 
 /** Most cores a hosted project may have (writers and views). */
@@ -134,37 +135,13 @@ export const projectHostingSpec = {
 }
 
 /** How a hosted project is doing here. */
-export type HostStatus = 'syncing' | 'current' | 'quota-reached'
+export type HostStatus = HostedProjectInfo['status']
 
-/** One hosted project, as `flux host list` shows it. */
-export interface HostedInfo {
-  key: string
-  quota: number | null
-  /** Bytes of blocks held (see `Held`). */
-  bytes: number
-  cores: number
-  /** Blocks held, and blocks known to exist, across its cores. */
-  held: number
-  known: number
-  status: HostStatus
-  /** Peers replicating its first core with us now. */
-  peers: number
-  addedAt: number
-  /** Last block received or served (ms since the epoch), or null since start. */
-  lastActivity: number | null
-}
+/** One hosted project, as `flux host list` shows it (keys in hex; see api.ts). */
+export type HostedInfo = Omit<HostedProjectInfo, 'member'>
 
-/** The result of checking that a peer holds a project's data. */
-export interface HostCheck {
-  peer: string
-  project: string
-  /** Blocks asked, held and matching, not held, held but different. */
-  asked: number
-  passed: number
-  missing: number
-  wrong: number
-  ok: boolean
-}
+/** The result of checking that a peer holds a project's data (see api.ts). */
+export type HostCheck = Omit<HostCheckResult, 'attested'>
 
 export interface ProjectHostsEvents {
   /** A hosted project's status changed (e.g. its quota was reached). */
