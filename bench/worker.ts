@@ -328,7 +328,7 @@ const commands: Record<string, (a: Args) => Promise<unknown>> = {
       async () => {
         const at = now()
         const info = x.app.hosting.list().find((h) => h.key === key)
-        const done = info && info.cores >= 2 && info.known > 0 && info.held >= info.known
+        const done = info && info.cores >= 2 && info.known > 0 && info.status === 'current'
         return done ? { at, info } : null
       },
       (fn) => {

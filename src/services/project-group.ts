@@ -239,21 +239,36 @@ export function rankVolunteers(discovery: string, peers: string[]): string[] {
 function copies(project: Project): Replica[] {
   let known = 0
   let mine = 0
-  const peers = new Map<string, number>()
-  const writers = [...project.base.activeWriters]
-  for (const w of writers) {
-    const core = w.core as { length: number; contiguousLength: number; peers: CorePeer[] }
+  // per peer: blocks held (up to what we know) and whether it holds all we hold
+  const peers = new Map<string, { held: number; all: boolean }>()
+  const writers = [...project.base.activeWriters].map(
+    (w) => w.core as { length: number; contiguousLength: number; peers: CorePeer[] }
+  )
+  let behind = false
+  for (const core of writers) {
     known += core.length
     mine += core.contiguousLength
     for (const p of core.peers) {
       const id = toHex(p.remotePublicKey)
-      peers.set(id, (peers.get(id) ?? 0) + Math.min(core.length, p.remoteContiguousLength))
+      const x = peers.get(id) ?? { held: 0, all: true }
+      x.held += Math.min(core.length, p.remoteContiguousLength)
+      if (p.remoteContiguousLength < core.contiguousLength) x.all = false
+      if (p.remoteContiguousLength > core.contiguousLength) behind = true
+      peers.set(id, x)
     }
   }
-  const out: Replica[] = [{ peer: null, held: mine, known, current: mine >= known }]
-  for (const [peer, held] of peers) {
-    if (held === 0) continue // connected, holding none of it: not a copy
-    out.push({ peer, held, known, current: known > 0 && held >= known })
+  // a block known but held by nobody online (its writer went offline first) keeps no one from
+  // being a live copy: a copy is current when it holds all that can be held now
+  const out: Replica[] = [{ peer: null, held: mine, known, current: !behind && mine > 0 }]
+  for (const [peer, x] of peers) {
+    if (x.held === 0) continue // connected, holding none of it: not a copy
+    // a peer's cores we follow but it does not replicate with us count as not held
+    const all =
+      x.all &&
+      writers.every(
+        (c) => c.contiguousLength === 0 || c.peers.some((p) => toHex(p.remotePublicKey) === peer)
+      )
+    out.push({ peer, held: x.held, known, current: all })
   }
   return out
 }

@@ -519,9 +519,26 @@ export class ProjectHosts extends Service<ProjectHostsEvents> {
       this.setStatus(h, 'quota-reached')
       return
     }
-    const info = this.info(h)
-    const status: HostStatus = info.held >= info.known ? 'current' : 'syncing'
-    if (h.status !== 'quota-reached' && status !== h.status) this.setStatus(h, status)
+    if (h.status === 'quota-reached') return // until the quota is raised (`add`)
+    const status = this.syncStatus(h)
+    if (status !== h.status) this.setStatus(h, status)
+  }
+
+  /**
+   * 'current' when no connected peer holds a block of its cores that we lack (a block a
+   * member wrote just before going offline, that nobody online holds, cannot be fetched: it
+   * is known, and counted in `known`, but does not keep the copy from being current).
+   */
+  private syncStatus(h: Hosted): HostStatus {
+    let held = 0
+    for (const { core } of h.cores.values()) held += core.contiguousLength
+    if (held === 0) return 'syncing' // nothing yet: nobody may have told us anything
+    for (const { core } of h.cores.values()) {
+      for (const p of core.peers) {
+        if (p.remoteContiguousLength > core.contiguousLength) return 'syncing'
+      }
+    }
+    return 'current'
   }
 
   private setStatus(h: Hosted, status: HostStatus): void {
@@ -587,7 +604,7 @@ export class ProjectHosts extends Service<ProjectHostsEvents> {
       cores: h.cores.size,
       held,
       known,
-      status: h.status,
+      status: h.status === 'quota-reached' ? h.status : this.syncStatus(h),
       peers: first ? first.peers.length : 0,
       addedAt: h.entry.addedAt,
       lastActivity: h.lastActivity
