@@ -40,6 +40,8 @@ export const MAX_HOSTED_CORES = 256
 /** Most blocks asked in one check. */
 export const MAX_CHECK_BLOCKS = 16
 const ASK_TIMEOUT = 10_000
+/** Updates of a hosted project are looked at together, this long after the first. */
+const PUSH_SETTLE = 250
 
 interface ProjectCores {
   discovery: string
@@ -70,8 +72,7 @@ const coresSpec = {
       : null
 }
 
-const index = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0
-
+/** A whole number from 0 (a block index, a byte count). */
 const count = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0
 
 export const projectHostingSpec = {
@@ -116,7 +117,7 @@ export const projectHostingSpec = {
           isHexKey(v.nonce) &&
           Array.isArray(v.indices) &&
           v.indices.length <= MAX_CHECK_BLOCKS &&
-          v.indices.every(index)
+          v.indices.every(count)
             ? { core: v.core, nonce: v.nonce, indices: v.indices as number[] }
             : null
       },
@@ -185,6 +186,8 @@ export class ProjectHosts extends Service<ProjectHostsEvents> {
   /** The cores last told to askers, per discovery key (to push only changes). */
   private readonly told = new Map<string, string>()
   private readonly lock = new Mutex()
+  /** Projects whose core list will be looked at shortly (`pushSoon`). */
+  private readonly pushing = new Set<string>()
 
   constructor(private readonly deps: ProjectHostsDeps) {
     super()
@@ -203,7 +206,7 @@ export class ProjectHosts extends Service<ProjectHostsEvents> {
       const h = this.byDiscovery(m.discovery)
       if (h) this.run(() => this.learn(h, m.cores))
     })
-    deps.projects.on('project-update', (key) => this.run(() => this.push(key)))
+    deps.projects.on('project-update', (key) => this.pushSoon(key))
     deps.network.addChannel(this.channel)
   }
 
@@ -435,6 +438,21 @@ export class ProjectHosts extends Service<ProjectHostsEvents> {
     const cores = await this.coresOf(project)
     this.told.set(discovery, cores.join())
     return { discovery, cores }
+  }
+
+  /**
+   * A project changed: if hosts asked about it, look at its cores once the burst of updates
+   * has settled (every post is an update; the core list changes only with the members).
+   */
+  private pushSoon(keyHex: string): void {
+    const project = this.deps.projects.get(keyHex)
+    if (project === null || !this.askers.get(toHex(project.discoveryKey))?.size) return
+    if (this.pushing.has(keyHex) || this.closing) return
+    this.pushing.add(keyHex)
+    this.deps.clock.setTimeout(() => {
+      this.pushing.delete(keyHex)
+      this.run(() => this.push(keyHex))
+    }, PUSH_SETTLE)
   }
 
   /** Tell the hosts that asked about a project of its new cores. */
