@@ -11,7 +11,7 @@
 import { Service } from '../util/service.js'
 import type { Clock, Timer } from '../util/clock.js'
 import { toHex } from '../identity/keys.js'
-import { BUDGET, epochOf, type AttestKind } from '../project/credits.js'
+import { BUDGET, EPOCH_SLACK, epochOf, type AttestKind } from '../project/credits.js'
 import { MAX_CLOCK_SKEW, meshClock } from '../autobase/merge.js'
 import type { Project } from '../project/project.js'
 import type { Network } from '../swarm/network.js'
@@ -40,10 +40,11 @@ export interface CreditsDeps {
 
 export class CreditsService extends Service<CreditsEvents> {
   private timer: Timer | null = null
-  /** Attestations written, by `project/kind/subject/epoch`, so none is written twice. */
-  private readonly done = new Set<string>()
-  /** Attestations written per `project/epoch` (the budget, kept locally too). */
-  private readonly spent = new Map<string, number>()
+  /**
+   * Per epoch: attestations written (`project/kind/subject`, so none is written twice) and how
+   * many per project (the budget, kept locally too). Epochs apply no longer accepts are dropped.
+   */
+  private readonly epochs = new Map<number, { done: Set<string>; spent: Map<string, number> }>()
   private running: Promise<void> | null = null
 
   constructor(private readonly deps: CreditsDeps) {
@@ -111,15 +112,24 @@ export class CreditsService extends Service<CreditsEvents> {
     return epochOf(Math.min(now, meshClock(clocks) + MAX_CLOCK_SKEW))
   }
 
+  private memo(epoch: number): { done: Set<string>; spent: Map<string, number> } {
+    let memo = this.epochs.get(epoch)
+    if (memo === undefined) {
+      this.epochs.set(epoch, (memo = { done: new Set(), spent: new Map() }))
+      for (const e of this.epochs.keys()) if (e < epoch - EPOCH_SLACK) this.epochs.delete(e)
+    }
+    return memo
+  }
+
   private async attest(project: Project, kind: AttestKind, subject: string): Promise<boolean> {
     const epoch = await this.epochFor(project)
     const key = toHex(project.key)
-    const id = `${key}/${kind}/${subject}/${epoch}`
-    const budget = `${key}/${epoch}`
-    if (this.done.has(id) || (this.spent.get(budget) ?? 0) >= BUDGET) return false
+    const id = `${key}/${kind}/${subject}`
+    const memo = this.memo(epoch)
+    if (memo.done.has(id) || (memo.spent.get(key) ?? 0) >= BUDGET) return false
     if (await project.view.hasEvidence(subject, kind, epoch, project.memberId)) return false
-    this.done.add(id)
-    this.spent.set(budget, (this.spent.get(budget) ?? 0) + 1)
+    memo.done.add(id)
+    memo.spent.set(key, (memo.spent.get(key) ?? 0) + 1)
     await project.append({ type: 'credit/attest', kind, subject, epoch, project: key })
     this.emit('attested', { project: key, kind, subject, epoch })
     return true
