@@ -42,7 +42,7 @@ export class CreditsActions {
     const project = await this.resolve(ref)
     const profile = await this.content.resolveMember(project, member)
     const names = await this.names(project)
-    const report = await this.projectCredits(project)
+    const report = await this.projectCredits(project, names)
     const totals = report.members.find((m) => m.profile === z(profile)) ?? emptyRow(profile, names)
     const evidence = (await project.view.evidence(profile)).map((e) => ({
       kind: e.kind,
@@ -65,12 +65,15 @@ export class CreditsActions {
     }
   }
 
-  private async projectCredits(project: Project): Promise<ProjectCredits> {
+  private async projectCredits(
+    project: Project,
+    known?: Map<string, string | null>
+  ): Promise<ProjectCredits> {
     const info = await project.view.project()
     const decay = info?.decay?.value ?? 0
     const seen = Object.values((await project.view.system()).seen ?? {})
     const epoch = epochOf(seen.length === 0 ? 0 : Math.max(...seen))
-    const names = await this.names(project)
+    const names = known ?? (await this.names(project))
     const achieved = new Map<string, number>()
     for (const a of await project.view.achievements()) {
       achieved.set(a.profile, (achieved.get(a.profile) ?? 0) + 1)
