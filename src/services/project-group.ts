@@ -91,6 +91,11 @@ export class ProjectGroup extends Service<ProjectGroupEvents> {
       this.soon()
     })
     deps.projects.on('project-update', () => this.soon())
+    deps.projects.on('project-close', (key) => {
+      this.degradedSince.delete(key)
+      this.asked.delete(key)
+      this.degraded.delete(key)
+    })
   }
 
   protected override async _open(): Promise<void> {
