@@ -81,7 +81,14 @@ export class ContentActions {
     }
     const project = await this.writable(ref)
     const parent = replyTo ? await this.resolveId(project, 'post', replyTo) : null
-    const op = await project.append({ type: 'post/add', text, replyTo: parent })
+    // a reply names its parent by number too (layout 2 finds posts by number)
+    const at = parent === null ? null : await project.view.postAt(parent)
+    const op = await project.append({
+      type: 'post/add',
+      text,
+      replyTo: parent,
+      ...(at !== null && at.n > 0 ? { replyAt: at.n } : {})
+    })
     await project.update()
     const post = await project.view.post(op.id)
     if (post === null) throw await notApplied(project, op.id, 'post')

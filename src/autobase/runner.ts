@@ -111,7 +111,7 @@ export interface BaseRules<
   emptySystem(): S
   skipKey(seq: number): string
   /** Whether this op id was applied or skipped before: then it changes nothing at all. */
-  seen(b: ViewTx, op: O): Promise<boolean>
+  seen(b: ViewTx, op: O, sys: S): Promise<boolean>
   /** The context the base's handlers see for one op (the kit's, plus the base's own). */
   context(base: ApplyContext<S>): C
   /** Apply one valid op, or throw Skip. */
@@ -127,6 +127,14 @@ export interface BaseRules<
    * the effective time.
    */
   causalKey?(writer: HexKey, length: number): string
+  /**
+   * Whether the base's view has the compact layout (from its system record): each key written
+   * once per apply call, and each writer block marked applied by its causal record (written
+   * for every block), so that a block applied again changes nothing and ops need no mark of
+   * their own. Without it: every write reaches the view in order, and ops are deduplicated by
+   * id alone (the layout of views made before it, kept as it was).
+   */
+  compact?(sys: S): boolean
   /** Once the call's ops are applied, before the system record is written. */
   finish?(b: ViewTx, sys: S, host: Autobase.ApplyHost, marks: Set<string>): Promise<void>
 }
@@ -147,14 +155,20 @@ export function createApply<
     const host = guardHost(rawHost)
     const sys = (await b.get<S>(rules.systemKey)) ?? rules.emptySystem()
     const marks = new Set<string>()
+    const compact = (): boolean => rules.compact?.(sys) === true
     for (const node of nodes) {
       const author = b4a.toString(node.from.key, 'hex')
+      const at = rules.causalKey?.(author, node.length) ?? null
+      // a block applied again (Autobase's replay after a crash, on that node only) changes
+      // nothing: the view must not differ from its peers'
+      if (at !== null && compact() && (await b.has(at))) continue
       const known = await knownTime(rules, b, node, author)
-      const record = async (latest: number | null): Promise<void> => {
-        if (!rules.causalKey) return
+      const record = async (latest: number | null, ops = true): Promise<void> => {
+        if (at === null) return
         const e = latest === null ? known : Math.max(known ?? latest, latest)
-        if (known === null && e === null) return
-        const at = rules.causalKey(author, node.length)
+        // compact: every block with ops is marked (judged after the block: its init may set
+        // the layout); an ack applied again changes nothing anyway
+        if (known === null && e === null && !(ops && compact())) return
         // a block applied again (Autobase's replay after a crash, on that node only) keeps its
         // first record: its ops are seen now, and the view must not differ from its peers'
         if (await b.has(at)) return
@@ -163,7 +177,7 @@ export function createApply<
       }
       // acks carry no value; an empty block reads as null on peers but not on its writer
       if (!(node.value instanceof Uint8Array) || node.value.byteLength === 0) {
-        await record(null)
+        await record(null, false)
         continue
       }
       let ops: Validation<O>[]
@@ -181,7 +195,7 @@ export function createApply<
     }
     if (rules.finish) await rules.finish(b, sys, host, marks)
     await b.put(rules.systemKey, sys)
-    await b.flush()
+    await b.flush(compact())
   }
 }
 
@@ -214,7 +228,7 @@ async function applyOne<
     // A repeated op id changes nothing, not even the skip counter: after a kill -9 during an
     // append, Autobase can replay the in-flight op on the crashed node only, so recording the
     // replay would make that node's state differ from its peers'.
-    if (await rules.seen(b, op)) return null
+    if (await rules.seen(b, op, sys)) return null
     const ts = effectiveTs(op.ts, sys.clocks)
     const mergeTs = effectiveTs(op.ts, sys.clocks, known)
     ctx = rules.context({ b, host, sys, author, ts, mergeTs, over: op.ts - mergeTs, marks })

@@ -5,9 +5,12 @@
  * and parsed on every read, so a handler that mutates what it read and then skips the op
  * cannot leak the mutation into later reads.
  *
- * One op at a time, its writes are held back until the runner `commit`s them (in the order
- * they were made, so the view is built exactly as if they had gone straight to the batch), or
- * dropped by `rollback`: an op that fails in an unexpected way changes nothing.
+ * One op at a time, its writes are held back until the runner `commit`s them, or dropped by
+ * `rollback`: an op that fails in an unexpected way changes nothing. Committed writes reach
+ * the batch at `flush`: in the order they were made (the view is built exactly as if they had
+ * gone straight to the batch), or, for a compact layout, once per key in key order, so a key
+ * written by every op of a call (a page of posts, a credit counter) is one view block, not
+ * one per op.
  */
 import type Hyperbee from 'hyperbee'
 
@@ -31,6 +34,8 @@ export class ViewTx {
   private held: Array<[string, string | null]> = []
   /** Cache entries the op in progress replaced, to restore on rollback (first value wins). */
   private undo = new Map<string, string | null | undefined>()
+  /** Committed writes of the call, in order, not yet in the batch. */
+  private log: Array<[string, string | null]> = []
 
   constructor(private readonly batch: Hyperbee.HyperbeeBatch) {}
 
@@ -67,19 +72,33 @@ export class ViewTx {
     this.held.push([key, null])
   }
 
-  /** Write the op's held writes to the batch, in order. */
+  /** Keep the op's held writes for the batch (they reach it at {@link flush}). */
   async commit(): Promise<void> {
-    const held = this.held
+    for (const w of this.held) this.log.push(w)
     this.held = []
     this.undo.clear()
-    for (const [key, text] of held) {
-      try {
-        if (text === null) await this.batch.del(key)
-        else await this.batch.put(key, JSON.parse(text))
-      } catch (err) {
-        throw new ViewStorageError(err)
-      }
+  }
+
+  /**
+   * The greatest key in `[prefix, key]` that holds a value, in the view as this call left it
+   * (writes not yet flushed included), or null.
+   */
+  async floor(prefix: string, key: string): Promise<string | null> {
+    let best: string | null = null
+    for (const [k, text] of this.cache) {
+      if (text !== null && k >= prefix && k <= key && (best === null || k > best)) best = k
     }
+    try {
+      for await (const e of this.batch.createReadStream({ gte: prefix, lte: key, reverse: true })) {
+        if (best !== null && e.key <= best) break
+        if (this.cache.get(e.key) === null) continue // deleted in this call
+        best = e.key
+        break
+      }
+    } catch (err) {
+      throw new ViewStorageError(err)
+    }
+    return best
   }
 
   /** Forget the op's held writes, as if it had never run. */
@@ -92,9 +111,23 @@ export class ViewTx {
     this.undo.clear()
   }
 
-  async flush(): Promise<void> {
+  /**
+   * Write the call's committed writes to the batch and flush it: in order, or with `coalesce`
+   * only the last write of each key, in key order.
+   */
+  async flush(coalesce = false): Promise<void> {
     await this.commit()
+    let writes = this.log
+    this.log = []
+    if (coalesce) {
+      const last = new Map<string, string | null>(writes)
+      writes = [...last].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    }
     try {
+      for (const [key, text] of writes) {
+        if (text === null) await this.batch.del(key)
+        else await this.batch.put(key, JSON.parse(text))
+      }
       await this.batch.flush()
     } catch (err) {
       throw new ViewStorageError(err)

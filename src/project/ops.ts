@@ -70,6 +70,8 @@ export type OpBody =
       public: boolean
       /** The creator's writer proof: this writer core belongs to that profile. */
       as: WriterProof
+      /** The view layout (src/views/project.ts `LAYOUT`; absent: 1, as before it was set). */
+      layout?: 2
     }
   | { type: 'project/set'; field: ProjectField; value: string; prev: OpId | null }
   | { type: 'project/archive'; archived: boolean; prev: OpId | null }
@@ -105,7 +107,8 @@ export type OpBody =
   | { type: 'device/revoke'; device: HexKey }
   /** A delegate of the author's profile whose expiry the author's clock has passed. */
   | { type: 'device/expire'; device: HexKey }
-  | { type: 'post/add'; text: string; replyTo: OpId | null }
+  /** `replyAt`: the number of the post replied to (layout 2 finds posts by number). */
+  | { type: 'post/add'; text: string; replyTo: OpId | null; replyAt?: number }
   | { type: 'task/add'; title: string; assignee: HexKey | null }
   | {
       type: 'task/set'
@@ -143,12 +146,14 @@ function validateBody(o: Obj): OpBody | string {
         return badText('description', o.description, LIMITS.description, 'prose', true)
       if (typeof o.public !== 'boolean') return 'bad public flag'
       if (!isWriterProofShape(o.as)) return 'bad writer proof'
+      if (o.layout !== undefined && o.layout !== 2) return 'unknown view layout'
       return {
         type: o.type,
         name: o.name,
         description: o.description,
         public: o.public,
-        as: o.as
+        as: o.as,
+        ...(o.layout === 2 ? { layout: 2 as const } : {})
       }
     case 'project/set': {
       if (o.field !== 'name' && o.field !== 'description') return 'bad field'
@@ -249,7 +254,17 @@ function validateBody(o: Obj): OpBody | string {
       if (!isTextOf(o.text, LIMITS.text, 'prose'))
         return badText('text', o.text, LIMITS.text, 'prose')
       if (!isPrev(o.replyTo)) return 'bad replyTo'
-      return { type: o.type, text: o.text, replyTo: o.replyTo }
+      if (
+        o.replyAt !== undefined &&
+        !(Number.isSafeInteger(o.replyAt) && (o.replyAt as number) > 0)
+      )
+        return 'bad replyAt'
+      return {
+        type: o.type,
+        text: o.text,
+        replyTo: o.replyTo,
+        ...(o.replyAt !== undefined ? { replyAt: o.replyAt as number } : {})
+      }
     case 'task/add':
       if (!isTextOf(o.title, LIMITS.title, 'line'))
         return badText('title', o.title, LIMITS.title, 'line')

@@ -18,6 +18,7 @@ declare module 'hyperbee' {
     get(key: string): Promise<Entry | null>
     put(key: string, value: unknown): Promise<void>
     del(key: string): Promise<void>
+    createReadStream(range?: Range): Readable & AsyncIterable<Entry>
     flush(): Promise<void>
     close(): Promise<void>
   }

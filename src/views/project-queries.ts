@@ -93,20 +93,76 @@ export class ProjectView {
     return this.prefix<MemberRecord>(Keys.memberPrefix)
   }
 
-  post(id: string): Promise<PostRecord | null> {
+  /** The view layout (src/views/project.ts `LAYOUT`): set at init, never changed after. */
+  private async layout(): Promise<number> {
+    if (this.layoutSeen !== null) return this.layoutSeen
+    const sys = await this.value<SystemRecord>(Keys.system)
+    const layout = sys?.layout ?? 1
+    if (sys !== null && (await this.project()) !== null) this.layoutSeen = layout
+    return layout
+  }
+
+  private layoutSeen: number | null = null
+
+  /** Layout 2: the pages of posts, each with the number of its first post. */
+  private async *pages(reverse = false): AsyncGenerator<{ start: number; posts: PostRecord[] }> {
+    const range = { gte: Keys.pagePrefix, lt: prefixEnd(Keys.pagePrefix), reverse }
+    for await (const e of this.bee.createReadStream(range)) {
+      yield { start: Number(e.key.slice(Keys.pagePrefix.length)), posts: e.value as PostRecord[] }
+    }
+  }
+
+  /** Layout 2: post number `n` (posts are numbered from 1 in feed order). */
+  private async postNumber(n: number): Promise<PostRecord | null> {
+    const range = { gte: Keys.pagePrefix, lte: Keys.page(n), reverse: true, limit: 1 }
+    for await (const e of this.bee.createReadStream(range)) {
+      const start = Number(e.key.slice(Keys.pagePrefix.length))
+      return (e.value as PostRecord[])[n - start] ?? null
+    }
+    return null
+  }
+
+  /** A post and its number (posts are numbered from 1 in feed order), newest looked at first. */
+  async postAt(id: string): Promise<{ post: PostRecord; n: number } | null> {
+    if ((await this.layout()) !== 2) {
+      const post = await this.post(id)
+      return post === null ? null : { post, n: 0 }
+    }
+    for await (const page of this.pages(true)) {
+      const i = page.posts.findIndex((p) => p.id === id)
+      if (i !== -1) return { post: page.posts[i] as PostRecord, n: page.start + i }
+    }
+    return null
+  }
+
+  async post(id: string): Promise<PostRecord | null> {
+    if ((await this.layout()) === 2) return (await this.postAt(id))?.post ?? null
     return this.value<PostRecord>(Keys.post(id))
   }
 
   /** Posts in feed order (the order every peer applied them), newest last. */
   async feed(opts: { limit?: number } = {}): Promise<PostRecord[]> {
+    if ((await this.layout()) === 2) {
+      const limit = opts.limit ?? Infinity
+      const out: PostRecord[] = []
+      for await (const page of this.pages(true)) {
+        for (let i = page.posts.length - 1; i >= 0 && out.length < limit; i--) {
+          out.push(page.posts[i] as PostRecord)
+        }
+        if (out.length >= limit) break
+      }
+      return out.reverse()
+    }
     const ids = await this.prefix<string>(Keys.feedPrefix, { reverse: true, ...opts })
     const posts = await Promise.all(ids.reverse().map((id) => this.post(id)))
     return posts.filter((p): p is PostRecord => p !== null)
   }
 
   async replies(id: string): Promise<PostRecord[]> {
-    const ids = await this.prefix<string>(Keys.replyPrefix(id))
-    const posts = await Promise.all(ids.map((r) => this.post(r)))
+    const refs = await this.prefix<string | number>(Keys.replyPrefix(id))
+    const posts = await Promise.all(
+      refs.map((r) => (typeof r === 'number' ? this.postNumber(r) : this.post(r)))
+    )
     return posts.filter((p): p is PostRecord => p !== null)
   }
 
@@ -122,8 +178,17 @@ export class ProjectView {
 
   /** Ids of posts or tasks starting with a prefix (at most `limit`). */
   async idsByPrefix(kind: 'post' | 'task', prefix: string, limit = 2): Promise<string[]> {
-    const start = kind === 'post' ? Keys.post(prefix) : Keys.task(prefix)
     const out: string[] = []
+    if (kind === 'post' && (await this.layout()) === 2) {
+      for await (const page of this.pages(true)) {
+        for (const p of page.posts) {
+          if (p.id.startsWith(prefix) && out.length < limit && !out.includes(p.id)) out.push(p.id)
+        }
+        if (out.length >= limit) break
+      }
+      return out
+    }
+    const start = kind === 'post' ? Keys.post(prefix) : Keys.task(prefix)
     for await (const e of this.bee.createReadStream({ gte: start, lt: prefixEnd(start), limit })) {
       out.push(e.key.slice(start.length - prefix.length))
     }

@@ -132,6 +132,27 @@ export interface IndexingRecord {
 }
 
 /**
+ * The view layouts. 1: a record per post (`post/<id>`) and a feed entry per post
+ * (`feed/<seq>`), every write its own view block, each op marked by id: the layout of every
+ * project made before layout 2, kept as it was. 2 (compact): posts in pages (`page/<n>`, `n`
+ * the number of the page's first post), a key written once per apply call, writer blocks
+ * marked applied instead of each op: a late joiner downloads a few blocks per hundred posts,
+ * not three per post (DESIGN.md "View layout").
+ */
+export const LAYOUT = 2 as const
+/** A page holds at most this many posts, or this many bytes of them (JSON), whichever first. */
+export const PAGE_POSTS = 32
+export const PAGE_BYTES = 32 * 1024
+
+/** Where the posts are written now (layout 2): the open page and what it holds. */
+export interface OpenPage {
+  /** The number of its first post (posts are numbered from 1, in feed order). */
+  start: number
+  count: number
+  bytes: number
+}
+
+/**
  * Counters and clocks kept by apply (`applied` is also the feed and task sequence; `clocks` the
  * latest timestamp reported by each writer, for the mesh clock).
  */
@@ -150,6 +171,10 @@ export interface SystemRecord extends BaseSystem {
   seen?: Record<string, number>
   /** The length of each indexer's core when last looked at (a longer one was seen again). */
   indexerLengths?: Record<string, number>
+  /** The view layout (absent: 1, the layout of projects made before it was versioned). */
+  layout?: number
+  /** Layout 2: the page new posts go to (absent: no post yet). */
+  page?: OpenPage
 }
 
 /** Credits (src/project/credits.ts): the kinds of attestation. */
@@ -203,6 +228,9 @@ export const Keys = {
   post: (id: OpId) => `post/${id}`,
   feed: (seq: number) => `feed/${pad(seq)}`,
   feedPrefix: 'feed/',
+  /** Layout 2: a page of posts, by the number of its first post. */
+  page: (start: number) => `page/${pad(start)}`,
+  pagePrefix: 'page/',
   reply: (parent: OpId, seq: number) => `reply/${parent}/${pad(seq)}`,
   replyPrefix: (parent: OpId) => `reply/${parent}/`,
   task: (id: OpId) => `task/${id}`,

@@ -55,8 +55,14 @@ function createsEntity(op: Op): boolean {
   return op.type === 'post/add' || op.type === 'task/add'
 }
 
-async function seen(b: ViewTx, op: Op): Promise<boolean> {
-  if (op.type === 'post/add') return (await b.has(Keys.post(op.id))) || b.has(Keys.op(op.id))
+/**
+ * Whether an op was applied or skipped before. Layout 2 keeps no record per post id (posts
+ * live in pages): a writer block applied again is refused whole by its mark (the runner).
+ */
+async function seen(b: ViewTx, op: Op, sys: SystemRecord): Promise<boolean> {
+  if (op.type === 'post/add') {
+    return sys.layout !== 2 && ((await b.has(Keys.post(op.id))) || b.has(Keys.op(op.id)))
+  }
   if (op.type === 'task/add') return (await b.has(Keys.task(op.id))) || b.has(Keys.op(op.id))
   return b.has(Keys.op(op.id))
 }
@@ -101,6 +107,7 @@ export function createProjectApply(opts: ProjectApplyOptions): ApplyFunction {
     skipKey: Keys.skip,
     causalKey: Keys.causal,
     seen,
+    compact: (sys) => sys.layout === 2,
     context: (base) => ({
       ...base,
       writer: null,

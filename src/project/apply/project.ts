@@ -54,6 +54,7 @@ export async function init(ctx: Ctx, op: OpOf<'project/init'>): Promise<void> {
   await b.put(Keys.writer(v.writer), writerRecord(ctx, v))
   await indexMember(b, v.profile)
   ctx.sys.members = 1
+  if (op.layout !== undefined) ctx.sys.layout = op.layout
   ctx.marks.add(MEMBERSHIP)
 }
 
