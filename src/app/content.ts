@@ -92,7 +92,8 @@ export class ContentActions {
     await project.update()
     const post = await project.view.post(op.id)
     if (post === null) throw await notApplied(project, op.id, 'post')
-    return postInfo(post, await memberNames(project))
+    const author = await project.view.member(post.author)
+    return postInfo(post, new Map([[post.author, author?.name?.value ?? null]]))
   }
 
   async feed(ref: string, opts: { limit?: number } = {}): Promise<PostInfo[]> {

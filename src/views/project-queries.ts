@@ -25,6 +25,9 @@ import {
   type TaskRecord
 } from './project.js'
 
+/** How many post numbers a view remembers before it starts again (layout 2). */
+const MAX_REMEMBERED = 8192
+
 export class ProjectView {
   constructor(readonly bee: Hyperbee) {}
 
@@ -122,17 +125,52 @@ export class ProjectView {
     return null
   }
 
-  /** A post and its number (posts are numbered from 1 in feed order), newest looked at first. */
+  /**
+   * A post and its number (posts are numbered from 1 in feed order). Layout 2 learns the
+   * numbers of posts from their pages, newest first, in one scan shared by concurrent callers
+   * (the read-backs of a burst), and checks a number again on use: a reorder can renumber.
+   */
   async postAt(id: string): Promise<{ post: PostRecord; n: number } | null> {
     if ((await this.layout()) !== 2) {
       const post = await this.post(id)
       return post === null ? null : { post, n: 0 }
     }
-    for await (const page of this.pages(true)) {
-      const i = page.posts.findIndex((p) => p.id === id)
-      if (i !== -1) return { post: page.posts[i] as PostRecord, n: page.start + i }
+    const known = async (): Promise<{ post: PostRecord; n: number } | null> => {
+      const n = this.numbers.get(id)
+      if (n === undefined) return null
+      const post = await this.postNumber(n)
+      if (post?.id === id) return { post, n }
+      this.numbers.clear() // renumbered by a reorder: learn them again
+      return null
     }
-    return null
+    let found = await known()
+    // a scan already running may have started before this post was applied: then one more
+    if (found === null && this.learning !== null) found = await this.learning.then(known)
+    if (found === null) found = await this.learnNumbers().then(known)
+    return found
+  }
+
+  /** Post numbers by id (layout 2), learnt by {@link learnNumbers}. */
+  private readonly numbers = new Map<string, number>()
+  private learning: Promise<void> | null = null
+
+  /** Read pages newest first until one holds nothing new (a scan running is joined). */
+  private learnNumbers(): Promise<void> {
+    this.learning ??= (async () => {
+      if (this.numbers.size > MAX_REMEMBERED) this.numbers.clear()
+      for await (const page of this.pages(true)) {
+        let fresh = false
+        page.posts.forEach((post, i) => {
+          if (this.numbers.has(post.id)) return
+          this.numbers.set(post.id, page.start + i)
+          fresh = true
+        })
+        if (!fresh) break
+      }
+    })().finally(() => {
+      this.learning = null
+    })
+    return this.learning
   }
 
   async post(id: string): Promise<PostRecord | null> {
