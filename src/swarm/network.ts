@@ -19,6 +19,7 @@ import { Topics } from './topics.js'
 import { NatWatch, WatchedDHT } from './nat.js'
 import { RelayServer, Relays } from './relay.js'
 import { Reconnect } from './reconnect.js'
+import { bindError } from './bind-errors.js'
 
 export interface NetworkOptions {
   store: Corestore
@@ -107,10 +108,12 @@ export class Network extends Service<NetworkEvents> {
   private readonly channels: Attachable[] = []
   private readonly store: Corestore
   private readonly clock: Clock
+  private readonly host: string | undefined
 
   constructor(opts: NetworkOptions) {
     super()
     this.store = opts.store
+    this.host = opts.host
     this.clock = opts.clock ?? systemClock
     const dhtOpts: ConstructorParameters<typeof HyperDHT>[0] = { keyPair: opts.keyPair }
     if (opts.bootstrap) dhtOpts.bootstrap = opts.bootstrap
@@ -160,7 +163,11 @@ export class Network extends Service<NetworkEvents> {
   }
 
   protected override async _open(): Promise<void> {
-    await this.dht.ready()
+    try {
+      await this.dht.ready()
+    } catch (err) {
+      throw bindError(err, this.host, 0) ?? err
+    }
     await this.relayServer?.listen()
   }
 

@@ -1,6 +1,9 @@
 import test from 'brittle'
 import type { Test } from 'brittle'
-import { cli, type RunResult } from './helpers.js'
+import dgram from 'dgram'
+import fs from 'fs/promises'
+import path from 'path'
+import { cli, flux, UNLOCK, type RunResult } from './helpers.js'
 import type { CreatedInvite, ProjectDetail } from '../../src/api.js'
 
 /** A refused verb: exit 1, one error line last on stderr with `code`, its message matching `re`. */
@@ -50,4 +53,87 @@ test('cli errors - a damaged invite is refused at once; with its maker offline, 
     /the member who made this invite \(Bruno\) must be online/,
     'the maker offline'
   )
+})
+
+test('cli errors - a port in use, an address not of this machine, a name for an address, a home that is a file', async (t) => {
+  t.timeout(90_000)
+  const dir = await t.tmp()
+  // a UDP port held by someone else
+  const socket = dgram.createSocket('udp4')
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()))
+  t.teardown(() => new Promise<void>((resolve) => socket.close(() => resolve())))
+  const port = String(socket.address().port)
+  const dht = (...args: string[]): Promise<RunResult> => flux(['dht', ...args], { timeout: 20_000 })
+  refused(
+    t,
+    await dht('--port', port),
+    'ADDRESS_IN_USE',
+    new RegExp(`127\\.0\\.0\\.1:${port} is already in use`),
+    'dht on a port in use'
+  )
+  refused(
+    t,
+    await dht('--host', '192.0.2.1', '--port', port),
+    'ADDRESS_UNAVAILABLE',
+    /192\.0\.2\.1 is not an address of this machine/,
+    'dht on an address not of this machine'
+  )
+  refused(
+    t,
+    await dht('--host', 'example.invalid'),
+    'ADDRESS_INVALID',
+    /"example\.invalid" is not an IPv4 address/,
+    'dht given a name'
+  )
+
+  const home = path.join(dir, 'home')
+  t.is(
+    (await flux(['init', '--home', home, '--name', 'Ada'], { env: UNLOCK })).code,
+    0,
+    'a profile'
+  )
+  const up = (...args: string[]): Promise<RunResult> =>
+    flux(['up', '--home', home, '--bootstrap', `127.0.0.1:${port}`, ...args], {
+      env: UNLOCK,
+      timeout: 30_000
+    })
+  refused(
+    t,
+    await up('--host', '192.0.2.1'),
+    'ADDRESS_UNAVAILABLE',
+    /192\.0\.2\.1 is not an address of this machine/,
+    'up on an address not of this machine'
+  )
+  refused(
+    t,
+    await up('--host', 'localhost.invalid'),
+    'ADDRESS_INVALID',
+    /is not an IPv4 address/,
+    'up given a name'
+  )
+
+  const file = path.join(dir, 'a-file')
+  await fs.writeFile(file, 'not a folder')
+  refused(
+    t,
+    await flux(['init', '--home', file, '--name', 'Ada'], { env: UNLOCK }),
+    'HOME_NOT_FOLDER',
+    /is a file, not a folder/,
+    'init --home on a file'
+  )
+  refused(
+    t,
+    await flux(['status', '--home', path.join(file, 'sub')]),
+    'HOME_NOT_FOLDER',
+    /a-file is a file/,
+    'a home under a file'
+  )
+  refused(
+    t,
+    await flux(['status'], { env: { FLUX_HOME: file } }),
+    'HOME_NOT_FOLDER',
+    /FLUX_HOME .* is a file/,
+    'FLUX_HOME on a file'
+  )
+  t.is(await fs.readFile(file, 'utf-8'), 'not a folder', 'the file is untouched')
 })
