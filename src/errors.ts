@@ -3,6 +3,7 @@ export type FluxErrorCode =
   | 'USAGE'
   | 'NO_NODE'
   | 'NODE_RUNNING'
+  | 'NODE_UNREACHABLE'
   | 'NODE_CLOSED'
   | 'KEY_MALFORMED'
   | 'PROJECT_NOT_FOUND'

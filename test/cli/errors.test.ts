@@ -4,6 +4,7 @@ import dgram from 'dgram'
 import fs from 'fs/promises'
 import path from 'path'
 import { cli, flux, UNLOCK, type RunResult } from './helpers.js'
+import { socketPath } from '../../src/control/socket-path.js'
 import type { CreatedInvite, ProjectDetail } from '../../src/api.js'
 
 /** A refused verb: exit 1, one error line last on stderr with `code`, its message matching `re`. */
@@ -136,4 +137,34 @@ test('cli errors - a port in use, an address not of this machine, a name for an 
     'FLUX_HOME on a file'
   )
   t.is(await fs.readFile(file, 'utf-8'), 'not a folder', 'the file is untouched')
+})
+
+test('cli errors - a deleted control socket: status names the live node and how to stop it; then up works again', async (t) => {
+  t.timeout(120_000)
+  const c = cli(t)
+  await c.dht()
+  const a = await c.up(await t.tmp())
+  const pid = a.child.pid as number
+  await fs.unlink(socketPath(a.home))
+
+  const status = await c.run(a.home, 'status')
+  refused(
+    t,
+    status,
+    'NODE_UNREACHABLE',
+    new RegExp(`process ${pid}\\b.*is gone.*kill ${pid}\\b`),
+    'status with the socket gone'
+  )
+  const again = await flux(
+    ['up', '--home', a.home, '--bootstrap', c.bootstrap ?? '', '--host', '127.0.0.1'],
+    { env: UNLOCK }
+  )
+  refused(t, again, 'NODE_RUNNING', new RegExp(`process ${pid}\\b`), 'a second up names the first')
+
+  // the way out the message gives: stop that process, start again
+  process.kill(pid, 'SIGTERM')
+  t.is(await a.exited, 0, 'the node stops on SIGTERM')
+  refused(t, await c.run(a.home, 'status'), 'NO_NODE', /no node is running/, 'then no node runs')
+  await c.up(a.home)
+  t.is((await c.run(a.home, 'status')).code, 0, 'and a new node answers')
 })
