@@ -3,9 +3,9 @@ import type { Test } from 'brittle'
 import dgram from 'dgram'
 import fs from 'fs/promises'
 import path from 'path'
-import { cli, flux, UNLOCK, type RunResult } from './helpers.js'
+import { cli, flux, UNLOCK, waitFor, type RunResult } from './helpers.js'
 import { socketPath } from '../../src/control/socket-path.js'
-import type { CreatedInvite, ProjectDetail } from '../../src/api.js'
+import type { CreatedInvite, NodeStatus, ProjectDetail } from '../../src/api.js'
 
 /** A refused verb: exit 1, one error line last on stderr with `code`, its message matching `re`. */
 function refused(t: Test, r: RunResult, code: string, re: RegExp, what: string): void {
@@ -167,4 +167,32 @@ test('cli errors - a deleted control socket: status names the live node and how 
   refused(t, await c.run(a.home, 'status'), 'NO_NODE', /no node is running/, 'then no node runs')
   await c.up(a.home)
   t.is((await c.run(a.home, 'status')).code, 0, 'and a new node answers')
+})
+
+test('cli errors - flux up with a bootstrap that never answers warns on its screen and in status', async (t) => {
+  t.timeout(150_000)
+  const c = cli(t)
+  // a bootstrap that is down: something holds the port and never answers
+  const socket = dgram.createSocket('udp4')
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()))
+  t.teardown(() => new Promise<void>((resolve) => socket.close(() => resolve())))
+  c.bootstrap = `127.0.0.1:${socket.address().port}`
+  const a = await c.up(await t.tmp())
+  const line = await waitFor(
+    async () =>
+      a
+        .stdout()
+        .split('\n')
+        .find((l) => /no DHT node has answered/.test(l)),
+    'the warning on the live screen',
+    90_000,
+    500
+  )
+  t.ok(line.includes(c.bootstrap) && line.includes('flux dht'), line)
+  const status = await c.run(a.home, 'status')
+  t.is(status.code, 0, 'status answers')
+  t.ok(/dht\s+WARNING: no DHT node has answered since/.test(status.stdout), 'status shows it')
+  const json = await c.json<NodeStatus>(a.home, 'status')
+  t.is(json.dht.silent, true, 'and --json has it')
+  t.is(json.dht.nodes, 0)
 })
