@@ -214,6 +214,16 @@ export interface NatStatus {
   connections: { direct: number; holepunched: number; relayed: number }
 }
 
+/** Whether any DHT node answers: with none, no peer can be found. */
+export interface DhtStatus {
+  /** DHT nodes this node knows now (its routing table). */
+  nodes: number
+  /** No DHT node answered for a while (a bootstrap that is wrong, down or unreachable). */
+  silent: boolean
+  /** Since when none answered (ms since the epoch), while silent. */
+  silentSince: number | null
+}
+
 /** The profile behind a peer, from the device proof it sent for its node. */
 export interface PeerProfile {
   /** The profile id (z-base-32). */
@@ -242,6 +252,8 @@ export interface NodeStatus {
   toggles: ToggleState
   /** Behind which NAT, as HyperDHT can tell; relays; failing connection attempts. */
   nat: NatStatus
+  /** Whether any DHT node answers. */
+  dht: DhtStatus
   /** The phonebook held (null: none) and Auto-Connect's work. */
   mesh: MeshStatus
 }

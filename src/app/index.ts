@@ -48,6 +48,7 @@ export class FluxApp {
       projects: await this.projects.summaries(),
       toggles: this.admission.toggles(),
       nat: node.network.nat.status(),
+      dht: node.network.dhtStatus(),
       mesh: await this.mesh.status()
     }
   }

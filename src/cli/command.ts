@@ -6,6 +6,7 @@
  * whose reason is the stack trace. So runners here do not do the work themselves: they
  * queue it, and main() runs the queued job with its own error handling.
  */
+import fs from 'fs'
 import os from 'os'
 import path from 'path'
 import { command, flag, type Command } from 'paparam'
@@ -94,9 +95,39 @@ export function usageError(message: string): FluxError {
 }
 
 export function homeOf(inv: Invocation): string {
-  const home = stringFlag(inv, 'home') ?? process.env.FLUX_HOME
-  if (home !== undefined && home.trim() !== '') return path.resolve(home)
-  return path.join(os.homedir(), '.flux')
+  const flagged = stringFlag(inv, 'home')
+  const home = flagged ?? process.env.FLUX_HOME
+  if (home !== undefined && home.trim() !== '') {
+    return folderOrMissing(path.resolve(home), flagged !== undefined ? '--home' : 'FLUX_HOME')
+  }
+  return folderOrMissing(path.join(os.homedir(), '.flux'), 'the home folder')
+}
+
+/**
+ * `home` unless it, or a folder above it, is a file: a home must be a folder (made when
+ * missing), and a file there would fail later with an error about a socket or a lock.
+ */
+function folderOrMissing(home: string, named: string): string {
+  for (let at = home; ; at = path.dirname(at)) {
+    let stat: fs.Stats | undefined
+    try {
+      stat = fs.statSync(at, { throwIfNoEntry: false })
+    } catch (err) {
+      // ENOTDIR: a file above it, found further up; otherwise (permissions) whatever touches
+      // the home says so
+      if ((err as NodeJS.ErrnoException).code !== 'ENOTDIR') return home
+    }
+    if (stat?.isDirectory() === true) return home
+    if (stat !== undefined) {
+      throw new FluxError(
+        'HOME_NOT_FOLDER',
+        at === home
+          ? `${named} ${home} is a file, not a folder: give a folder (it is made if missing)`
+          : `${named} ${home} cannot be a folder: ${at} is a file`
+      )
+    }
+    if (path.dirname(at) === at) return home
+  }
 }
 
 export function stringFlag(inv: Invocation, name: string): string | undefined {

@@ -24,7 +24,10 @@ export const dht = verb(
     try {
       // loaded here, not at the top: the other verbs should not pay for the DHT's modules
       const { startBootstrap } = await import('../swarm/bootstrap.js')
+      const { bindError } = await import('../swarm/bind-errors.js')
       const running = await startBootstrap({ host, port }).catch((err: unknown) => {
+        const mistake = bindError(err, host, port)
+        if (mistake !== null) throw mistake
         const reason = err instanceof Error ? err.message : String(err)
         throw new FluxError('INTERNAL', `cannot run a DHT bootstrap on ${host}:${port}: ${reason}`)
       })

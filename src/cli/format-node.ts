@@ -1,5 +1,6 @@
 /** How `flux` shows the node and its peers. */
 import type {
+  DhtStatus,
   DialFailure,
   MeshStatus,
   NatStatus,
@@ -52,12 +53,24 @@ export function nodeStatus(s: NodeStatus): string {
       ['peers', String(s.peers)],
       ['toggles', toggleLine(s.toggles)],
       ...natRows(s.nat),
+      ['dht', dhtLine(s.dht, s.bootstrap)],
       ['phonebook', meshLine(s.mesh)],
       ['projects', String(s.projects.length)]
     ])
   ]
   if (s.projects.length > 0) lines.push(indent(projectList(s.projects), '  '))
   return lines.join('\n')
+}
+
+/** Whether DHT nodes answer; when none do, a warning that says what to check. */
+export function dhtLine(d: DhtStatus, bootstrap: string[] | null): string {
+  if (!d.silent) return `${plural(d.nodes, 'DHT node')} known`
+  const since = d.silentSince === null ? '' : ` since ${new Date(d.silentSince).toISOString()}`
+  const check =
+    bootstrap === null
+      ? 'is this machine online?'
+      : `check --bootstrap ${bootstrap.join(',')}: is \`flux dht\` running there, and reachable?`
+  return `WARNING: no DHT node has answered${since}, so no peer can be found: ${check}`
 }
 
 /** The phonebook and Auto-Connect in one line. */

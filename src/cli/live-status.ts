@@ -8,10 +8,10 @@ import type { FluxApp } from '../app/index.js'
 import { HELLO_TIMEOUT, type Session } from '../swarm/session.js'
 import type { PendingPeer } from '../store/node-state.js'
 import type { Toggles } from '../policy/admission.js'
-import type { DialFailure, NodeStatus, PeerInfo, ProjectSummary } from '../api.js'
+import type { DhtStatus, DialFailure, NodeStatus, PeerInfo, ProjectSummary } from '../api.js'
 import { encodeKey, fromHex } from '../identity/keys.js'
 import { type Output, clean, cleanText, plural, projectName, short, table } from './output.js'
-import { failingText, meshLine, natLine, peerProfile, toggleLine } from './format-node.js'
+import { dhtLine, failingText, meshLine, natLine, peerProfile, toggleLine } from './format-node.js'
 
 export interface LiveStatusOptions {
   /** At most one status per this many ms. */
@@ -81,6 +81,12 @@ export class LiveStatus {
         })
     })
     this.listen(node.network, 'dial-failed', (f: DialFailure) => this.dialFailed(f))
+    this.listen(node.network, 'dht-status', (d: DhtStatus) => {
+      const bootstrap = node.opts.bootstrap ?? null
+      if (d.silent) this.log('dht-silent', dhtLine(d, bootstrap), { ...d, bootstrap })
+      else this.log('dht-answers', `the DHT answers again: ${dhtLine(d, bootstrap)}`, { ...d })
+      this.schedule()
+    })
     this.listen(node.network, 'session-close', (peer: Session) => {
       this.log('peer-remove', `peer disconnected: ${peer.id}`, { peer: peer.id })
       this.schedule()
@@ -240,6 +246,7 @@ export class LiveStatus {
       this.out.event('status', {
         peers: status.peers,
         toggles: status.toggles,
+        dht: status.dht,
         mesh: status.mesh,
         projects: projects.map((p) => ({
           key: p.key,
@@ -283,6 +290,7 @@ export class LiveStatus {
     this.clearBlock()
     this.block = [
       `── ${plural(status.peers, 'peer')}, ${plural(projects.length, 'project')} · toggles: ${toggleLine(status.toggles)}${status.mesh.phonebook === null ? '' : ` · phonebook: ${meshLine(status.mesh)}`} · ${time}`,
+      ...(status.dht.silent ? [`  ${dhtLine(status.dht, status.bootstrap)}`] : []),
       ...(rows.length > 0
         ? table(rows)
             .split('\n')

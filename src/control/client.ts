@@ -3,6 +3,7 @@ import net from 'net'
 import { FluxError, type FluxErrorCode } from '../errors.js'
 import { LineReader, type Response } from './protocol.js'
 import { checkSocket, socketPath } from './socket-path.js'
+import { liveNode } from '../store/pid-file.js'
 import type { MethodName, ParamsOf, ResultOf } from './methods.js'
 import type { Progress } from '../api.js'
 
@@ -35,8 +36,28 @@ export class ControlClient {
     })
   }
 
-  /** Connect to the node running for `home`; throws NO_NODE when none runs. */
+  /**
+   * Connect to the node running for `home`; throws NO_NODE when none runs, NODE_UNREACHABLE
+   * when one runs but its socket is gone.
+   */
   static async connect(home: string): Promise<ControlClient> {
+    try {
+      return await ControlClient.open(home)
+    } catch (err) {
+      if (!(err instanceof FluxError) || err.code !== 'NO_NODE') throw err
+      const live = await liveNode(home)
+      if (live === null) throw err
+      throw new FluxError(
+        'NODE_UNREACHABLE',
+        `a node runs for ${home} (process ${live.pid}) but its control socket ` +
+          `${live.socket || socketPath(home)} is gone (deleted?), so no \`flux\` command can ` +
+          `reach it: stop it (\`kill ${live.pid}\`, or Ctrl-C where \`flux up\` runs), then ` +
+          'start `flux up` again'
+      )
+    }
+  }
+
+  private static async open(home: string): Promise<ControlClient> {
     const file = socketPath(home)
     await checkSocket(home, file)
     return new Promise((resolve, reject) => {

@@ -10,6 +10,7 @@ import {
   type Response
 } from './protocol.js'
 import { prepareSocketDir } from './socket-path.js'
+import { removePidFile, writePidFile } from '../store/pid-file.js'
 import { depthExceeds } from '../autobase/shapes.js'
 import { METHODS, type Entry } from './handlers/index.js'
 import type { MethodName } from './methods.js'
@@ -45,6 +46,8 @@ export class ControlServer {
       })
     })
     await fs.chmod(this.path, 0o600).catch(() => {})
+    // which process this is, for a client that finds the socket gone (see pid-file.ts)
+    await writePidFile(this.app.node.home, this.path).catch(() => {})
   }
 
   /**
@@ -55,6 +58,7 @@ export class ControlServer {
     if (this.listenerClosed) return
     this.listenerClosed = new Promise<void>((resolve) => this.server.close(() => resolve()))
     await fs.unlink(this.path).catch(() => {})
+    await removePidFile(this.app.node.home).catch(() => {})
   }
 
   /** Drop every connection and wait for the listener to be gone. */

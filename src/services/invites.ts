@@ -97,6 +97,19 @@ function deniedError(d: DeniedRecord): FluxError {
   return new FluxError('INVITE_REJECTED', `the project refused this invite: ${d.reason}`)
 }
 
+/**
+ * Why a join got no answer: the member who made the invite (named when the code names them)
+ * is not online, and no other member that knows the invite is either.
+ */
+function noAnswer(maker: string | null, timeout: number): string {
+  const within = `no member of the project answered within ${Math.round(timeout / 1000)}s`
+  if (maker === null) return `${within}: none is online, or none knows this invite`
+  return (
+    `${within}: the member who made this invite (${maker}) must be online, ` +
+    'or another member who has seen the invite'
+  )
+}
+
 /** An invite that can still admit someone, as far as this node's clock says. */
 function isOpen(r: InviteRecord, now: number): boolean {
   return !r.revoked && r.expires > now && r.used < r.uses
@@ -191,8 +204,10 @@ export class InviteService extends Service<InvitesEvents> {
     }
     this.listen(project)
     this.emit('invite-created', { project: toHex(project.key), id })
+    // the code names its maker, so that a joiner who finds no one online knows whom to ask
+    const maker = me.name?.value ?? this.deps.profile.name
     return {
-      code: encodeInviteCode(created.invite),
+      code: encodeInviteCode(created.invite, maker === '' ? null : maker),
       project: encodeKey(project.key),
       ...inviteInfo(record, clock.now())
     }
@@ -411,7 +426,7 @@ export class InviteService extends Service<InvitesEvents> {
           'the project refused this invite: it is unknown there (revoked, or for another project)'
         ],
         failed: 'pairing failed',
-        timeout: `no member of the project answered within ${Math.round(timeout / 1000)}s: none is online, or none knows this invite`,
+        timeout: noAnswer(decoded.maker, timeout),
         cancelled: 'cancelled before any member answered: nothing joined'
       },
       entry.abort.signal

@@ -5,6 +5,7 @@
 import path from 'path'
 import Corestore from 'corestore'
 import { FluxError } from '../errors.js'
+import { liveNode } from './pid-file.js'
 
 export interface HomePaths {
   home: string
@@ -39,7 +40,12 @@ export async function openStore(dir: string, home: string): Promise<Corestore> {
   } catch (err) {
     await store.close().catch(() => {})
     if (/lock/i.test(String((err as Error)?.message))) {
-      throw new FluxError('NODE_RUNNING', `another Flux node is already running for ${home}`)
+      const live = await liveNode(home)
+      const which = live === null ? '' : ` (process ${live.pid})`
+      throw new FluxError(
+        'NODE_RUNNING',
+        `another Flux node is already running for ${home}${which}`
+      )
     }
     const why = err instanceof Error ? err.message : 'unknown error'
     if (/invalid device file/i.test(why)) {

@@ -13,12 +13,14 @@ import { Service } from '../util/service.js'
 import { systemClock, type Clock } from '../util/clock.js'
 import { encodeKey, toHex } from '../identity/keys.js'
 import type { VerifiedPeer } from '../identity/peer-proof.js'
-import type { DialFailure } from '../api.js'
+import type { DhtStatus, DialFailure } from '../api.js'
 import { HELLO_TIMEOUT, Session, type Hello } from './session.js'
 import { Topics } from './topics.js'
 import { NatWatch, WatchedDHT } from './nat.js'
 import { RelayServer, Relays } from './relay.js'
 import { Reconnect } from './reconnect.js'
+import { bindError } from './bind-errors.js'
+import { DhtWatch } from './dht-watch.js'
 
 export interface NetworkOptions {
   store: Corestore
@@ -75,6 +77,8 @@ export interface NetworkEvents {
   'peer-dropped': [session: Session, reason: string]
   /** An attempt to connect to a peer failed (again): holepunching, relaying, finding it. */
   'dial-failed': [failure: DialFailure]
+  /** No DHT node answered for a while (`status.silent`), or one answers again. */
+  'dht-status': [status: DhtStatus]
   warning: [err: unknown]
 }
 
@@ -107,10 +111,13 @@ export class Network extends Service<NetworkEvents> {
   private readonly channels: Attachable[] = []
   private readonly store: Corestore
   private readonly clock: Clock
+  private readonly host: string | undefined
+  private dhtWatch: DhtWatch | null = null
 
   constructor(opts: NetworkOptions) {
     super()
     this.store = opts.store
+    this.host = opts.host
     this.clock = opts.clock ?? systemClock
     const dhtOpts: ConstructorParameters<typeof HyperDHT>[0] = { keyPair: opts.keyPair }
     if (opts.bootstrap) dhtOpts.bootstrap = opts.bootstrap
@@ -151,6 +158,11 @@ export class Network extends Service<NetworkEvents> {
     this.swarm.on('connection', (conn, info) => this.onConnection(conn, info))
   }
 
+  /** Whether any DHT node answers (before the node opened: none known yet, not silent). */
+  dhtStatus(): DhtStatus {
+    return this.dhtWatch?.status() ?? { nodes: 0, silent: false, silentSince: null }
+  }
+
   get publicKey(): Buffer {
     return this.swarm.keyPair.publicKey
   }
@@ -160,11 +172,17 @@ export class Network extends Service<NetworkEvents> {
   }
 
   protected override async _open(): Promise<void> {
-    await this.dht.ready()
+    try {
+      await this.dht.ready()
+    } catch (err) {
+      throw bindError(err, this.host, 0) ?? err
+    }
+    this.dhtWatch = new DhtWatch(this.dht, this.clock, (s) => this.emit('dht-status', s))
     await this.relayServer?.listen()
   }
 
   protected override async _close(): Promise<void> {
+    this.dhtWatch?.close()
     this.reconnect.close()
     await this.relayServer?.close()
     await this.swarm.destroy()

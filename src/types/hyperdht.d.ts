@@ -52,6 +52,8 @@ declare module 'hyperdht' {
     createServer(opts: ServerOptions, onconnection: (conn: Connection) => void): DHTServer
     createRawStream(opts?: { framed?: boolean; firewall?: unknown }): RawStream
     localAddress(): { host: string; port: number } | null
+    /** The DHT nodes in the routing table (most recently seen first). */
+    toArray(opts?: { limit?: number }): Array<{ host: string; port: number }>
     readonly destroyed: boolean
     readonly bootstrapped: boolean
     /** Whether the node thinks it cannot be reached unasked (behind a NAT or firewall). */

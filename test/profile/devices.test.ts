@@ -144,7 +144,7 @@ test('link - malformed, expired and reused link codes each get their own error',
   const link = await a.node.links.create()
   t.is(
     await errorCode(b.node.links.join(link.code.slice(0, 40), opts)),
-    'LINK_MALFORMED',
+    'LINK_CORRUPT',
     'truncated'
   )
   const short = await a.node.links.create({ expires: 60_000 })

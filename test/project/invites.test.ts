@@ -18,12 +18,16 @@ test('invites - malformed, truncated and wrong-project codes are refused before 
     await code(b.app.projects.join('this is not an invite code at all, clearly not')),
     'INVITE_MALFORMED'
   )
-  t.is(await code(b.app.projects.join(invite.code.slice(0, 70))), 'INVITE_MALFORMED', 'truncated')
+  t.is(await code(b.app.projects.join(invite.code.slice(0, 70))), 'INVITE_CORRUPT', 'truncated')
   t.is(
     await code(b.app.projects.join(invite.code.slice(0, -1))),
-    'INVITE_MALFORMED',
-    'missing its last character: malformed, not expired'
+    'INVITE_CORRUPT',
+    'missing its last character: damaged, not expired'
   )
+  const at = 60
+  const changed =
+    invite.code.slice(0, at) + (invite.code[at] === 'y' ? 'b' : 'y') + invite.code.slice(at + 1)
+  t.is(await code(b.app.projects.join(changed)), 'INVITE_CORRUPT', 'one character changed')
   t.is(await code(b.app.projects.join(invite.code, { project: p2.key })), 'INVITE_WRONG_PROJECT')
   t.is(await code(b.app.projects.join('abc')), 'INVITE_MALFORMED', 'short garbage')
   t.is(await code(b.app.projects.join('l'.repeat(52))), 'KEY_MALFORMED', 'key-length garbage')
