@@ -118,6 +118,9 @@ export const lateJoiner: Suite = {
         await jw.call('flux.start', { id: j, home: ctx.dir(j), bootstrap: ctx.bootstrap })
         const { code } = await creatorW.call<{ code: string }>('flux.invite', { id: c })
         if (process.env.FLUX_BENCH_TRACE) await jw.call('flux.trace', { id: j, every: 500 })
+        // FLUX_BENCH_PROFILE=<dir>: a CPU profile of each joiner, from join() to readable
+        const profile = process.env.FLUX_BENCH_PROFILE
+        if (profile) await jw.call('profile.start', {})
         // watch from the start (the view may be complete before join() returns), reading
         // every entry of each new view, as a reader would
         const before = await creatorW.call<number>('applied', { id: c })
@@ -144,6 +147,9 @@ export const lateJoiner: Suite = {
           { id: j, hash: want.hash, timeout: 60_000 },
           65_000
         )
+        if (profile) {
+          await jw.call('profile.stop', { file: `${profile}/late-joiner-${r}.cpuprofile` })
+        }
         const t = joined.times
         const started = t.started as number
         const paired = t.paired ?? started
