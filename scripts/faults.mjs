@@ -44,7 +44,7 @@ const CASES = [
       'creator (an indexer) frozen while the others post; each for the length of 12 posts',
     holds:
       'the others never wait for the frozen one and agree without it; once it runs again every ' +
-      'acknowledged post is there once, in each writer\'s order, with one state hash'
+      "acknowledged post is there once, in each writer's order, with one state hash"
   },
   {
     name: 'restarts of the only indexer',
