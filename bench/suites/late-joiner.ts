@@ -117,7 +117,12 @@ export const lateJoiner: Suite = {
         const j = `joiner${r}`
         await jw.call('flux.start', { id: j, home: ctx.dir(j), bootstrap: ctx.bootstrap })
         const { code } = await creatorW.call<{ code: string }>('flux.invite', { id: c })
-        if (process.env.FLUX_BENCH_TRACE) await jw.call('flux.trace', { id: j, every: 500 })
+        if (process.env.FLUX_BENCH_TRACE)
+          await jw.call('flux.trace', {
+            id: j,
+            every:
+              Number(process.env.FLUX_BENCH_TRACE) > 1 ? Number(process.env.FLUX_BENCH_TRACE) : 500
+          })
         // FLUX_BENCH_PROFILE=<dir>: a CPU profile of each joiner, from join() to readable
         const profile = process.env.FLUX_BENCH_PROFILE
         if (profile) await jw.call('profile.start', {})
