@@ -141,6 +141,12 @@ const revoke = verb(
   'revoke',
   [
     summary('Revoke a device: it gets no new keys, and peers refuse its later ops'),
+    description(
+      "Members' nodes then refuse the device's node: it receives nothing written after they\n" +
+        'learn of the revocation. What it already downloaded stays readable on it (with the\n' +
+        'keys it holds); a modified node that hides which device it is can still fetch a\n' +
+        'project from peers that admit strangers (`flux toggle isolate on` refuses them).'
+    ),
     argument('<device>', 'device key, key prefix or name (see `flux device list`)')
   ],
   async (inv, out) => {
@@ -149,7 +155,10 @@ const revoke = verb(
     })
     out.result(revoked, (r) => {
       const name = r.device.name ? `${r.device.name} (${r.device.id})` : r.device.id
-      return `revoked ${name}; recorded in ${r.projects} project(s)`
+      return (
+        `revoked ${name}; recorded in ${r.projects} project(s). Members' nodes now refuse it; ` +
+        'what it already downloaded stays readable on it'
+      )
     })
   }
 )

@@ -42,6 +42,11 @@ export interface AdmissionFacts {
   member: boolean
   /** Whether the peer has said who it is yet (its hello arrived, or it waited too long). */
   known: boolean
+  /**
+   * The peer proved a device that a project or profile held here has revoked: it is refused
+   * whatever the toggles (a stolen device must stop receiving what members write).
+   */
+  revoked: boolean
 }
 
 export type Decision =
@@ -50,9 +55,10 @@ export type Decision =
   | { decision: 'hold'; queue: boolean; reason: string }
   | { decision: 'refuse'; reason: string }
 
-/** Precedence: paused, then blocked, then isolate, then manual approval, then open. */
+/** Precedence: paused, then revoked, then blocked, then isolate, then manual approval, then open. */
 export function decide(f: AdmissionFacts): Decision {
   if (f.toggles.pause) return { decision: 'refuse', reason: 'the node is paused' }
+  if (f.revoked) return { decision: 'refuse', reason: 'a revoked device' }
   if (f.blocked) return { decision: 'refuse', reason: 'blocked by the user' }
   if (f.toggles.isolate) {
     if (f.member) return { decision: 'admit' }

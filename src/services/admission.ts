@@ -45,6 +45,8 @@ export interface AdmissionDeps {
 const MAX_HELD = 16
 /** Connections held until they say who they are (a hello takes milliseconds); more are refused. */
 const MAX_UNKNOWN = 64
+/** Revoked devices' nodes remembered for the firewall (see `revokedPeers`). */
+const MAX_REVOKED_PEERS = 1024
 
 export class AdmissionService extends Service<AdmissionEvents> implements Gate {
   private readonly rules = new Map<string, PeerRule>()
@@ -82,16 +84,26 @@ export class AdmissionService extends Service<AdmissionEvents> implements Gate {
   // ---- the gate ---------------------------------------------------------------------------
 
   refuses(remotePublicKey: Buffer): boolean {
-    return this.isBlocked(toHex(remotePublicKey))
+    const key = toHex(remotePublicKey)
+    return this.isBlocked(key) || this.revokedPeers.has(key)
   }
 
+  /**
+   * Nodes that proved a revoked device: refused at the next connection before any hello (a
+   * revoked device's node would otherwise redial on every shared topic). Until a restart.
+   */
+  private readonly revokedPeers = new Set<string>()
+
   decide(session: Session): Verdict {
+    const revoked = this.deps.membership.isRevoked(session)
+    if (revoked && this.revokedPeers.size < MAX_REVOKED_PEERS) this.revokedPeers.add(session.key)
     const d = decide({
       toggles: this.toggleState,
       blocked: this.isBlocked(session.key),
       approved: this.rules.get(session.key)?.approvedAt != null,
       member: this.deps.membership.isMember(session),
-      known: session.known
+      known: session.known,
+      revoked
     })
     if (d.decision === 'admit') {
       void this.queue.remove(session.key).catch(() => {})

@@ -61,11 +61,16 @@ export class Membership extends Service<MembershipEvents> {
     await this.running?.catch(() => {})
   }
 
+  /** Whether the peer of this session proved a device revoked here (or one it descends from). */
+  isRevoked(session: Session): boolean {
+    const id = session.identity
+    return id !== null && id.chain.some((device) => this.revoked.has(`${id.profile}/${device}`))
+  }
+
   /** Whether the peer of this session is a member device (see above). */
   isMember(session: Session): boolean {
     const id = session.identity
-    if (id === null) return false
-    if (id.chain.some((device) => this.revoked.has(`${id.profile}/${device}`))) return false
+    if (id === null || this.isRevoked(session)) return false
     if (id.profile === this.deps.profile.profileHex) return true
     return this.members.has(id.profile) || this.provesKey(session)
   }

@@ -16,12 +16,19 @@ const facts = (toggles: Partial<Toggles>, f: Partial<AdmissionFacts> = {}): Admi
   approved: false,
   member: false,
   known: true,
+  revoked: false,
   ...f
 })
 
 test('policy - admission decisions follow the precedence: paused, blocked, isolate, I Accept, open', (t) => {
   const rows: Array<[string, AdmissionFacts, string]> = [
     ['open: a stranger', facts({}), 'admit'],
+    ['open: a revoked device', facts({}, { revoked: true }), 'refuse'],
+    [
+      'revoked beats approved',
+      facts({ accept: true }, { revoked: true, approved: true }),
+      'refuse'
+    ],
     ['open: blocked', facts({}, { blocked: true }), 'refuse'],
     ['pause beats everything', facts({ pause: true }, { member: true, approved: true }), 'refuse'],
     ['blocked beats member', facts({}, { blocked: true, member: true }), 'refuse'],

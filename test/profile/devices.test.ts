@@ -156,7 +156,7 @@ test('link - malformed, expired and reused link codes each get their own error',
   t.is(c.node.profile.keys, null, 'the refused node has no profile')
 })
 
-test('revoke - a revoked device is rejected identically on every peer', async (t) => {
+test('revoke - a revoked device is rejected identically on every peer, and members cut its node off', async (t) => {
   const m = await mesh(t)
   const a = await m.create({ name: 'Ada' })
   const c = await m.create({ name: 'Cy' })
@@ -186,18 +186,37 @@ test('revoke - a revoked device is rejected identically on every peer', async (t
     'DEVICE_REVOKED',
     'the node refuses'
   )
-  // a revoked device that writes anyway (a modified node): its op comes after the revocation
+  // members' nodes cut the revoked device's node off: dropped, and refused when it dials again
+  const bKey = toHex(b.node.network.publicKey)
+  const linked = (n: TestNode): boolean =>
+    [...n.node.network.sessions.values()].some((s) => s.key === bKey && s.state !== 'closed')
+  await until(a.node, () => !linked(a) && !linked(c), 20_000, 'A and C to drop B')
+  t.ok(a.node.admission.refuses(b.node.network.publicKey), 'A refuses it at the door from now on')
+
+  // a revoked device that writes anyway, and gets its op to a member another way (a modified
+  // node): its op comes after the revocation
   await pb.appendRaw(
     encodeOp(pb.makeOp({ type: 'post/add', text: 'after revocation', replyTo: null }))
   )
-  await a.app.content.post(key, 'still here')
-  await converged([a, b, c], key)
-  const verdicts = await Promise.all(
-    [a, b, c].map(async (n) => (await n.node.projects.resolve(key)).view.skipped())
+  const s1 = b.node.store.replicate(true)
+  const s2 = c.node.store.replicate(false)
+  s1.pipe(s2).pipe(s1)
+  const pc = await c.node.projects.resolve(key)
+  await until(
+    c.node,
+    async () => (await pc.view.skipped()).some((x) => x.reason === 'device revoked'),
+    20_000,
+    'C to get the late op'
   )
-  t.alike(verdicts[1], verdicts[0], 'B skipped the same ops for the same reasons as A')
-  t.alike(verdicts[2], verdicts[0], 'and so did C')
-  for (const n of [a, b, c]) {
+  s1.destroy()
+  s2.destroy()
+  await a.app.content.post(key, 'still here')
+  await converged([a, c], key)
+  const verdicts = await Promise.all(
+    [a, c].map(async (n) => (await n.node.projects.resolve(key)).view.skipped())
+  )
+  t.alike(verdicts[1], verdicts[0], 'C skipped the same ops for the same reasons as A')
+  for (const n of [a, c]) {
     const texts = (await postsOf(n, key)).map((p) => p.text)
     t.alike(texts.sort(), ['before revocation', 'still here'], 'the late op is not applied')
     const skips = await (await n.node.projects.resolve(key)).view.skipped()
@@ -206,6 +225,11 @@ test('revoke - a revoked device is rejected identically on every peer', async (t
       'skipped as revoked'
     )
   }
+  t.alike(
+    (await postsOf(b, key)).map((p) => p.text),
+    ['before revocation'],
+    'the revoked device got nothing written after its revocation'
+  )
   // it gets no new keys: a new project of the profile is not sealed to it
   const { key: later } = await a.app.projects.create({ name: 'later' })
   const entry = await a.node.profile.base!.view.project(
