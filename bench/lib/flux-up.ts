@@ -19,6 +19,13 @@ const BIN = path.join(
   'flux.js'
 )
 
+/** The node flags of bin/flux.js's `#!` line: `flux up` runs with them when a person starts it. */
+const NODE_FLAGS = (() => {
+  const first = fs.readFileSync(BIN, 'utf-8').split('\n')[0] ?? ''
+  const m = /^#!\/usr\/bin\/env (?:-S )?node(.*)$/.exec(first)
+  return (m?.[1] ?? '').split(' ').filter(Boolean)
+})()
+
 export interface FluxUpOptions {
   /** false: no profile (a hosting-only node); default: one is made with `flux init` first. */
   profile?: boolean
@@ -64,7 +71,17 @@ export class FluxUp {
     const spawned = performance.now()
     const child = spawn(
       process.execPath,
-      [BIN, 'up', '--home', home, '--bootstrap', bootstrap.join(','), '--host', '127.0.0.1'],
+      [
+        ...NODE_FLAGS,
+        BIN,
+        'up',
+        '--home',
+        home,
+        '--bootstrap',
+        bootstrap.join(','),
+        '--host',
+        '127.0.0.1'
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'], env }
     )
     const tail: string[] = []
