@@ -152,6 +152,8 @@ export class FluxNode extends Service<FluxNodeEvents> {
     const base = [projects, profile, profileProjects, membership, this.admission, writers]
     const people = [this.invites, this.links, this.devices, this.hosting, this.recovery, this.peers]
     const mesh = [this.relayOffers, projectHosts, this.projectGroup, this.credits, phonebook]
+    // what can be told without the keys is told before the node answers (a missing node.json)
+    if (unlocking) profile.requireEntry()
     for (const service of [...base, ...people, ...mesh, this.mesh]) await this.start(service)
     if (unlocking) {
       // not awaited: the node serves meanwhile; a failure reaches profile.unlocked()

@@ -185,9 +185,8 @@ export class ProfileService extends Service<ProfileEvents> {
     return { phrase }
   }
 
-  /** Start running as a profile: open (or create) its base and join its topic. */
-  async activate(keys: DeviceKeys): Promise<void> {
-    this.keys = keys
+  /** The profile's public facts from node.json; STATE_MISSING when a profile runs without. */
+  requireEntry(): ProfileEntry {
     const entry = this.entry
     if (entry === null) {
       const file = homePaths(this.deps.home).state
@@ -199,6 +198,13 @@ export class ProfileService extends Service<ProfileEvents> {
           'and its projects come back from your peers.'
       )
     }
+    return entry
+  }
+
+  /** Start running as a profile: open (or create) its base and join its topic. */
+  async activate(keys: DeviceKeys): Promise<void> {
+    this.keys = keys
+    const entry = this.requireEntry()
     if (entry.id !== toHex(keys.profileId)) {
       throw new FluxError(
         'KEYFILE_CORRUPT',

@@ -294,6 +294,9 @@ export function cli(t: Test): Cli {
         30_000,
         20
       )
+      if (!proc.stdout().includes('\n')) {
+        throw new Error(`flux up for ${home} exited early: ${proc.stderr()}`)
+      }
       return Object.assign(proc, { home })
     },
     run(home, ...args) {
