@@ -26,6 +26,7 @@ import { admission } from './suites/admission.js'
 import { nat } from './suites/nat.js'
 import { hosting } from './suites/hosting.js'
 import { phonebook } from './suites/phonebook.js'
+import { startup } from './suites/startup.js'
 
 const SUITES: Suite[] = [
   throughput,
@@ -34,6 +35,7 @@ const SUITES: Suite[] = [
   latency,
   peerApp,
   memory,
+  startup,
   admission,
   hosting,
   phonebook,

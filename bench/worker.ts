@@ -8,6 +8,7 @@ import { IdleRawNode, RawActor } from './worker/raw-actor.js'
 import { CoreActor } from './worker/core-actor.js'
 import { AutopassActor } from './worker/autopass-actor.js'
 import { HashWatch } from './worker/watch.js'
+import { turnOff } from './worker/without.js'
 import type { Replica, WriteMode } from './worker/replica.js'
 import type { FromWorker, HashSeen, Request } from './lib/protocol.js'
 import { errorText, firstPass, now, sleep, within } from './lib/util.js'
@@ -25,6 +26,8 @@ function post(method: string, params: object = {}): Promise<unknown> {
 
 type Actor = FluxActor | RawActor | CoreActor | AutopassActor | IdleRawNode
 type Args = Record<string, unknown>
+
+turnOff((process.env.FLUX_BENCH_WITHOUT ?? '').split(',').filter(Boolean))
 
 const actors = new Map<string, Actor>()
 const watches = new Map<string, HashWatch>()

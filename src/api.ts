@@ -247,6 +247,11 @@ export interface NodeStatus {
   bootstrap: string[] | null
   host: string | null
   peers: number
+  /**
+   * Whether the node runs as a profile: 'unlocking' while `flux up` still derives the key
+   * file's key (calls that need the profile wait for it), 'none' on a hosting-only node.
+   */
+  profile: 'none' | 'unlocking' | 'active'
   projects: ProjectSummary[]
   /** The user's toggles, and how many peers wait for approval or are blocked. */
   toggles: ToggleState

@@ -20,8 +20,12 @@ export interface FluxNodeOptions {
   pairingPoll?: number
   /** The clock every service takes time from (tests inject skewed or manual clocks). */
   clock?: Clock
-  /** The unlocked profile to run as (from the key file); none: a hosting-only node. */
-  profile?: { keys: DeviceKeys } | null | undefined
+  /**
+   * The profile to run as (from the key file); none: a hosting-only node. Keys still being
+   * unlocked (a promise) let the node open meanwhile: it runs as the profile once they arrive
+   * (`node.profile.unlocked()`), and says nothing on a connection until then.
+   */
+  profile?: { keys: DeviceKeys | Promise<DeviceKeys> } | null | undefined
   /** Key derivation cost for key files this node writes (init, device join, recover). */
   kdf?: KdfParams | undefined
   /** Peers (public keys) never admitted, from the start (the admission blocklist). */

@@ -31,6 +31,7 @@ import { CreditsService } from './services/credits.js'
 import { PhonebookService } from './services/phonebook.js'
 import { MeshService } from './services/mesh.js'
 import type { FluxNodeOptions, FluxNodeEvents } from './node-options.js'
+import type { DeviceKeys } from './identity/profile-keys.js'
 
 export type { FluxNodeOptions, FluxNodeEvents }
 
@@ -68,6 +69,8 @@ export class FluxNode extends Service<FluxNodeEvents> {
   credits!: CreditsService
   phonebook!: PhonebookService
   mesh!: MeshService
+  /** Lets connections say hello once the profile's unlock is over (see openAll). */
+  private releaseHello: () => void = () => {}
   /** Opened services, in order: closed in reverse. */
   private readonly running: Array<{ close(): Promise<void> }> = []
 
@@ -111,6 +114,10 @@ export class FluxNode extends Service<FluxNodeEvents> {
       ...{ store, keyPair, clock },
       ...{ bootstrap, host, firewalled, relays, relayKeyPair }
     }))
+    // until the profile is unlocked, a peer hears nothing from us (it would judge us as a
+    // node without one): our hello waits for the outcome
+    const unlocking = opts.profile?.keys instanceof Promise ? opts.profile.keys : null
+    if (unlocking) network.holdHello(new Promise((resolve) => (this.releaseHello = resolve)))
     await this.start(network)
     const pairing = (this.pairing = new BlindPairing(network.swarm, {
       poll: opts.pairingPoll ?? 2000
@@ -145,8 +152,14 @@ export class FluxNode extends Service<FluxNodeEvents> {
     const base = [projects, profile, profileProjects, membership, this.admission, writers]
     const people = [this.invites, this.links, this.devices, this.hosting, this.recovery, this.peers]
     const mesh = [this.relayOffers, projectHosts, this.projectGroup, this.credits, phonebook]
+    // what can be told without the keys is told before the node answers (a missing node.json)
+    if (unlocking) profile.requireEntry()
     for (const service of [...base, ...people, ...mesh, this.mesh]) await this.start(service)
-    if (opts.profile) await profile.activate(opts.profile.keys)
+    if (unlocking) {
+      // not awaited: the node serves meanwhile; a failure reaches profile.unlocked()
+      const release = (): void => this.releaseHello()
+      profile.unlock(unlocking).then(release, release)
+    } else if (opts.profile) await profile.activate(opts.profile.keys as DeviceKeys)
   }
 
   /** How the services hear of each other, and what the node tells its interfaces. */
@@ -175,6 +188,7 @@ export class FluxNode extends Service<FluxNodeEvents> {
   }
 
   private async closeAll(): Promise<void> {
+    this.releaseHello()
     // what we wrote last reaches the hosts connected to us (bounded)
     if (this.projectHosts?.opened) await this.projectHosts.settle(SETTLE_HOSTS).catch(() => {})
     await this.pairing?.close().catch(() => {}) // its members stop before the swarm they use

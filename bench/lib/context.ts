@@ -1,7 +1,7 @@
 /** What every suite gets: mode, the testnet, temp folders, progress, and a pool of workers. */
 import path from 'path'
 import { WorkerProcess } from './worker-process.js'
-import { FluxUp } from './flux-up.js'
+import { FluxUp, type FluxUpOptions } from './flux-up.js'
 import type { Figure, FigureSpec } from './figure.js'
 
 export interface BenchContext {
@@ -42,9 +42,9 @@ export class Pool {
   }
 
   /** A real `flux up` on the testnet, stopped with the pool. */
-  async fluxUp(home: string, bootstrap: string[]): Promise<FluxUp> {
+  async fluxUp(home: string, bootstrap: string[], opts?: FluxUpOptions): Promise<FluxUp> {
     this.check()
-    const up = await FluxUp.start(home, bootstrap)
+    const up = await FluxUp.start(home, bootstrap, opts)
     this.ups.add(up)
     void up.exited.then(() => this.ups.delete(up))
     if (this.closed) up.kill()

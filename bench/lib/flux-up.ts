@@ -19,6 +19,22 @@ const BIN = path.join(
   'flux.js'
 )
 
+/** The node flags of bin/flux.js's `#!` line: `flux up` runs with them when a person starts it. */
+const NODE_FLAGS = (() => {
+  const first = fs.readFileSync(BIN, 'utf-8').split('\n')[0] ?? ''
+  const m = /^#!\/usr\/bin\/env (?:-S )?node(.*)$/.exec(first)
+  return (m?.[1] ?? '').split(' ').filter(Boolean)
+})()
+
+export interface FluxUpOptions {
+  /** false: no profile (a hosting-only node); default: one is made with `flux init` first. */
+  profile?: boolean
+  /** The key derivation cost of that profile's key file (default interactive: cheap). */
+  kdf?: 'interactive' | 'moderate'
+  /** How often to try the control socket while it starts (ms, default 100). */
+  poll?: number
+}
+
 export class FluxUp {
   static readonly live = new Set<FluxUp>()
   readonly client: ControlClient
@@ -27,7 +43,11 @@ export class FluxUp {
   private constructor(
     private readonly child: ChildProcess,
     client: ControlClient,
-    readonly exited: Promise<void>
+    readonly exited: Promise<void>,
+    /** When the process was spawned (performance.now()). */
+    readonly spawnedAt: number,
+    /** From the spawn until the first `status` was answered on the control socket (ms). */
+    readonly answeredIn: number
   ) {
     this.client = client
   }
@@ -36,20 +56,32 @@ export class FluxUp {
     return this.child.pid ?? 0
   }
 
-  static async start(home: string, bootstrap: string[]): Promise<FluxUp> {
+  static async start(home: string, bootstrap: string[], opts: FluxUpOptions = {}): Promise<FluxUp> {
     fs.mkdirSync(home, { recursive: true })
     // members are profiles: a fresh home gets one first (cheap key derivation: not measured)
-    const env = { ...process.env, NO_COLOR: '1', FLUX_PASSPHRASE: 'bench', FLUX_KDF: 'interactive' }
-    if (!fs.existsSync(path.join(home, 'profile.key'))) {
+    const kdf = opts.kdf ?? 'interactive'
+    const env = { ...process.env, NO_COLOR: '1', FLUX_PASSPHRASE: 'bench', FLUX_KDF: kdf }
+    if (opts.profile !== false && !fs.existsSync(path.join(home, 'profile.key'))) {
       const r = spawnSync(process.execPath, [BIN, 'init', '--name', 'bench', '--home', home], {
         env,
         encoding: 'utf-8'
       })
       if (r.status !== 0) throw new Error(`flux init failed: ${r.stderr}`)
     }
+    const spawned = performance.now()
     const child = spawn(
       process.execPath,
-      [BIN, 'up', '--home', home, '--bootstrap', bootstrap.join(','), '--host', '127.0.0.1'],
+      [
+        ...NODE_FLAGS,
+        BIN,
+        'up',
+        '--home',
+        home,
+        '--bootstrap',
+        bootstrap.join(','),
+        '--host',
+        '127.0.0.1'
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'], env }
     )
     const tail: string[] = []
@@ -71,12 +103,18 @@ export class FluxUp {
         '`flux up` to answer on its control socket',
         async () => {
           if (gone) throw new Error(`flux up exited: ${tail.join(' | ')}`)
-          return ControlClient.connect(home).catch(() => null)
+          const c = await ControlClient.connect(home).catch(() => null)
+          if (c === null) return null
+          // answered: a socket that accepts but cannot answer yet does not count
+          return c.call('status', {}).then(
+            () => c,
+            () => (c.close(), null)
+          )
         },
         30_000,
-        100
+        opts.poll ?? 100
       )
-      const up = new FluxUp(child, client, exited)
+      const up = new FluxUp(child, client, exited, spawned, performance.now() - spawned)
       up.tail.push(...tail)
       FluxUp.live.add(up)
       void exited.then(() => FluxUp.live.delete(up))

@@ -45,6 +45,7 @@ export class FluxApp {
       bootstrap: node.opts.bootstrap ?? null,
       host: node.opts.host ?? null,
       peers: [...node.network.sessions.values()].filter((s) => s.admitted).length,
+      profile: node.profile.state,
       projects: await this.projects.summaries(),
       toggles: this.admission.toggles(),
       nat: node.network.nat.status(),

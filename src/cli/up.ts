@@ -7,7 +7,7 @@ import { LiveStatus } from './live-status.js'
 import { decodeKey } from '../identity/keys.js'
 import { onShutdown, within } from './signals.js'
 import { existingPassphrase, kdfChoice, kdfParams } from './passphrase.js'
-import type { UnlockedProfile } from '../identity/keyfile.js'
+import type { DeviceKeys } from '../identity/profile-keys.js'
 
 /** How long a clean stop may take before `flux up` gives up and exits non-zero. */
 const STOP_TIMEOUT = 20_000
@@ -52,8 +52,12 @@ export const up = verb(
     const firewalled = boolFlag(inv, 'reachable') ? false : undefined
     const kdf = await kdfParams(kdfChoice())
     await refuseIfRunning(home)
-    // unlocked before anything starts: a wrong passphrase changes nothing in the home
-    const profile = await unlock(home)
+    // the key derivation (seconds, off the main thread) runs while the node starts: its
+    // socket answers meanwhile, and what needs the profile waits (see DESIGN.md "Startup")
+    const keys = (await unlock(home))?.keys ?? null
+    // a home that never ran a node gets nothing (not even a store) before the passphrase is
+    // known to be right
+    if (keys !== null && !(await ranBefore(home))) await keys
     const shutdown = onShutdown()
     try {
       // loaded here, not at the top: the other verbs should not pay for the node's modules
@@ -66,9 +70,30 @@ export const up = verb(
         relays,
         serveRelay,
         kdf,
-        profile: profile ? { keys: profile.keys } : null
+        profile: keys ? { keys } : null
+      }).catch(async (err: unknown) => {
+        const { clearDeviceKeys } = await import('../identity/profile-keys.js')
+        keys?.then(clearDeviceKeys, () => {})
+        throw err
       })
       const { node, server, app } = daemon
+      const stopRequest = daemon.stopped.then(() => 'a stop request' as const)
+      const early = await Promise.race([
+        node.profile.unlocked().then(() => null),
+        shutdown.signal,
+        stopRequest
+      ]).catch(async (err: unknown) => {
+        // a wrong passphrase: the node stops again, its home as it was
+        await within(daemon.stop(), STOP_TIMEOUT, 'stopping the node')
+        throw err
+      })
+      if (early !== null) {
+        // asked to stop while the profile was unlocking
+        if (out.json) out.event('stopping', { reason: early })
+        else out.line(`flux: ${early}: stopping`)
+        await within(daemon.stop(), STOP_TIMEOUT, 'stopping the node')
+        return
+      }
       const network = bootstrap ? bootstrap.join(',') : 'public HyperDHT'
       const who = await node.profile.whoami()
       const nat = node.network.nat.status()
@@ -99,10 +124,7 @@ export const up = verb(
       }
       const live = new LiveStatus(app, out, { tty: process.stdout.isTTY === true })
       live.start()
-      const reason = await Promise.race([
-        shutdown.signal,
-        daemon.stopped.then(() => 'a stop request' as const)
-      ])
+      const reason = await Promise.race([shutdown.signal, stopRequest])
       live.stop()
       if (out.json) out.event('stopping', { reason })
       else out.line(`flux: ${reason}: stopping`)
@@ -126,8 +148,11 @@ async function refuseIfRunning(home: string): Promise<void> {
   throw new FluxError('NODE_RUNNING', `another Flux node is already running for ${home}`)
 }
 
-/** The profile sealed in the home's key file, unlocked; null when the home has none. */
-async function unlock(home: string): Promise<UnlockedProfile | null> {
+/**
+ * The device keys sealed in the home's key file, being unlocked (the promise settles when the
+ * key derivation is done); null when the home has none. The passphrase is asked first.
+ */
+async function unlock(home: string): Promise<{ keys: Promise<DeviceKeys> } | null> {
   const { keyFilePath } = await import('../store/home.js')
   const { loadKeyFile, readKeyFileInfo } = await import('../identity/keyfile.js')
   const file = keyFilePath(home)
@@ -139,7 +164,19 @@ async function unlock(home: string): Promise<UnlockedProfile | null> {
     throw err
   }
   const passphrase = await existingPassphrase(`Passphrase for profile ${JSON.stringify(name)}: `)
-  return loadKeyFile(file, passphrase)
+  const keys = loadKeyFile(file, passphrase).then((profile) => profile.keys)
+  keys.catch(() => {}) // heard through the node (profile.unlocked), not as an unhandled rejection
+  return { keys } // in an object: an async function would wait for a promise it returns
+}
+
+/** Whether a node ran on this home before (it has a store). */
+async function ranBefore(home: string): Promise<boolean> {
+  const { homePaths } = await import('../store/home.js')
+  const fs = await import('fs/promises')
+  return fs.stat(homePaths(home).store).then(
+    () => true,
+    () => false
+  )
 }
 
 /** --relay, else $FLUX_RELAY: relay ids (z-base-32 or hex), comma-separated. */

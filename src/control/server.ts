@@ -20,6 +20,25 @@ import type { Progress } from '../api.js'
 /** Deepest nesting a request may have (a kv value may nest up to 64 levels inside params). */
 const MAX_REQUEST_DEPTH = 100
 
+/**
+ * What is answered at once while the node's profile is still unlocking (the key file's key
+ * derivation takes seconds): reads that do not depend on who this node is. Anything else waits
+ * for the unlock, and fails as it failed (a wrong passphrase: PASSPHRASE_WRONG).
+ */
+const ANSWERED_WHILE_UNLOCKING: ReadonlySet<string> = new Set<MethodName>([
+  'status',
+  'peers',
+  'post.feed',
+  'task.list',
+  'kv.get',
+  'kv.list',
+  'toggle.show',
+  'peer.pending',
+  'peer.blocked',
+  'phonebook.show',
+  'host.list'
+])
+
 export class ControlServer {
   private readonly server: net.Server
   private readonly sockets = new Set<net.Socket>()
@@ -144,6 +163,7 @@ export class ControlServer {
     }
     const entry = METHODS[method as Exclude<MethodName, 'node.stop'>] as Entry<MethodName>
     const parsed = entry.parse(params as Record<string, unknown>)
+    if (!ANSWERED_WHILE_UNLOCKING.has(method)) await this.app.node.profile.unlocked()
     return entry.run(parsed, { app: this.app, progress })
   }
 }

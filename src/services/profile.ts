@@ -58,17 +58,69 @@ export interface ProfileDeps {
 export const PROFILE_NS = 'flux/profile'
 const TOPIC_OWNER = 'profile'
 
+/** Whether this node runs as a profile: none, its key file still unlocking, or active. */
+export type ProfileState = 'none' | 'unlocking' | 'active'
+
 export class ProfileService extends Service<ProfileEvents> {
   keys: DeviceKeys | null = null
   base: ProfileBase | null = null
+  /** The key file's unlock and activation (see `unlock`), kept once settled; null: none. */
+  private unlocking: Promise<void> | null = null
+  private pending = false
 
   constructor(private readonly deps: ProfileDeps) {
     super()
   }
 
   protected override async _close(): Promise<void> {
+    await this.unlocking?.catch(() => {})
     await this.base?.close().catch(() => {})
     if (this.keys) clearDeviceKeys(this.keys)
+  }
+
+  /** Whether this node runs as a profile yet (it may still be unlocking the key file). */
+  get state(): ProfileState {
+    if (this.keys !== null) return 'active'
+    return this.pending ? 'unlocking' : 'none'
+  }
+
+  /**
+   * Run as the profile whose keys `keys` will give: activated once they arrive (the key
+   * file's Argon2id derivation runs while the node starts; see DESIGN.md "Startup"). Rejects
+   * as `keys` does (a wrong passphrase) or as `activate` does; nothing is activated then.
+   */
+  unlock(keys: Promise<DeviceKeys>): Promise<void> {
+    this.pending = true
+    const run = (async () => {
+      try {
+        const unlocked = await keys
+        if (this.closing) {
+          clearDeviceKeys(unlocked)
+          throw new FluxError('NODE_CLOSED', 'the node stopped while its profile was unlocking')
+        }
+        try {
+          await this.activate(unlocked)
+        } catch (err) {
+          // half-activated (node.json does not match the key file): not running as it
+          if (this.keys === unlocked) this.keys = null
+          clearDeviceKeys(unlocked)
+          throw err
+        }
+      } finally {
+        this.pending = false
+      }
+    })()
+    run.catch(() => {}) // the caller and `unlocked()` hear of a failure
+    this.unlocking = run
+    return run
+  }
+
+  /**
+   * Resolves once the profile is unlocked (at once when there is none to unlock); rejects
+   * with the unlock's error if it failed. What needs the profile's keys waits for this.
+   */
+  async unlocked(): Promise<void> {
+    await this.unlocking
   }
 
   /** The public facts of the profile kept in node.json (null: none). */
@@ -133,9 +185,8 @@ export class ProfileService extends Service<ProfileEvents> {
     return { phrase }
   }
 
-  /** Start running as a profile: open (or create) its base and join its topic. */
-  async activate(keys: DeviceKeys): Promise<void> {
-    this.keys = keys
+  /** The profile's public facts from node.json; STATE_MISSING when a profile runs without. */
+  requireEntry(): ProfileEntry {
     const entry = this.entry
     if (entry === null) {
       const file = homePaths(this.deps.home).state
@@ -147,6 +198,13 @@ export class ProfileService extends Service<ProfileEvents> {
           'and its projects come back from your peers.'
       )
     }
+    return entry
+  }
+
+  /** Start running as a profile: open (or create) its base and join its topic. */
+  async activate(keys: DeviceKeys): Promise<void> {
+    this.keys = keys
+    const entry = this.requireEntry()
     if (entry.id !== toHex(keys.profileId)) {
       throw new FluxError(
         'KEYFILE_CORRUPT',

@@ -6,6 +6,7 @@
  * says is its service's.
  */
 import Hyperswarm from 'hyperswarm'
+import Protomux from 'protomux'
 import type HyperDHT from 'hyperdht'
 import ProtomuxWakeup from 'protomux-wakeup'
 import type Corestore from 'corestore'
@@ -14,7 +15,7 @@ import { systemClock, type Clock } from '../util/clock.js'
 import { encodeKey, toHex } from '../identity/keys.js'
 import type { VerifiedPeer } from '../identity/peer-proof.js'
 import type { DhtStatus, DialFailure } from '../api.js'
-import { HELLO_TIMEOUT, Session, type Hello } from './session.js'
+import { HELLO, HELLO_TIMEOUT, Session, type Hello } from './session.js'
 import { Topics } from './topics.js'
 import { NatWatch, WatchedDHT } from './nat.js'
 import { RelayServer, Relays } from './relay.js'
@@ -107,6 +108,8 @@ export class Network extends Service<NetworkEvents> {
   private gate: Gate = ADMIT_ALL
   private readonly wanted = new WeakSet<Session>()
   private proof: Buffer | null = null
+  /** Until this settles, a new connection waits before it says hello (see holdHello). */
+  private helloHeld: Promise<void> | null = null
   private caps: (stream: Hyperswarm.SwarmConnection) => Uint8Array[] = () => []
   private readonly channels: Attachable[] = []
   private readonly store: Corestore
@@ -207,6 +210,18 @@ export class Network extends Service<NetworkEvents> {
     for (const s of this.sessions.values()) s.sendProof(proof)
   }
 
+  /**
+   * Connections made before `until` settles say hello only then, with the proof known by
+   * then (the node's profile is being unlocked: peers should judge it by its profile). Until
+   * then the connection carries nothing and is no session; the peer's hello waits for ours.
+   */
+  holdHello(until: Promise<void>): void {
+    const held = until.then(() => {
+      if (this.helloHeld === held) this.helloHeld = null
+    })
+    this.helloHeld = held
+  }
+
   /** The capabilities this node proves on a connection (see `Hello`). */
   setCapabilities(make: (stream: Hyperswarm.SwarmConnection) => Uint8Array[]): void {
     this.caps = make
@@ -280,6 +295,25 @@ export class Network extends Service<NetworkEvents> {
 
   private onConnection(conn: Hyperswarm.SwarmConnection, info: Hyperswarm.PeerInfo): void {
     conn.on('error', () => {})
+    const held = this.helloHeld
+    if (held === null) return this.openSafely(conn, info)
+    // the peer's hello is kept (not refused) until ours can go out with it
+    const mux = Protomux.from(conn)
+    let opened = false
+    const go = (): void => {
+      if (opened) return
+      opened = true
+      mux.unpair({ protocol: HELLO })
+      if (!conn.destroyed && this.opened && !this.closing) this.openSafely(conn, info)
+    }
+    mux.pair({ protocol: HELLO }, async () => {
+      await held
+      go()
+    })
+    void held.then(go)
+  }
+
+  private openSafely(conn: Hyperswarm.SwarmConnection, info: Hyperswarm.PeerInfo): void {
     try {
       this.open(conn, info)
     } catch (err) {

@@ -34,7 +34,8 @@ export type SessionState = 'pending' | 'admitted' | 'closed'
 /** A peer past this many bad feature messages is dropped. */
 export const MAX_STRIKES = 8
 
-const HELLO = 'flux/hello/v1'
+/** The hello channel's protocol name. */
+export const HELLO = 'flux/hello/v1'
 
 export interface SessionEvents {
   /** The peer proved which device and profile it is (or sent a proof that failed: null). */

@@ -20,8 +20,14 @@ declare module 'protomux' {
       onopen?: (handshake: unknown) => void
       onclose?: () => void
     }): Channel | null
-    /** Call `notify` when the remote opens a channel of this protocol that we have not. */
-    pair(opts: { protocol: string; id?: Buffer | null }, notify: (id: Buffer | null) => void): void
+    /**
+     * Call `notify` when the remote opens a channel of this protocol that we have not; the
+     * remote's open is refused only once `notify` has returned (or resolved) without our open.
+     */
+    pair(
+      opts: { protocol: string; id?: Buffer | null },
+      notify: (id: Buffer | null) => void | Promise<void>
+    ): void
     unpair(opts: { protocol: string; id?: Buffer | null }): void
   }
   namespace Protomux {

@@ -287,6 +287,16 @@ export function cli(t: Test): Cli {
           throw new Error(`the node for ${home} did not answer within 30 s`)
         await new Promise((r) => setTimeout(r, 100))
       }
+      // the socket answers while the profile still unlocks: the banner comes once it is
+      await waitFor(
+        async () => proc.stdout().includes('\n') || gone,
+        `the banner of flux up for ${home}`,
+        30_000,
+        20
+      )
+      if (!proc.stdout().includes('\n')) {
+        throw new Error(`flux up for ${home} exited early: ${proc.stderr()}`)
+      }
       return Object.assign(proc, { home })
     },
     run(home, ...args) {
