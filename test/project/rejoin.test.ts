@@ -1,22 +1,29 @@
 import test from 'brittle'
-import { mesh, converged, until } from '../helpers/index.js'
+import { mesh, converged, errorCode, until, type TestNode } from '../helpers/index.js'
+import crypto from 'hypercore-crypto'
+import { decodeKey } from '../../src/identity/keys.js'
+import { firstViewCores } from '../../src/services/first-views.js'
 
-// Known failure, not fixed yet (DESIGN.md, "Leaving and joining again"). In the same running
-// node the re-join fails: after the leave purged the project's cores, Autobase 7.28.1 closes
-// the new copy of the base on an error of its own while applying ("Cannot read properties of
-// null (reading 'download')" in ApplyState.update, warming up a user view whose core is null),
-// and the join's wait then fails with SESSION_CLOSED. With the purge left out this test passes
-// only with ProjectRegistry.pointLocal (before it, the new copy wrote with its removed writer
-// core: NOT_WRITABLE for ever, the issue's item 3). Skipped so the suite stays green; remove
-// `.skip` to reproduce (it fails in about 4 s).
-test.skip('rejoin - a member that left joins again with a fresh invite and writes', async (t) => {
+// A member leaves (its copy of the project is deleted) and joins again on the same running
+// node. The first view cores of a copy (src/services/first-views.ts) have keys made from the
+// project key alone, so the new copy opens the ones the old copy applied into; left on disk,
+// they closed the new base (invite: SESSION_CLOSED after "Cannot read properties of null
+// (reading 'download')" in Autobase's ApplyState.update; key: DECODING_ERROR).
+test('rejoin - a member that left joins again with a fresh invite and writes', async (t) => {
   const m = await mesh(t)
   const [a, b] = [await m.create({ name: 'Ada' }), await m.create({ name: 'Bob' })]
   const { key } = await a.app.projects.create({ name: 'again' })
   await b.app.projects.join((await a.app.projects.invite(key)).code)
   await b.app.content.post(key, 'first time')
   await converged([a, b], key)
+  const first = firstViewCores(decodeKey(key, 'project key'))
+  t.alike(
+    await storedOf(b, first),
+    [true, true, true],
+    'the first view cores, as derived, are used'
+  )
   await b.app.projects.leave(key)
+  t.alike(await storedOf(b, first), [false, false, false], 'leaving deleted them')
   const pa = await a.node.projects.resolve(key)
   const bob = b.node.profile.profileHex
   await until(a.node, async () => (await pa.view.member(bob))?.removed === true, 20_000, 'leave')
@@ -39,3 +46,41 @@ test.skip('rejoin - a member that left joins again with a fresh invite and write
   )
   t.pass('the project is in the profile again')
 })
+
+test('rejoin - a member that left a private project holds it again by key', async (t) => {
+  const m = await mesh(t)
+  const [a, b] = [await m.create({ name: 'Ada' }), await m.create({ name: 'Bob' })]
+  const { key } = await a.app.projects.create({ name: 'by key' })
+  await b.app.projects.join((await a.app.projects.invite(key)).code)
+  await b.app.content.post(key, 'first time')
+  await converged([a, b], key)
+  await b.app.projects.leave(key)
+  await a.app.content.post(key, 'while Bob was away')
+  const joined = await b.app.projects.join(key)
+  t.is(joined.readable, false, 'held by key: not readable (the leave deleted the key)')
+  t.is(joined.writable, false, 'held by key: not writable')
+  const pa = await a.node.projects.resolve(key)
+  const pb = await b.node.projects.resolve(key)
+  await until(
+    b.node,
+    () => pb.base.local !== null && pb.failure === null && hostHolds(b, key, pa.base.local.length),
+    20_000,
+    'the encrypted blocks to replicate'
+  )
+  t.is(pb.failure, null, 'the base is running')
+  t.is(await errorCode(b.app.content.feed(key)), 'PROJECT_UNREADABLE', 'reading is refused')
+  t.is(await errorCode(b.app.projects.show(key)), 'OK', 'it is shown')
+})
+
+function storedOf(n: TestNode, keys: Buffer[]): Promise<boolean[]> {
+  return Promise.all(keys.map((k) => n.node.store.storage.hasCore(crypto.discoveryKey(k))))
+}
+
+/** Whether `n` holds the first `length` blocks of the project's bootstrap core. */
+async function hostHolds(n: TestNode, key: string, length: number): Promise<boolean> {
+  const boot = n.node.store.get({ key: decodeKey(key, 'project key'), active: false })
+  await boot.ready()
+  const held = boot.contiguousLength >= length
+  await boot.close()
+  return held
+}
