@@ -200,10 +200,9 @@ export class ProjectRegistry extends Service<ProjectsEvents> {
   async futureWriter(discoveryKey: Buffer): Promise<{ ns: string; writer: Buffer }> {
     const previous = this.byDiscoveryKey(toHex(discoveryKey))
     const ns = previous ? this.entryOf(previous).ns : newNamespace()
-    const local = Autobase.getLocalCore(this.deps.store.namespace(ns))
-    await local.ready()
-    const writer = local.key as Buffer
-    await local.close()
+    // not getLocalCore: its session is exclusive, and the base of a copy held by key holds
+    // that lock while it runs (the join then waited for ever, past its timeout)
+    const writer = await Autobase.getLocalKey(this.deps.store.namespace(ns))
     return { ns, writer }
   }
 

@@ -47,7 +47,7 @@ test('rejoin - a member that left joins again with a fresh invite and writes', a
   t.pass('the project is in the profile again')
 })
 
-test('rejoin - a member that left a private project holds it again by key', async (t) => {
+test('rejoin - a member that left holds the project by key, then joins with an invite', async (t) => {
   const m = await mesh(t)
   const [a, b] = [await m.create({ name: 'Ada' }), await m.create({ name: 'Bob' })]
   const { key } = await a.app.projects.create({ name: 'by key' })
@@ -70,6 +70,23 @@ test('rejoin - a member that left a private project holds it again by key', asyn
   t.is(pb.failure, null, 'the base is running')
   t.is(await errorCode(b.app.content.feed(key)), 'PROJECT_UNREADABLE', 'reading is refused')
   t.is(await errorCode(b.app.projects.show(key)), 'OK', 'it is shown')
+
+  // an invite from there: the copy held by key becomes a member's (it waited for ever on the
+  // lock of its own writer core, which the running copy held)
+  const again = await b.app.projects.join((await a.app.projects.invite(key)).code, {
+    timeout: 20_000
+  })
+  t.ok(again.writable && again.readable, 'a writer that reads, with an invite')
+  t.is((await b.app.content.post(key, 'back')).text, 'back', 'it posts')
+  await converged([a, b], key)
+  const hex = pa.key.toString('hex')
+  await until(
+    b.node,
+    async () => (await b.node.profile.base!.view.projects()).some((p) => p.key === hex),
+    20_000,
+    'the project in the profile again'
+  )
+  t.pass('the project is in the profile again')
 })
 
 function storedOf(n: TestNode, keys: Buffer[]): Promise<boolean[]> {
