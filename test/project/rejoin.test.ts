@@ -3,6 +3,7 @@ import { mesh, converged, errorCode, until, type TestNode } from '../helpers/ind
 import crypto from 'hypercore-crypto'
 import { decodeKey } from '../../src/identity/keys.js'
 import { firstViewCores } from '../../src/services/first-views.js'
+import { coresOf, purgeCores } from '../../src/services/projects.js'
 
 // A member leaves (its copy of the project is deleted) and joins again on the same running
 // node. The first view cores of a copy (src/services/first-views.ts) have keys made from the
@@ -101,3 +102,44 @@ async function hostHolds(n: TestNode, key: string, length: number): Promise<bool
   await boot.close()
   return held
 }
+
+test('rejoin - a node that left with an older Flux is healed when it joins again', async (t) => {
+  const m = await mesh(t)
+  const a = await m.create({ name: 'Ada' })
+  const home = await t.tmp()
+  let b = await m.create({ name: 'Bob', home })
+  const { key } = await a.app.projects.create({ name: 'older' })
+  await b.app.projects.join((await a.app.projects.invite(key)).code)
+  await b.app.content.post(key, 'first time')
+  await converged([a, b], key)
+  // the leave as Flux did it before: removed, no longer held, every core it knew deleted but
+  // the first view cores
+  const pb = await b.node.projects.resolve(key)
+  const first = firstViewCores(pb.key)
+  const hex = pb.key.toString('hex')
+  await pb.append({ type: 'member/remove', profile: b.node.profile.profileHex })
+  const pa = await a.node.projects.resolve(key)
+  const bob = b.node.profile.profileHex
+  await until(a.node, async () => (await pa.view.member(bob))?.removed === true, 20_000, 'leave')
+  const isFirst = (k: Buffer): boolean => first.some((f) => f.equals(k))
+  const cores = (await coresOf(pb)).filter((k) => !isFirst(k))
+  await b.node.profileProjects.forget(hex)
+  await b.node.projects.release(hex)
+  await b.node.state.deleteProject(hex)
+  await purgeCores(b.node.store, cores)
+  t.alike(await storedOf(b, first), [true, true, true], 'the first view cores are left over')
+  await b.node.close()
+  b = await m.create({ home })
+
+  const joined = await b.app.projects.join((await a.app.projects.invite(key)).code, {
+    timeout: 20_000
+  })
+  t.ok(joined.writable, 'writable after the join')
+  t.is((await b.app.content.post(key, 'second time')).text, 'second time', 'it posts')
+  await converged([a, b], key)
+  t.alike(
+    (await a.app.content.feed(key)).map((p) => p.text),
+    ['first time', 'second time'],
+    'both posts on the other member'
+  )
+})
