@@ -12,6 +12,7 @@ import type { Clock } from '../util/clock.js'
 import { FluxError } from '../errors.js'
 import { decodeKey, encodeKey, fromHex, looksLikeKey, toHex } from '../identity/keys.js'
 import { Project } from '../project/project.js'
+import { firstViewCores, neverApplied } from './first-views.js'
 import { projectTopic } from '../swarm/topics.js'
 import type { Network } from '../swarm/network.js'
 import type { NodeState, ProjectEntry } from '../store/node-state.js'
@@ -199,10 +200,9 @@ export class ProjectRegistry extends Service<ProjectsEvents> {
   async futureWriter(discoveryKey: Buffer): Promise<{ ns: string; writer: Buffer }> {
     const previous = this.byDiscoveryKey(toHex(discoveryKey))
     const ns = previous ? this.entryOf(previous).ns : newNamespace()
-    const local = Autobase.getLocalCore(this.deps.store.namespace(ns))
-    await local.ready()
-    const writer = local.key as Buffer
-    await local.close()
+    // not getLocalCore: its session is exclusive, and the base of a copy held by key holds
+    // that lock while it runs (the join then waited for ever, past its timeout)
+    const writer = await Autobase.getLocalKey(this.deps.store.namespace(ns))
     return { ns, writer }
   }
 
@@ -246,7 +246,7 @@ export class ProjectRegistry extends Service<ProjectsEvents> {
   }
 
   private async open(entry: ProjectEntry): Promise<Project> {
-    await this.pointLocal(fromHex(entry.key), entry.ns)
+    await this.prepareCopy(fromHex(entry.key), entry.ns)
     const project = this.make({
       key: fromHex(entry.key),
       ns: entry.ns,
@@ -258,27 +258,41 @@ export class ProjectRegistry extends Service<ProjectsEvents> {
   }
 
   /**
-   * Autobase boots a base from a pointer it leaves on the bootstrap core ('autobase/local': the
-   * writer core it wrote with). A copy left behind by an earlier membership here (leave, then
-   * join again: the shared cores outlive the namespace) points at that membership's writer
-   * core, which the project removed, or which the leave purged: the new copy then writes with
-   * a removed core (NOT_WRITABLE for ever) or reads a purged one (Autobase fails while it
-   * applies). The namespace a project is held in is the truth: point at its own writer core.
+   * Make the store ready for the copy of a project held in namespace `ns`, before its base
+   * opens. Two things can outlive an earlier copy here (leave, then join again, by invite or by
+   * key), because they are shared by every namespace of the store:
+   * - Autobase boots a base from a pointer it leaves on the bootstrap core ('autobase/local':
+   *   the writer core it wrote with). A pointer left by an earlier membership names that
+   *   membership's writer core, which the project removed: the new copy would write with it
+   *   (NOT_WRITABLE for ever). The namespace a project is held in is the truth: point at its
+   *   own writer core.
+   * - The first view cores (first-views.ts): their keys come from the project key alone. A
+   *   copy that never applied anything owns nothing in them, so what they hold is an earlier
+   *   copy's state, which would close the new base: delete them. Leaving deletes them since
+   *   this was found; this also heals a node that left before.
    */
-  private async pointLocal(key: Buffer, ns: string): Promise<void> {
+  private async prepareCopy(key: Buffer, ns: string): Promise<void> {
+    const local = Autobase.getLocalCore(this.deps.store.namespace(ns))
+    let fresh: boolean
+    try {
+      await local.ready()
+      fresh = await neverApplied(local)
+      const localKey = local.key as Buffer
+      if (!localKey.equals(key)) await this.pointLocal(key, localKey)
+    } finally {
+      await local.close()
+    }
+    if (fresh) await purgeCores(this.deps.store, firstViewCores(key))
+  }
+
+  private async pointLocal(key: Buffer, localKey: Buffer): Promise<void> {
     const bootstrap = this.deps.store.get({ key, active: false })
     try {
       await bootstrap.ready()
       const pointer = await bootstrap.getUserData('autobase/local')
-      if (pointer == null) return // the creator writes with the bootstrap core itself
-      const local = Autobase.getLocalCore(this.deps.store.namespace(ns))
-      try {
-        await local.ready()
-        if (local.key !== null && !local.key.equals(pointer)) {
-          await bootstrap.setUserData('autobase/local', local.key)
-        }
-      } finally {
-        await local.close()
+      // no pointer: a fresh bootstrap core, Autobase writes one when the base opens
+      if (pointer != null && !localKey.equals(pointer)) {
+        await bootstrap.setUserData('autobase/local', localKey)
       }
     } finally {
       await bootstrap.close()
@@ -320,8 +334,10 @@ function newNamespace(): string {
   return crypto.randomBytes(16).toString('hex')
 }
 
-/** Every core of a project this node may hold: writers, its own, and the views. */
-/** Every core of a project this node knows: its writers (all members'), its view cores. */
+/**
+ * Every core of a project this node knows: its writers (all members'), its view cores, and the
+ * first view cores every copy starts from (first-views.ts).
+ */
 export async function coresOf(project: Project): Promise<Buffer[]> {
   const keys = new Map<string, Buffer>()
   const add = (key: Buffer | null | undefined): void => {
@@ -335,6 +351,7 @@ export async function coresOf(project: Project): Promise<Buffer[]> {
   for (const w of project.base.activeWriters) add(w.core.key as Buffer)
   const views = (project.base as unknown as ViewLister)._viewStore?.listViews?.() ?? []
   for (const v of views) add(v.key)
+  for (const k of firstViewCores(project.key)) add(k)
   return [...keys.values()]
 }
 

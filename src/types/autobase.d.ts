@@ -67,6 +67,8 @@ declare module 'autobase' {
     update(): Promise<void>
     waitForWritable(): Promise<void>
     hash(): Promise<Buffer>
+    /** The key of the store's writer core, through a session that does not lock it. */
+    static getLocalKey(store: Corestore): Promise<Buffer>
     static getLocalCore(
       store: Corestore,
       handlers?: unknown,

@@ -34,6 +34,8 @@ declare module 'hypercore' {
     info(opts?: { storage?: boolean }): Promise<unknown>
     /** Close every session and delete the core from storage (hypercore 11.39). */
     purge(): Promise<void>
+    /** The key of the core a manifest describes. */
+    static key(manifest: unknown): Buffer
   }
   export = Hypercore
 }
