@@ -25,6 +25,9 @@ export class ContentActions {
   private async writable(ref: string): Promise<Project> {
     const project = await this.node.projects.resolve(ref)
     await requireWritable(project, this.node.profile, this.node.clock)
+    // the profile may know of the revocation before the project does (members cut a revoked
+    // device's node off, so the project's own record of it may never arrive)
+    await this.node.devices.requireNotRevoked('write to projects', { projects: false })
     return project
   }
 

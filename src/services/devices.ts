@@ -86,7 +86,11 @@ export class DeviceService extends Service<DevicesEvents> {
    * it is this node's own (the device and every device it was linked through), and from every
    * project where the profile is a member (`device/revoke` is recorded there too).
    */
-  async revocation(profileHex: string, deviceHex: string): Promise<Revocation> {
+  async revocation(
+    profileHex: string,
+    deviceHex: string,
+    opts: { projects?: boolean } = {}
+  ): Promise<Revocation> {
     const { profile, projects } = this.deps
     let known = false
     const base = profile.base
@@ -98,7 +102,7 @@ export class DeviceService extends Service<DevicesEvents> {
         if (r?.revoked) return { known, revoked: { device: key, ...r.revoked } }
       }
     }
-    for (const project of projects.list()) {
+    for (const project of opts.projects === false ? [] : projects.list()) {
       if ((await project.view.member(profileHex)) === null) continue
       known = true
       const r = await project.view.revoked(profileHex, deviceHex)
@@ -107,11 +111,18 @@ export class DeviceService extends Service<DevicesEvents> {
     return { known, revoked: null }
   }
 
-  /** DEVICE_REVOKED when this node knows its own device was revoked (it must not `what`). */
-  async requireNotRevoked(what: string): Promise<void> {
+  /**
+   * DEVICE_REVOKED when this node knows its own device was revoked (it must not `what`).
+   * `projects: false` looks at the profile only (a write to a project checks that project).
+   */
+  async requireNotRevoked(what: string, opts: { projects?: boolean } = {}): Promise<void> {
     const keys = this.deps.profile.keys
     if (keys === null) return
-    const r = await this.revocation(this.deps.profile.profileHex, toHex(keys.device.publicKey))
+    const r = await this.revocation(
+      this.deps.profile.profileHex,
+      toHex(keys.device.publicKey),
+      opts
+    )
     if (r.revoked === null) return
     throw new FluxError(
       'DEVICE_REVOKED',
