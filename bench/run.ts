@@ -27,6 +27,7 @@ import { nat } from './suites/nat.js'
 import { hosting } from './suites/hosting.js'
 import { phonebook } from './suites/phonebook.js'
 import { startup } from './suites/startup.js'
+import { storm } from './suites/storm.js'
 
 const SUITES: Suite[] = [
   throughput,
@@ -37,6 +38,7 @@ const SUITES: Suite[] = [
   memory,
   startup,
   admission,
+  storm,
   hosting,
   phonebook,
   nat,

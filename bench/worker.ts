@@ -9,6 +9,7 @@ import { CoreActor } from './worker/core-actor.js'
 import { AutopassActor } from './worker/autopass-actor.js'
 import { HashWatch } from './worker/watch.js'
 import { turnOff } from './worker/without.js'
+import { hit, rawClose, rawListen } from './worker/storm.js'
 import type { Replica, WriteMode } from './worker/replica.js'
 import type { FromWorker, HashSeen, Request } from './lib/protocol.js'
 import { errorText, firstPass, now, sleep, within } from './lib/util.js'
@@ -306,6 +307,22 @@ const commands: Record<string, (a: Args) => Promise<unknown>> = {
   },
   async memory(a) {
     return memory(num(a, 'settle', 1500), a.gc !== false)
+  },
+  /** A Flux node listening for strangers (as one holding a project does): its public key. */
+  async 'storm.fluxListen'(a) {
+    const x = actor(a, FluxActor)
+    await x.node.network.swarm.listen()
+    return x.node.network.publicKey.toString('hex')
+  },
+  async 'storm.rawListen'(a) {
+    return rawListen(list(a, 'bootstrap'))
+  },
+  async 'storm.rawClose'() {
+    await rawClose()
+    return null
+  },
+  async 'storm.hit'(a) {
+    return hit(list(a, 'bootstrap'), str(a, 'key'), num(a, 'n'))
   },
   /** How long folding the project's credits takes, against its summary (what status reads). */
   async 'credits.fold'(a) {

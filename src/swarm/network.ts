@@ -334,8 +334,11 @@ export class Network extends Service<NetworkEvents> {
     let dropped = false
     session.on('close', () => {
       if (this.sessions.get(hex) === session) this.sessions.delete(hex)
-      // a connection that died under us (not dropped, not replaced) is dialed again
-      const lost = !dropped && this.wanted.has(session) && !this.sessions.has(hex)
+      // a connection that died under us (not dropped, not replaced) is dialed again: a peer we
+      // dialed, or one that proved who it is; a stranger that dialed us redials by itself (a
+      // storm of strangers once left each of them redialed for 15 minutes)
+      const worth = session.client || session.identity !== null
+      const lost = !dropped && worth && this.wanted.has(session) && !this.sessions.has(hex)
       if (lost && this.closing === null) this.reconnect.dial(session.publicKey)
       this.emit('session-close', session)
     })

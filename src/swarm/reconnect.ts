@@ -21,6 +21,8 @@ export const GIVE_UP = 15 * 60_000
 export const BACKOFF = [2_000, 5_000, 10_000, 20_000, 30_000, 60_000]
 /** An attempt that neither failed nor connected by then counts as failed. */
 const ATTEMPT_TIMEOUT = 30_000
+/** At most this many lost peers are redialed at once; past it the longest lost is let go. */
+export const MAX_LOST = 256
 
 interface Lost {
   key: Buffer
@@ -51,6 +53,7 @@ export class Reconnect {
     const hex = toHex(key)
     if (this.closed || this.lost.has(hex)) return
     const entry: Lost = { key, since: this.clock.now(), step: 0, trying: false, timer: null }
+    while (this.lost.size >= MAX_LOST) this.forget(this.lost.keys().next().value as string)
     this.lost.set(hex, entry)
     this.attempt(entry)
   }
