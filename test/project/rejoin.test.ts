@@ -5,6 +5,17 @@ import { decodeKey } from '../../src/identity/keys.js'
 import { firstViewCores } from '../../src/services/first-views.js'
 import { coresOf, purgeCores } from '../../src/services/projects.js'
 
+/** Wait (bounded) until `node`'s profile lists `project` again. */
+async function inProfileAgain(node: TestNode, project: { key: Buffer }): Promise<void> {
+  const hex = project.key.toString('hex')
+  await until(
+    node.node,
+    async () => (await node.node.profile.base!.view.projects()).some((p) => p.key === hex),
+    20_000,
+    'the project in the profile again'
+  )
+}
+
 // A member leaves (its copy of the project is deleted) and joins again on the same running
 // node. The first view cores of a copy (src/services/first-views.ts) have keys made from the
 // project key alone, so the new copy opens the ones the old copy applied into; left on disk,
@@ -38,13 +49,7 @@ test('rejoin - a member that left joins again with a fresh invite and writes', a
     ['first time', 'second time'],
     'both posts on the other member'
   )
-  const hex = pa.key.toString('hex')
-  await until(
-    b.node,
-    async () => (await b.node.profile.base!.view.projects()).some((p) => p.key === hex),
-    20_000,
-    'the project in the profile again'
-  )
+  await inProfileAgain(b, pa)
   t.pass('the project is in the profile again')
 })
 
@@ -80,13 +85,7 @@ test('rejoin - a member that left holds the project by key, then joins with an i
   t.ok(again.writable && again.readable, 'a writer that reads, with an invite')
   t.is((await b.app.content.post(key, 'back')).text, 'back', 'it posts')
   await converged([a, b], key)
-  const hex = pa.key.toString('hex')
-  await until(
-    b.node,
-    async () => (await b.node.profile.base!.view.projects()).some((p) => p.key === hex),
-    20_000,
-    'the project in the profile again'
-  )
+  await inProfileAgain(b, pa)
   t.pass('the project is in the profile again')
 })
 
