@@ -225,7 +225,6 @@ export class WriterService extends Service<WritersEvents> {
   introduceWhenSynced(project: Project): void {
     const clock = this.deps.clock
     const started = clock.now()
-    let fetching = -1
     const done = (): void => {
       project.off('update', check)
       timer.clear()
@@ -235,14 +234,8 @@ export class WriterService extends Service<WritersEvents> {
       if (project.closing) return done()
       const core = project.base.view.core
       if (!project.writable || project.syncState().behind > 0) return
-      if (core.contiguousLength < core.length && clock.now() - started < INTRODUCE_WAIT) {
-        // offline-first: a member keeps the whole view, so fetch what is still remote
-        if (fetching !== core.length) {
-          fetching = core.length
-          core.download({ start: 0, end: core.length })
-        }
-        return
-      }
+      // the project fetches its whole view (Project.fetchView): wait until it is here
+      if (core.contiguousLength < core.length && clock.now() - started < INTRODUCE_WAIT) return
       done()
       this.introduce(project).catch((err: unknown) => this.emit('warning', err))
     }

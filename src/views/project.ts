@@ -137,7 +137,7 @@ export interface IndexingRecord {
  * project made before layout 2, kept as it was. 2 (compact): posts in pages (`page/<n>`, `n`
  * the number of the page's first post), a key written once per apply call, writer blocks
  * marked applied instead of each op: a late joiner downloads a few blocks per hundred posts,
- * not three per post (DESIGN.md "View layout").
+ * not three per post (DESIGN.md "Speed: what made the difference", item 5).
  */
 export const LAYOUT = 2 as const
 /** A page holds at most this many posts, or this many bytes of them (JSON), whichever first. */
