@@ -344,6 +344,7 @@ test('forged - a node that is not a device of a profile cannot write as it', asy
 })
 
 test('recover - with some of three hosts online the phrase brings back profile, projects and data from the longest copy; with none, a clear error', async (t) => {
+  t.timeout(150_000)
   const m = await mesh(t)
   const a = await m.create({ name: 'Ada' })
   const hosts = [
@@ -420,7 +421,11 @@ test('recover - with some of three hosts online the phrase brings back profile, 
   )
   t.is((await r.app.content.tasks(key)).length, 1, 'tasks restored')
   await r.app.content.post(key, 'back from the phrase')
-  await converged([r, hosts[0]!], key)
+  // Known slow path (found 2026-11-30, also on the code of the stop before): in about one run
+  // in four, H1 holds the recovered device's blocks but applies them only once it reconnects
+  // to the restarted H2 (about 55 s), as if a block they depend on could come only from H2.
+  // Bounded at 90 s so the test checks the outcome; the delay is in the issue notes.
+  await converged([r, hosts[0]!], key, 90_000)
   const posts = await postsOf(hosts[0]!, key)
   t.ok(
     posts.every((p) => p.author === toHex(r.node.profile.keys!.profileId)),
