@@ -21,19 +21,59 @@ export async function profileCores(base: ProfileBase): Promise<string[]> {
   return [...keys]
 }
 
-/**
- * How long a copy of a profile is: the blocks held locally across its writer cores (idle
- * writers included: Autobase's active set drops them). Devices and hosts count the same way.
- */
-export async function copyLength(store: Corestore, base: ProfileBase): Promise<number> {
-  let n = 0
-  for (const key of await profileCores(base)) {
+/** At most this many cores are counted in a copy (a profile's devices' writers and its base). */
+export const MAX_COPY_CORES = 64
+
+/** The blocks held locally of each core (hex key to contiguous length). */
+export async function coreLengths(
+  store: Corestore,
+  keys: string[]
+): Promise<Record<string, number>> {
+  const lengths: Record<string, number> = {}
+  for (const key of keys.slice(0, MAX_COPY_CORES)) {
     const core = store.get({ key: fromHex(key), active: false })
     await core.ready()
-    n += core.contiguousLength
+    lengths[key] = core.contiguousLength
     await core.close()
   }
-  return n
+  return lengths
+}
+
+/**
+ * How long a copy of a profile is: the blocks held locally across its writer cores (idle
+ * writers included: Autobase's active set drops them), per core and in all.
+ */
+export async function copyOf(
+  store: Corestore,
+  base: ProfileBase
+): Promise<{ length: number; cores: Record<string, number> }> {
+  const cores = await coreLengths(store, await profileCores(base))
+  return { length: Object.values(cores).reduce((n, x) => n + x, 0), cores }
+}
+
+/** How long a copy of a profile is, in blocks (see `copyOf`). */
+export async function copyLength(store: Corestore, base: ProfileBase): Promise<number> {
+  return (await copyOf(store, base)).length
+}
+
+/**
+ * How much of a chosen copy a recovering node holds, counted over the cores its own view of
+ * the profile lists: a core the holder keeps but the profile does not list (a revoked device's
+ * link attempt, a list some peer made up) can never be read and is not waited for. A core the
+ * view lists that the copy does not know is not waited for either (nothing to compare).
+ */
+export function heldOfCopy(
+  held: Record<string, number>,
+  target: Record<string, number>
+): { have: number; want: number; done: boolean } {
+  let have = 0
+  let want = 0
+  for (const [key, n] of Object.entries(held)) {
+    const t = target[key] ?? 0
+    have += Math.min(n, t)
+    want += t
+  }
+  return { have, want, done: have >= want }
 }
 
 /** The `k` profiles (hex) closest to `target` by XOR distance, closest first. */

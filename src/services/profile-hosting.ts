@@ -13,7 +13,9 @@ import { isHexKey, isObj } from '../autobase/shapes.js'
 import { fromHex } from '../identity/keys.js'
 import { verifySignature } from '../identity/sign.js'
 import { HOSTS_PER_PROFILE, baseStatement, closest, profileCores } from '../profile/copies.js'
-import { FeatureChannel } from '../swarm/channels.js'
+import { FeatureChannel, type ChannelPeer } from '../swarm/channels.js'
+import type { Session } from '../swarm/session.js'
+import type { VerifiedPeer } from '../identity/peer-proof.js'
 import { profileTopic } from '../swarm/topics.js'
 import type { Network } from '../swarm/network.js'
 import type { HostedProfile, NodeState } from '../store/node-state.js'
@@ -65,6 +67,8 @@ export const hostingChannelSpec = {
 export interface HostingEvents {
   /** This node now keeps another member's profile (its discovery key, hex). */
   'profile-hosted': [info: { profile: string; discovery: string; cores: number }]
+  /** A list of a profile's cores was not taken: it did not come from a device of that profile. */
+  'profile-cores-refused': [info: { profile: string; peer: string; reason: string }]
   warning: [err: unknown]
 }
 
@@ -79,6 +83,40 @@ export interface HostingDeps {
 }
 
 const TOPIC_OWNER = 'profile-hosting'
+/** How long a peer that sent a list of cores has to say who it is (ms). */
+const IDENTIFY_WAIT = 10_000
+
+/**
+ * The peer's proven identity once it is a device of `profile`; it may still be saying who it
+ * is, or prove its profile a moment after its first message (its profile just became active).
+ * After `timeout` ms, or once it closed, whatever it proved (null: nothing).
+ */
+function identityAs(
+  session: Session,
+  profile: string,
+  clock: Clock,
+  timeout: number
+): Promise<VerifiedPeer | null> {
+  const proved = (): boolean => session.identity?.profile === profile
+  // a node that proved another profile stays that profile on this connection
+  if (proved() || session.identity !== null || session.state === 'closed') {
+    return Promise.resolve(session.identity)
+  }
+  return new Promise((resolve) => {
+    const done = (): void => {
+      timer.clear()
+      session.off('identified', check)
+      session.off('close', done)
+      resolve(session.identity)
+    }
+    const check = (): void => {
+      if (proved()) done()
+    }
+    const timer = clock.setTimeout(done, timeout)
+    session.on('identified', check)
+    session.on('close', done)
+  })
+}
 
 export class ProfileHostingService extends Service<HostingEvents> {
   readonly channel = new FeatureChannel<HostingMessages>(hostingChannelSpec)
@@ -90,8 +128,10 @@ export class ProfileHostingService extends Service<HostingEvents> {
 
   constructor(private readonly deps: HostingDeps) {
     super()
-    this.channel.onEvent('profile-cores', (m) => {
-      this.lock.run(() => this.maybeHost(m)).catch((err: unknown) => this.emit('warning', err))
+    this.channel.onEvent('profile-cores', (m, peer) => {
+      this.fromDevice(m, peer)
+        .then((ok) => (ok ? this.lock.run(() => this.maybeHost(m)) : undefined))
+        .catch((err: unknown) => this.emit('warning', err))
     })
     // a peer's channel opened: tell it which cores make up our profile
     this.channel.on('open', (peer) => {
@@ -121,16 +161,48 @@ export class ProfileHostingService extends Service<HostingEvents> {
     return this.deps.state.hosted()
   }
 
-  /** A hosted profile's copy as recovery asks for it (null: not hosted here). */
-  answer(discovery: string): { base: string; sig: string; length: number } | null {
+  /**
+   * A hosted profile's copy as recovery asks for it (null: not hosted here): the blocks held of
+   * each core, and their sum.
+   */
+  answer(
+    discovery: string
+  ): { base: string; sig: string; length: number; cores: Record<string, number> } | null {
     const hosted = this.deps.state.hosted().find((h) => h.discovery === discovery)
     if (hosted === undefined) return null
-    const cores = this.cores.get(hosted.discovery) ?? []
-    return {
-      base: hosted.base,
-      sig: hosted.sig,
-      length: cores.reduce((n, c) => n + c.contiguousLength, 0)
+    const cores: Record<string, number> = {}
+    let length = 0
+    for (const c of this.cores.get(hosted.discovery) ?? []) {
+      cores[(c.key as Buffer).toString('hex')] = c.contiguousLength
+      length += c.contiguousLength
     }
+    return { base: hosted.base, sig: hosted.sig, length, cores }
+  }
+
+  /**
+   * Whether a list of a profile's cores came from a device of that profile: the peer proved it
+   * is one (its hello), and no project we hold records that device as revoked. A list from
+   * anyone else is refused, so no peer can make us keep cores that are not the profile's
+   * (which would also make our copy look longer than any recovering node can read).
+   */
+  private async fromDevice(m: ProfileCores, peer: ChannelPeer): Promise<boolean> {
+    const refuse = (reason: string): false => {
+      this.emit('profile-cores-refused', { profile: m.profile, peer: peer.session.id, reason })
+      return false
+    }
+    const identity = await identityAs(peer.session, m.profile, this.deps.clock, IDENTIFY_WAIT)
+    if (identity === null || identity.profile !== m.profile) {
+      return refuse('the sender is not a device of this profile')
+    }
+    const devices = [identity.device, ...identity.chain]
+    for (const project of this.deps.projects.list()) {
+      for (const device of devices) {
+        if ((await project.view.revoked(m.profile, device)) !== null) {
+          return refuse('the sender is a revoked device of this profile')
+        }
+      }
+    }
+    return true
   }
 
   private async coresMessage(): Promise<ProfileCores | null> {
@@ -194,7 +266,8 @@ export class ProfileHostingService extends Service<HostingEvents> {
     }
     if (!valid) return
     const known = this.deps.state.hosted().find((h) => h.discovery === m.discovery)
-    const cores = [...new Set([...(known?.cores ?? []), m.base, ...m.cores])]
+    // bounded: a profile has at most MAX_CORES cores we keep (its devices' writers)
+    const cores = [...new Set([...(known?.cores ?? []), m.base, ...m.cores])].slice(0, MAX_CORES)
     if (known && known.base === m.base && cores.length === known.cores.length) return
     const entry: HostedProfile = {
       profile: m.profile,

@@ -7,6 +7,7 @@
 import b4a from 'b4a'
 import sodium from 'sodium-universal'
 import type Corestore from 'corestore'
+import type Hypercore from 'hypercore'
 import { Service } from '../util/service.js'
 import type { Clock } from '../util/clock.js'
 import { FluxError } from '../errors.js'
@@ -15,7 +16,16 @@ import { encodeKey, fromHex, toHex } from '../identity/keys.js'
 import { createDeviceKeyPair, withIdentity, type DeviceKeys } from '../identity/profile-keys.js'
 import { verifySignature } from '../identity/sign.js'
 import { openRecovery } from '../identity/seal.js'
-import { baseStatement, chooseCopy, copyLength } from '../profile/copies.js'
+import {
+  MAX_COPY_CORES,
+  baseStatement,
+  chooseCopy,
+  copyLength,
+  copyOf,
+  coreLengths,
+  heldOfCopy,
+  profileCores
+} from '../profile/copies.js'
 import { FeatureChannel, type ChannelPeer } from '../swarm/channels.js'
 import { profileTopic } from '../swarm/topics.js'
 import type { Network } from '../swarm/network.js'
@@ -30,6 +40,22 @@ interface Copy {
   base: string
   sig: string
   length: number
+  /** The blocks held of each core (hex); absent from nodes older than this field. */
+  cores?: Record<string, number>
+}
+
+/** A copy's per-core lengths as a peer sent them (bounded), or undefined when absent. */
+function parseCores(v: unknown): Record<string, number> | undefined | null {
+  if (v === undefined) return undefined
+  if (!isObj(v)) return null
+  const entries = Object.entries(v)
+  if (entries.length > MAX_COPY_CORES) return null
+  const cores: Record<string, number> = {}
+  for (const [key, n] of entries) {
+    if (!isHexKey(key) || !Number.isSafeInteger(n) || (n as number) < 0) return null
+    cores[key] = n as number
+  }
+  return cores
 }
 
 type RecoveryRequests = { 'profile-query': [{ discovery: string }, Copy] }
@@ -45,17 +71,30 @@ export const recoveryChannelSpec = {
           isObj(v) && isHexKey(v.discovery) ? { discovery: v.discovery } : null
       },
       response: {
-        maxBytes: 2048,
-        parse: (v: unknown): Copy | null =>
-          isObj(v) &&
-          isHexKey(v.discovery) &&
-          isHexKey(v.base) &&
-          typeof v.sig === 'string' &&
-          v.sig.length <= 1000 &&
-          Number.isSafeInteger(v.length) &&
-          (v.length as number) >= 0
-            ? { discovery: v.discovery, base: v.base, sig: v.sig, length: v.length as number }
-            : null
+        maxBytes: 16 * 1024,
+        parse: (v: unknown): Copy | null => {
+          if (
+            !isObj(v) ||
+            !isHexKey(v.discovery) ||
+            !isHexKey(v.base) ||
+            typeof v.sig !== 'string' ||
+            v.sig.length > 1000 ||
+            !Number.isSafeInteger(v.length) ||
+            (v.length as number) < 0
+          ) {
+            return null
+          }
+          const cores = parseCores(v.cores)
+          if (cores === null) return null
+          const copy: Copy = {
+            discovery: v.discovery,
+            base: v.base,
+            sig: v.sig,
+            length: v.length as number
+          }
+          if (cores !== undefined) copy.cores = cores
+          return copy
+        }
       }
     }
   }
@@ -98,8 +137,10 @@ export class RecoveryService extends Service<RecoveryEvents> {
     const { profile } = this.deps
     const entry = profile.entry
     if (entry !== null && entry.discovery === discovery && entry.base && entry.baseSig) {
-      const length = profile.base ? await copyLength(this.deps.store, profile.base) : 0
-      return { discovery, base: entry.base, sig: entry.baseSig, length }
+      const copy = profile.base
+        ? await copyOf(this.deps.store, profile.base)
+        : { length: 0, cores: {} }
+      return { discovery, base: entry.base, sig: entry.baseSig, ...copy }
     }
     const hosted = this.deps.hosting.answer(discovery)
     return hosted === null ? null : { discovery, ...hosted }
@@ -153,22 +194,34 @@ export class RecoveryService extends Service<RecoveryEvents> {
         )
       }
       const chosen = chooseCopy(valid)
+      const downloads = new CoreDownloads(this.deps.store)
       for (const a of answers) a.chosen = a === chosen
       progress({
         phase: 'found',
         message: `${valid.length} peer(s) hold the profile; reading the longest copy (${chosen.length} blocks)`
       })
       const base = fromHex(chosen.base)
-      const { profile: record } = await profile.readProfile(
-        { key: base, encryptionKey: secrets.encryptionKey, profileId: keys.profileId },
-        async (probe) => {
-          const have = await copyLength(this.deps.store, probe)
-          progress({ phase: 'profile', message: `profile: ${have}/${chosen.length} blocks` })
-          return have >= chosen.length ? true : null
-        },
-        timeout,
-        'the profile did not finish syncing'
-      )
+      const { profile: record } = await profile
+        .readProfile(
+          { key: base, encryptionKey: secrets.encryptionKey, profileId: keys.profileId },
+          async (probe) => {
+            if (chosen.cores === undefined) {
+              // a holder older than per-core lengths: its total is all there is to compare
+              const have = await copyLength(this.deps.store, probe)
+              progress({ phase: 'profile', message: `profile: ${have}/${chosen.length} blocks` })
+              return have >= chosen.length ? true : null
+            }
+            // counted over the cores our own view lists (see heldOfCopy), each fetched whole
+            const listed = await profileCores(probe)
+            downloads.fetch(listed, chosen.cores)
+            const held = heldOfCopy(await coreLengths(this.deps.store, listed), chosen.cores)
+            progress({ phase: 'profile', message: `profile: ${held.have}/${held.want} blocks` })
+            return held.done ? true : null
+          },
+          timeout,
+          'the profile did not finish syncing'
+        )
+        .finally(() => downloads.close())
       await profile.keep(keys, opts.passphrase, {
         name: record.name,
         discovery,
@@ -206,7 +259,11 @@ export class RecoveryService extends Service<RecoveryEvents> {
       }
       const who = await profile.whoami()
       if (who === null) throw new FluxError('INTERNAL', 'the profile did not activate')
-      return { whoami: who, answered: answers.map(({ sig: _, ...a }) => a), projects: restored }
+      return {
+        whoami: who,
+        answered: answers.map(({ sig: _, cores: _cores, ...a }) => a),
+        projects: restored
+      }
     } finally {
       sodium.sodium_memzero(box.secretKey)
     }
@@ -217,10 +274,10 @@ export class RecoveryService extends Service<RecoveryEvents> {
     profileId: Buffer,
     discovery: Buffer,
     timeout: number
-  ): Promise<Array<RecoveryAnswer & { sig: string }>> {
+  ): Promise<Array<RecoveryAnswer & Pick<Copy, 'sig' | 'cores'>>> {
     const { clock, network } = this.deps
     const discoveryHex = toHex(discovery)
-    const answers: Array<RecoveryAnswer & { sig: string }> = []
+    const answers: Array<RecoveryAnswer & Pick<Copy, 'sig' | 'cores'>> = []
     const answered = new Set<string>()
     const asking = new Set<string>()
     return new Promise((resolve) => {
@@ -248,7 +305,7 @@ export class RecoveryService extends Service<RecoveryEvents> {
             const peerId = encodeKey(fromHex(peer.id))
             const answer = { ...judge(profileId, discovery, copy), peer: peerId }
             answers.push(answer)
-            const { sig: _sig, ...heard } = answer
+            const { sig: _sig, cores: _cores, ...heard } = answer
             this.emit('recovery-answer', heard)
             if (answer.valid && grace === null) grace = clock.setTimeout(finish, ANSWER_GRACE)
           })
@@ -273,12 +330,47 @@ function judge(
   profileId: Buffer,
   discovery: Buffer,
   copy: Copy
-): Omit<RecoveryAnswer, 'peer'> & { sig: string } {
+): Omit<RecoveryAnswer, 'peer'> & Pick<Copy, 'sig' | 'cores'> {
   let valid = false
   try {
     valid = verifySignature(profileId, copy.sig, baseStatement(fromHex(copy.base), discovery)).valid
   } catch {
     valid = false
   }
-  return { base: copy.base, length: copy.length, valid, chosen: false, sig: copy.sig }
+  return {
+    base: copy.base,
+    length: copy.length,
+    valid,
+    chosen: false,
+    sig: copy.sig,
+    ...(copy.cores ? { cores: copy.cores } : {})
+  }
+}
+
+/**
+ * The cores of a copy being recovered, each fetched whole up to the chosen copy's length:
+ * Autobase alone may not fetch every block a holder counted (a removed writer's later blocks).
+ */
+class CoreDownloads {
+  private readonly open = new Map<string, Hypercore>()
+
+  constructor(private readonly store: Corestore) {}
+
+  fetch(keys: string[], target: Record<string, number>): void {
+    for (const key of keys) {
+      const end = target[key] ?? 0
+      if (end === 0 || this.open.has(key)) continue
+      const core = this.store.get({ key: fromHex(key) })
+      this.open.set(key, core)
+      core
+        .ready()
+        .then(() => core.download({ start: 0, end }))
+        .catch(() => {})
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const core of this.open.values()) await core.close().catch(() => {})
+    this.open.clear()
+  }
 }

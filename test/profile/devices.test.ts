@@ -4,7 +4,7 @@ import { encodeOp } from '../../src/autobase/envelope.js'
 import { ManualClock } from '../../src/util/clock.js'
 import { KDF_INTERACTIVE, loadKeyFile } from '../../src/identity/keyfile.js'
 import { keyFilePath } from '../../src/store/home.js'
-import { encodeKey, toHex } from '../../src/identity/keys.js'
+import { encodeKey, fromHex, toHex } from '../../src/identity/keys.js'
 import { leaksUnder } from '../identity/helpers.js'
 
 const HOUR = 3600_000
@@ -447,4 +447,81 @@ test('recover - with some of three hosts online the phrase brings back profile, 
     'NO_PROFILE',
     'no key file written'
   )
+})
+
+test("recover - cores a host keeps that are not the profile's (a revoked device's link attempt) never stall a later recovery; strangers' lists are refused", async (t) => {
+  t.timeout(120_000)
+  const m = await mesh(t)
+  const a = await m.create({ name: 'Ada' })
+  const h = await m.create({ name: 'Host' })
+  const c = await m.create({ name: 'Cy' })
+  const { key } = await a.app.projects.create({ name: 'p' })
+  for (const n of [h, c]) await n.app.projects.join((await a.app.projects.invite(key)).code)
+  const b = await m.create({ noProfile: true })
+  await b.node.links.join((await a.node.links.create()).code, {
+    passphrase: null,
+    timeout: 30_000
+  })
+  const entry = a.node.profile.entry!
+  const bWriter = toHex(b.node.profile.base!.writerKey)
+  const bHex = toHex(b.node.profile.keys!.device.publicKey)
+  const hosted = (): string[] =>
+    h.node.hosting.hosted().find((x) => x.discovery === entry.discovery)?.cores ?? []
+  await until(h.node, () => hosted().includes(bWriter), 20_000, "H to keep B's writer core")
+  const announce = async (n: TestNode, name: string): Promise<string> => {
+    const core = n.node.store.get({ name })
+    await core.ready()
+    for (let i = 0; i < 5; i++) await core.append(Buffer.from(`block ${i}`))
+    n.node.hosting.channel.broadcast('profile-cores', {
+      profile: entry.id,
+      discovery: entry.discovery,
+      base: entry.base!,
+      sig: entry.baseSig!,
+      cores: [...hosted(), toHex(core.key as Buffer)]
+    })
+    return toHex(core.key as Buffer)
+  }
+  // a stranger (another profile) cannot make H keep cores for Ada's profile
+  const refused: string[] = []
+  h.node.hosting.on('profile-cores-refused', (r) => refused.push(r.reason))
+  const strangers = await announce(c, 'made-up')
+  await until(h.node, () => refused.length > 0, 20_000, "H to refuse the stranger's list")
+  t.ok(!hosted().includes(strangers), `the stranger's core is not kept (${refused[0]})`)
+  // B, the stolen laptop, tries to link a new device: its own view lists the new device's
+  // writer, which it tells H about; in the profile that link never takes effect (revoked)
+  const attempt = await announce(b, 'link-attempt')
+  const held = (): number => h.node.hosting.answer(entry.discovery)?.length ?? 0
+  await until(h.node, () => hosted().includes(attempt), 20_000, "H to take B's list")
+  const before = held()
+  const core = h.node.store.get({ key: fromHex(attempt) })
+  await core.ready()
+  await until(h.node, () => core.contiguousLength >= 5, 20_000, "H to hold the attempt's blocks")
+  await core.close()
+  t.ok(held() >= before, `H counts them in its copy (${held()} blocks)`)
+  await a.node.devices.revoke(encodeKey(fromHex(bHex)))
+  const revokedAt = a.node.profile.base!.base.local.length
+  const aCore = h.node.store.get({ key: a.node.profile.base!.writerKey })
+  await aCore.ready()
+  await until(h.node, () => aCore.contiguousLength >= revokedAt, 20_000, 'H to hold the revocation')
+  await aCore.close()
+  const phrase = a.phrase
+  await b.node.close()
+  await a.node.close() // every honest device is lost
+
+  const r = await m.create({ noProfile: true, kdf: KDF_INTERACTIVE })
+  const report = await r.node.recovery.recover(phrase, {
+    passphrase: 'new passphrase',
+    timeout: 30_000
+  })
+  t.is(report.whoami.name, 'Ada', 'the profile is back')
+  t.ok(
+    report.answered.some((x) => [h.node.peerId, c.node.peerId].includes(x.peer) && x.chosen),
+    "a host's copy was read, the attempt's core included"
+  )
+  const devices = await r.node.profile.base!.view.devices()
+  t.ok(
+    devices.some((d) => d.device === bHex && d.revoked !== null),
+    'the stolen device is still revoked'
+  )
+  t.is(report.projects.length, 1, 'its project is back')
 })
