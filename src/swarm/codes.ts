@@ -4,12 +4,12 @@
  * - Version 3, a project invite: the blind-pairing invite (seed, discovery key, expiry), the
  *   display name of the member who made it, then a checksum.
  * - Version 4, a device link code: the profile id, its discovery key, the invite, a checksum.
- * - Versions 1 and 2 are the same two codes from before the checksum (no name); still accepted.
+ * - Versions 1 and 2 are the same two codes from before the checksum (no name): refused with
+ *   a message saying so (ask for a new code), since a change inside one could not be caught.
  *
  * The checksum is the first 4 bytes of a BLAKE2b hash of everything before it: a code with a
  * character changed, missing or added is refused at once as damaged (INVITE_CORRUPT,
- * LINK_CORRUPT) instead of waiting out a join that no member can answer. An old code has no
- * checksum: a change inside its invite still waits out the timeout.
+ * LINK_CORRUPT) instead of waiting out a join that no member can answer.
  */
 import BlindPairing from 'blind-pairing'
 import c from 'compact-encoding'
@@ -33,7 +33,7 @@ export interface DecodedInviteCode {
   expires: number
   /** The raw blind-pairing invite. */
   invite: Buffer
-  /** The display name of the member who made it, as the code says (null in an old code). */
+  /** The display name of the member who made it, as the code says (null when it names none). */
   maker: string | null
 }
 
@@ -107,14 +107,14 @@ const KINDS: Record<Kind, KindInfo> = {
     malformed: 'INVITE_MALFORMED',
     corrupt: 'INVITE_CORRUPT',
     what: 'invite code',
-    versions: [INVITE, LEGACY_INVITE],
+    versions: [INVITE],
     other: 'this is a device link code, not a project invite: use `flux device join`'
   },
   link: {
     malformed: 'LINK_MALFORMED',
     corrupt: 'LINK_CORRUPT',
     what: 'link code',
-    versions: [LINK, LEGACY_LINK],
+    versions: [LINK],
     other: 'this is a project invite, not a device link code: use `flux project join`'
   }
 }
@@ -152,6 +152,12 @@ function unwrap(code: string, kind: Kind): Buffer {
     throw new FluxError(k.malformed, `this is not a Flux ${k.what}: check it was copied whole`)
   }
   if (ours) return raw
+  if (isLegacy(raw)) {
+    throw new FluxError(
+      k.malformed,
+      `this code was made by an older Flux, before codes carried a checksum: ask for a new ${k.what} (\`${kind === 'project' ? 'flux project invite' : 'flux device link'}\` on an updated node)`
+    )
+  }
   const isOther = kind === 'project' ? parseLink(raw) !== null : parseInvite(raw) !== null
   if (isOther) throw new FluxError(k.malformed, k.other)
   if (checksumOk(raw)) {
@@ -179,12 +185,14 @@ function checked(raw: Buffer): Buffer | null {
   return checksumOk(raw) ? raw.subarray(0, raw.byteLength - CHECKSUM) : null
 }
 
+/** Whether `raw` is a whole code of the kind made before the checksum (versions 1 and 2). */
+function isLegacy(raw: Buffer): boolean {
+  if (raw[0] === LEGACY_INVITE) return openInvite(raw.subarray(1)) !== null
+  if (raw[0] === LEGACY_LINK) return raw.byteLength >= 66 && openInvite(raw.subarray(65)) !== null
+  return false
+}
+
 function parseInvite(raw: Buffer): DecodedInviteCode | null {
-  if (raw[0] === LEGACY_INVITE) {
-    const invite = raw.subarray(1)
-    const opened = openInvite(invite)
-    return opened === null ? null : { ...opened, invite, maker: null }
-  }
   if (raw[0] !== INVITE) return null
   const body = checked(raw)
   if (body === null) return null
@@ -202,26 +210,19 @@ function parseInvite(raw: Buffer): DecodedInviteCode | null {
 }
 
 function parseLink(raw: Buffer): DecodedLinkCode | null {
-  let body: Buffer | null
+  if (raw[0] !== LINK) return null
+  const body = checked(raw)
+  if (body === null || body.byteLength < 66) return null
   let invite: Buffer | null
-  if (raw[0] === LEGACY_LINK) {
-    body = raw
-    invite = raw.subarray(65)
-  } else if (raw[0] === LINK) {
-    body = checked(raw)
-    if (body === null || body.byteLength < 66) return null
-    try {
-      const state = c.state(65, body.byteLength, body)
-      const bytes = c.buffer.decode(state)
-      invite = bytes === null ? null : Buffer.from(bytes)
-      if (state.start !== state.end) return null
-    } catch {
-      return null
-    }
-  } else {
+  try {
+    const state = c.state(65, body.byteLength, body)
+    const bytes = c.buffer.decode(state)
+    invite = bytes === null ? null : Buffer.from(bytes)
+    if (state.start !== state.end) return null
+  } catch {
     return null
   }
-  if (body.byteLength < 66 || invite === null) return null
+  if (invite === null) return null
   const opened = openInvite(invite)
   if (opened === null) return null
   return {
@@ -235,7 +236,7 @@ function parseLink(raw: Buffer): DecodedLinkCode | null {
 /**
  * The blind-pairing invite in a code, or null. Flux invites always carry a discovery key and
  * an expiry and nothing else: anything more or less (the library reads past neither end) is
- * damage, which matters most in the old codes that have no checksum.
+ * damage.
  */
 function openInvite(invite: Buffer): Omit<DecodedInviteCode, 'invite' | 'maker'> | null {
   const flags = invite[1]

@@ -102,17 +102,28 @@ test('codes - one character changed, missing or added anywhere is damaged, at on
   t.ok(err?.message.includes('check you copied all of it'), err?.message)
 })
 
-test('codes - a code from before the checksum is still accepted; a link code is not an invite', (t) => {
+test('codes - a code from before the checksum is refused at once, saying so; a link code is not an invite', (t) => {
   const { invite, link } = fresh()
   const legacy = z32.encode(Buffer.concat([Buffer.from([1]), invite]))
-  const decoded = decodeInviteCode(legacy)
-  t.is(decoded.maker, null, 'an old code names no maker')
-  t.alike(decoded.invite, invite)
   const profileId = crypto.randomBytes(32)
   const legacyLink = z32.encode(
     Buffer.concat([Buffer.from([2]), profileId, crypto.randomBytes(32), invite])
   )
-  t.alike(decodeLinkCode(legacyLink).profileId, profileId)
+  for (const [what, fn] of [
+    ['an old invite', () => decodeInviteCode(legacy)],
+    ['an old link code', () => decodeLinkCode(legacyLink)]
+  ] as const) {
+    let err: FluxError | null = null
+    try {
+      fn()
+    } catch (e) {
+      err = e as FluxError
+    }
+    t.ok(
+      err?.message.includes('older Flux') && err.message.includes('ask for a new'),
+      `${what}: ${err?.message}`
+    )
+  }
   t.is(
     codeOf(() => decodeInviteCode(link)),
     'INVITE_MALFORMED',
