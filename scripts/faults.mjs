@@ -79,10 +79,12 @@ const CASES = [
     files: ['store/'],
     tried:
       'node.json deleted, truncated, from a newer version; a home copied with cp -r; a store ' +
-      'whose manifest is gone',
+      'whose manifest is gone; a backup made while the node runs (flux backup) and a stopped ' +
+      'home copied with cp -a, each restored on a fresh home with no peer online',
     holds:
       'STATE_MISSING, STATE_CORRUPT, STATE_VERSION, HOME_COPIED, STORE_CORRUPT naming the file ' +
-      'and the way out; no stack trace'
+      'and the way out; no stack trace; a restore brings back the profile, its projects and ' +
+      'posts no peer had, and never writes to the copy'
   },
   {
     name: 'a full disk',

@@ -285,6 +285,7 @@ export interface Progress {
     | 'found'
     | 'profile'
     | 'project'
+    | 'copy'
   message: string
   /** Ops applied locally so far, when syncing. */
   applied?: number
@@ -332,7 +333,10 @@ export interface RecoveryAnswer {
 
 export interface RecoveryReport {
   whoami: WhoAmI
+  /** Every copy heard of: peers' answers, and a home copy given with `--from` (its peer is `copy <folder>`). */
   answered: RecoveryAnswer[]
+  /** What was read from a copy of a home (`flux recover --from`), or absent. */
+  fromCopy?: { dir: string; cores: number; blocks: number; projects: number }
   projects: Array<{ key: string; name: string; writable: boolean; posts: number }>
 }
 

@@ -46,6 +46,7 @@ export type FluxErrorCode =
   | 'STATE_VERSION'
   | 'STATE_MISSING'
   | 'STORE_CORRUPT'
+  | 'BACKUP_UNREADABLE'
   | 'HOME_COPIED'
   | 'HOME_NOT_FOLDER'
   | 'ADDRESS_IN_USE'

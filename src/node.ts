@@ -136,7 +136,7 @@ export class FluxNode extends Service<FluxNodeEvents> {
     this.links = new LinkService(deps)
     this.devices = new DeviceService(deps)
     this.hosting = new ProfileHostingService(deps)
-    this.recovery = new RecoveryService({ ...deps, hosting: this.hosting })
+    this.recovery = new RecoveryService({ ...deps, home, hosting: this.hosting })
     this.peers = new PeerDirectory(deps)
     this.relayOffers = new RelayOffers({ network, membership })
     const projectHosts = (this.projectHosts = new ProjectHosts(core))

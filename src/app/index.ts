@@ -10,7 +10,8 @@ import { AdmissionActions } from './admission.js'
 import { HostingActions } from './hosting.js'
 import { CreditsActions } from './credits.js'
 import { MeshActions } from './mesh.js'
-import type { NodeStatus, PeerInfo } from '../api.js'
+import type { NodeStatus, PeerInfo, Progress } from '../api.js'
+import { makeBackup, type BackupReport } from '../store/home-copy.js'
 
 export class FluxApp {
   readonly projects: ProjectActions
@@ -29,6 +30,19 @@ export class FluxApp {
     this.hosting = new HostingActions(node)
     this.credits = new CreditsActions(node, this.content)
     this.mesh = new MeshActions(node)
+  }
+
+  /** Back up this home into `dir` (see store/home-copy.ts); again on one folder: what is new. */
+  backup(dir: string, onProgress: (p: Progress) => void = () => {}): Promise<BackupReport> {
+    const node = this.node
+    return makeBackup({
+      store: node.store,
+      home: node.home,
+      dir,
+      now: node.clock.now(),
+      onProgress: (p) =>
+        onProgress({ phase: 'copy', message: `${p.cores}/${p.of} cores, ${p.blocks} blocks` })
+    })
   }
 
   peers(): Promise<PeerInfo[]> {

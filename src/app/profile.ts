@@ -102,7 +102,8 @@ export class ProfileActions {
     phrase: string,
     opts: Parameters<RecoveryService['recover']>[1]
   ): Promise<RecoveryReport> {
-    requireOnline(this.node, 'recovery')
+    // from a copy of a home, recovery works offline (peers are asked too, when online)
+    if (opts.from === undefined) requireOnline(this.node, 'recovery')
     return this.node.recovery.recover(phrase, opts)
   }
 }

@@ -70,7 +70,11 @@ export function phraseGrid(phrase: string): string {
 export function recovery(r: RecoveryReport): string {
   const lines = [`recovered profile ${r.whoami.name} (${r.whoami.profile})`]
   lines.push(`this device: ${r.whoami.device}`)
-  lines.push(`peers that answered (${r.answered.length}):`)
+  if (r.fromCopy) {
+    const c = r.fromCopy
+    lines.push(`read from the copy at ${c.dir}: ${c.cores} cores, ${c.blocks} blocks`)
+  }
+  lines.push(`copies heard (${r.answered.length}):`)
   lines.push(
     indent(
       table([
@@ -103,6 +107,12 @@ export function recovery(r: RecoveryReport): string {
         ]),
         '  '
       )
+    )
+  }
+  if (r.fromCopy) {
+    lines.push(
+      "the copy's device is still a device of the profile: if it is lost for good, revoke it\n" +
+        '(`flux device list`, then `flux device revoke ID`); the copy itself is never written to'
     )
   }
   return lines.join('\n')

@@ -17,6 +17,7 @@ import { kv } from './kv.js'
 import { name } from './member.js'
 import { peers } from './peers.js'
 import { status, stop } from './status.js'
+import { backup } from './backup.js'
 import { init, recover, whoami } from './profile.js'
 import { device } from './device.js'
 import { sign, verify } from './sign.js'
@@ -151,6 +152,7 @@ function buildCli(onBail: (info: BailInfo) => void, bailed: () => boolean): Comm
     achievements,
     status,
     stop,
+    backup,
     help,
     footer(FOOTER),
     bail((info) => onBail(info))

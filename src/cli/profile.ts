@@ -2,6 +2,7 @@
 import type { ParamsOf } from '../control/methods.js'
 import fs from 'fs/promises'
 import os from 'os'
+import path from 'path'
 import { description, flag, summary } from 'paparam'
 import { FluxError, isFluxError } from '../errors.js'
 import { ControlClient } from '../control/client.js'
@@ -113,9 +114,13 @@ export const recover = verb(
       'Needs a running node (`flux up`) on a home without a profile. The phrase comes from\n' +
         'FLUX_PHRASE, else it is asked without echo (or read from a piped stdin); a new\n' +
         'passphrase seals this device (FLUX_PASSPHRASE, else asked twice). The node finds the\n' +
-        'profile on the mesh, takes the longest validly signed copy, and rejoins its projects.'
+        'profile on the mesh, takes the longest validly signed copy, and rejoins its projects.\n' +
+        'With --from, it also reads a copy of a home (a backup: `flux backup`, or a stopped\n' +
+        'home copied with `cp -a`), offline if need be. The copy is never written to: this\n' +
+        'node becomes a new device of the profile and serves every block of the copy to peers.'
     ),
-    flag('--timeout <duration>', 'give up after this long (default: 2m)')
+    flag('--timeout <duration>', 'give up after this long (default: 2m)'),
+    flag('--from <folder>', 'also read the profile and its projects from this copy of a home')
   ],
   async (inv, out) => {
     const timeout = durationFlag(inv, 'timeout')
@@ -128,6 +133,8 @@ export const recover = verb(
       const passphrase = await newPassphrase()
       const params: ParamsOf<'profile.recover'> = { phrase, passphrase }
       if (timeout !== undefined) params.timeout = timeout
+      const from = stringFlag(inv, 'from')
+      if (from !== undefined) params.from = path.resolve(from)
       report = await client.call('profile.recover', params, (p) => out.progress(p))
     } finally {
       client.close()

@@ -4,6 +4,7 @@
  * from the server's table, or called with the wrong parameters, does not compile.
  */
 import type { JsonValue } from '../autobase/shapes.js'
+import type { BackupReport } from '../store/home-copy.js'
 import type { Role } from '../views/project.js'
 import type {
   AchievementInfo,
@@ -46,6 +47,7 @@ export interface ControlMethods {
   status: { params: None; result: NodeStatus }
   peers: { params: None; result: PeerInfo[] }
   'node.stop': { params: None; result: { stopping: true } }
+  'node.backup': { params: { dir: string }; result: BackupReport }
 
   'project.create': {
     params: { name: string; description?: string; public?: boolean }
@@ -122,7 +124,7 @@ export interface ControlMethods {
   whoami: { params: None; result: WhoAmI }
   'profile.init': { params: { name: string; passphrase: string }; result: InitResult }
   'profile.recover': {
-    params: { phrase: string; passphrase: string; timeout?: number }
+    params: { phrase: string; passphrase: string; timeout?: number; from?: string }
     result: RecoveryReport
   }
   'profile.sign': { params: { message: string }; result: SignResult }

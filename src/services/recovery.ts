@@ -28,6 +28,7 @@ import {
 } from '../profile/copies.js'
 import { FeatureChannel, type ChannelPeer } from '../swarm/channels.js'
 import { profileTopic } from '../swarm/topics.js'
+import { copyCores, openHomeCopy, type HomeCopy } from '../store/home-copy.js'
 import type { Network } from '../swarm/network.js'
 import type { ProfileService } from './profile.js'
 import type { ProfileHostingService } from './profile-hosting.js'
@@ -57,6 +58,9 @@ function parseCores(v: unknown): Record<string, number> | undefined | null {
   }
   return cores
 }
+
+/** An answer heard (from a peer, or read from a copy of a home). */
+type Heard = RecoveryAnswer & Pick<Copy, 'sig' | 'cores'>
 
 type RecoveryRequests = { 'profile-query': [{ discovery: string }, Copy] }
 
@@ -107,6 +111,8 @@ export interface RecoveryEvents {
 }
 
 export interface RecoveryDeps {
+  /** This node's home (a copy to recover from must be another folder). */
+  home: string
   store: Corestore
   network: Network
   clock: Clock
@@ -117,6 +123,11 @@ export interface RecoveryDeps {
 }
 
 const DEFAULT_TIMEOUT = 120_000
+/**
+ * Recovering from a copy of a home: how long to wait for a member to add this device to each
+ * project before going on (it is added later, when a member is online).
+ */
+const COPY_WRITER_WAIT = 10_000
 /** How long recovery keeps listening for more holders once one answered. */
 const ANSWER_GRACE = 1500
 /** How long one peer has to answer one question (ms); it is asked again every second. */
@@ -152,7 +163,13 @@ export class RecoveryService extends Service<RecoveryEvents> {
    */
   async recover(
     phrase: string,
-    opts: { passphrase: string | null; timeout?: number; onProgress?: (p: Progress) => void }
+    opts: {
+      passphrase: string | null
+      timeout?: number
+      onProgress?: (p: Progress) => void
+      /** A copy of a home (a backup) to read the profile and its projects from, besides peers. */
+      from?: string
+    }
   ): Promise<RecoveryReport> {
     const { profile, projects, network } = this.deps
     if (profile.keys !== null) {
@@ -175,12 +192,18 @@ export class RecoveryService extends Service<RecoveryEvents> {
         box: identity.recoveryBoxKeyPair()
       }
     })
+    let copy: HomeCopy | null = null
     try {
       const secrets = keys.secrets
       if (secrets === null) throw new FluxError('INTERNAL', 'no profile secrets')
       const discovery = secrets.discoveryKeyPair.publicKey
+      let fromCopy: { answer: Heard; report: NonNullable<RecoveryReport['fromCopy']> } | null = null
+      if (opts.from !== undefined) {
+        copy = await openHomeCopy(opts.from, this.deps.home)
+        fromCopy = await this.readCopy(copy, keys.profileId, discovery, progress)
+      }
       progress({ phase: 'searching', message: 'looking for the profile on the mesh' })
-      const answers = await this.ask(keys.profileId, discovery, timeout)
+      const answers = await this.ask(keys.profileId, discovery, timeout, fromCopy?.answer ?? null)
       const valid = answers.filter((a) => a.valid)
       if (valid.length === 0) {
         await network.topics.leave(profileTopic(discovery), TOPIC_OWNER)
@@ -242,7 +265,14 @@ export class RecoveryService extends Service<RecoveryEvents> {
       // no other device may be left to add us: add ourselves (identity-attested, optimistic)
       progress({ phase: 'profile', message: 'adding this device to the profile' })
       await profile.requireBase().recover(keys.device, keys.deviceProof, timeout)
-      await this.deps.writers.waitAll(timeout, progress, async (project) => {
+      // projects the copy held outside the profile (by key, public ones): held again
+      for (const entry of copy === null ? [] : Object.values(copy.state.projects)) {
+        if (projects.get(entry.key) !== null) continue
+        const key = entry.encryptionKey === null ? null : fromHex(entry.encryptionKey)
+        await projects.adopt(entry.key, key, 'key')
+      }
+      const writerWait = copy === null ? timeout : Math.min(timeout, COPY_WRITER_WAIT)
+      await this.deps.writers.waitAll(writerWait, progress, async (project) => {
         const listed = await profile.base?.view.project(toHex(project.key))
         return (await project.view.project())?.name.value || listed?.name || ''
       })
@@ -262,10 +292,69 @@ export class RecoveryService extends Service<RecoveryEvents> {
       return {
         whoami: who,
         answered: answers.map(({ sig: _, cores: _cores, ...a }) => a),
-        projects: restored
+        projects: restored,
+        ...(fromCopy === null
+          ? {}
+          : { fromCopy: { ...fromCopy.report, projects: restored.length } })
       }
     } finally {
       sodium.sodium_memzero(box.secretKey)
+      await copy?.close().catch(() => {})
+    }
+  }
+
+  /**
+   * Read a copy of a home: check it is of this profile, move every block it holds into our
+   * store (read-only on its side: its cores are never written again), and answer for it as a
+   * peer would, so that the longest copy still wins when peers hold more.
+   */
+  private async readCopy(
+    copy: HomeCopy,
+    profileId: Buffer,
+    discovery: Buffer,
+    progress: (p: Progress) => void
+  ): Promise<{ answer: Heard; report: NonNullable<RecoveryReport['fromCopy']> }> {
+    const entry = copy.state.profile
+    if (entry === null || entry.id !== toHex(profileId)) {
+      throw new FluxError(
+        'INVALID_INPUT',
+        entry === null
+          ? `the copy at ${copy.dir} has no profile: nothing of this phrase's profile is in it`
+          : `the copy at ${copy.dir} is of another profile (${entry.name}): not the one of this phrase`
+      )
+    }
+    if (entry.base === null || entry.baseSig === null) {
+      throw new FluxError(
+        'INVALID_INPUT',
+        `the copy at ${copy.dir} never held its profile's base: recover from peers instead`
+      )
+    }
+    progress({ phase: 'copy', message: `reading the copy at ${copy.dir}` })
+    const copied = await copyCores(copy.store, this.deps.store, (p) =>
+      progress({
+        phase: 'copy',
+        message: `from the copy: ${p.cores}/${p.of} cores, ${p.blocks} blocks`
+      })
+    )
+    const answer: Heard = {
+      ...judge(profileId, discovery, {
+        discovery: toHex(discovery),
+        base: entry.base,
+        sig: entry.baseSig,
+        length: copied.blocks,
+        cores: copied.lengths
+      }),
+      peer: `copy ${copy.dir}`
+    }
+    if (!answer.valid) {
+      throw new FluxError(
+        'BACKUP_UNREADABLE',
+        `the copy at ${copy.dir} names a profile base its profile did not sign: it was altered`
+      )
+    }
+    return {
+      answer,
+      report: { dir: copy.dir, cores: copied.cores, blocks: copied.blocks, projects: 0 }
     }
   }
 
@@ -273,11 +362,12 @@ export class RecoveryService extends Service<RecoveryEvents> {
   private async ask(
     profileId: Buffer,
     discovery: Buffer,
-    timeout: number
-  ): Promise<Array<RecoveryAnswer & Pick<Copy, 'sig' | 'cores'>>> {
+    timeout: number,
+    known: Heard | null
+  ): Promise<Heard[]> {
     const { clock, network } = this.deps
     const discoveryHex = toHex(discovery)
-    const answers: Array<RecoveryAnswer & Pick<Copy, 'sig' | 'cores'>> = []
+    const answers: Heard[] = known === null ? [] : [known]
     const answered = new Set<string>()
     const asking = new Set<string>()
     return new Promise((resolve) => {
@@ -314,6 +404,8 @@ export class RecoveryService extends Service<RecoveryEvents> {
         for (const peer of this.channel.peers()) askPeer(peer)
       }
       const overall = clock.setTimeout(finish, timeout)
+      // a copy already in hand: peers have the grace period to answer with a longer one
+      if (known !== null) grace = clock.setTimeout(finish, ANSWER_GRACE)
       // peers that had nothing to say yet are asked again now and then (bounded)
       const retry = clock.setInterval(askAll, 1000)
       this.channel.on('open', askPeer)

@@ -54,16 +54,15 @@ export async function openStore(dir: string, home: string): Promise<Corestore> {
         'HOME_COPIED',
         `the store folder ${dir} was copied, or moved to another disk (${why}). Corestore ` +
           'refuses to open a copy, so that two copies never write the same cores and fork ' +
-          'them. Start the original home instead, or start on a fresh home with `flux recover` ' +
-          '(your 24 words): its projects come back from your peers. A supported backup and ' +
-          'restore is not built yet.'
+          'them. Start the original home instead, or restore from this copy on a fresh home: ' +
+          `\`flux up\` there, then \`flux recover --from ${path.dirname(dir)}\` (your 24 words).`
       )
     }
     throw new FluxError(
       'STORE_CORRUPT',
       `cannot open the store folder ${dir} (${why}). The data of your projects is also on ` +
         `your peers: move the folder aside (mv ${dir} ${dir}.damaged) and start on a fresh ` +
-        'home with `flux recover` (your 24 words), or restore the whole home from a backup.'
+        'home with `flux recover` (your 24 words), adding `--from FOLDER` to read a backup too.'
     )
   }
   return store

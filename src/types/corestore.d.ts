@@ -15,7 +15,10 @@ declare module 'corestore' {
     exclusive?: boolean
   }
   class Corestore {
-    constructor(storage: string, opts?: { primaryKey?: Buffer; unsafe?: boolean })
+    constructor(
+      storage: string,
+      opts?: { primaryKey?: Buffer; unsafe?: boolean; readOnly?: boolean; allowBackup?: boolean }
+    )
     primaryKey: Buffer
     ready(): Promise<void>
     close(): Promise<void>
@@ -24,6 +27,10 @@ declare module 'corestore' {
     session(opts?: unknown): Corestore
     replicate(stream: unknown, opts?: unknown): Duplex
     createKeyPair(name: string, ns?: Buffer): Promise<KeyPair>
+    /** The discovery key of every core in the store (or in one namespace). */
+    list(namespace?: Buffer): AsyncIterable<Buffer>
+    /** What the store knows about a core (its key), or null. */
+    getAuth(discoveryKey: Buffer): Promise<{ key: Buffer } | null>
     closing: Promise<void> | null
     closed: boolean
     /** The shared RocksDB storage (hypercore-storage). */

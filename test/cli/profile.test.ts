@@ -453,3 +453,48 @@ test('cli recover - the phrase brings the profile back on a fresh home; none onl
   failed(t, await c.run(alone.home, 'whoami'), 'NO_PROFILE', 'and it has no profile')
   await t.exception(fs.stat(path.join(alone.home, 'profile.key')), /ENOENT/, 'nor a key file')
 })
+
+test('cli backup - `flux backup` while the node runs, then `flux recover --from` on a fresh home with no peer online', async (t) => {
+  t.timeout(120_000)
+  const c = cli(t)
+  await c.dht()
+  const aHome = await t.tmp()
+  const made = await init(aHome, 'Ada')
+  const a = await c.up(aHome)
+  const key = (await c.run(a.home, 'project', 'create', 'Kiln')).stdout.trim()
+  await c.json(a.home, 'post', key, 'kept in the backup')
+  const dir = path.join(await t.tmp(), 'backup')
+  const first = await c.run(a.home, 'backup', dir, '--json')
+  t.is(first.code, 0, 'backup exits 0')
+  const made1 = first.json as { cores: number; blocks: number; updated: boolean }
+  t.ok(made1.cores > 0 && made1.blocks > 0 && !made1.updated, `${made1.cores} cores`)
+  const again = await c.run(a.home, 'backup', dir)
+  t.ok(/^updated the backup into /.test(again.stdout), again.stdout.trim())
+  const file = path.join(await t.tmp(), 'a-file')
+  await fs.writeFile(file, 'x')
+  failed(t, await c.run(a.home, 'backup', file), 'INVALID_INPUT', 'a backup into a file')
+  await a.stop()
+
+  const fresh = await c.up(await t.tmp(), [], { profile: false })
+  const phrase = { ...UNLOCK, FLUX_PHRASE: made.phrase }
+  const missing = await c.runWith(phrase, fresh.home, 'recover', '--from', file + '-none')
+  failed(t, missing, 'BACKUP_UNREADABLE', 'no such folder')
+  failed(t, await c.run(fresh.home, 'whoami'), 'NO_PROFILE', 'nothing changed')
+  const r = await c.runWith(phrase, fresh.home, 'recover', '--from', dir, '--json')
+  if (r.code !== 0) t.comment(r.stderr)
+  t.is(r.code, 0, 'recover --from exits 0 with no peer online')
+  const report = r.json as RecoveryReport
+  t.is(report.whoami.profile, made.profile, 'the same profile')
+  t.ok(report.fromCopy && report.fromCopy.blocks > 0, 'read from the backup')
+  t.alike(
+    report.projects.map((p) => p.key),
+    [key],
+    'its project is back'
+  )
+  const feed = await c.json<Array<{ text: string }>>(fresh.home, 'feed', key)
+  t.alike(
+    feed.map((p) => p.text),
+    ['kept in the backup'],
+    'with its posts'
+  )
+})

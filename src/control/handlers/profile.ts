@@ -25,7 +25,7 @@ export const profileMethods: Table<ProfileMethod> = {
     parse: (p) => ({
       phrase: str(p, 'phrase'),
       passphrase: str(p, 'passphrase'),
-      ...defined({ timeout: optNum(p, 'timeout') })
+      ...defined({ timeout: optNum(p, 'timeout'), from: optStr(p, 'from') })
     }),
     run: ({ phrase, ...opts }, { app, progress }) =>
       app.profile.recover(phrase, { ...opts, onProgress: progress })
