@@ -5,7 +5,7 @@
 import { FluxError } from '../errors.js'
 import { decodeKey, encodeKey, looksLikeKey, toHex } from '../identity/keys.js'
 import { createWriterProof } from '../identity/writer-proof.js'
-import { LAYOUT } from '../views/project.js'
+import { CAUSAL, LAYOUT } from '../views/project.js'
 import type { FluxNode } from '../node.js'
 import type { Project } from '../project/project.js'
 import type { InviteOptions, JoinOptions } from '../services/invites.js'
@@ -27,7 +27,7 @@ export class ProjectActions {
     name: string
     description?: string
     public?: boolean
-    /** The view layout: 1 only to make a project as it was made before layout 2 (tests). */
+    /** The view layout: 1 only to make a project as it was made before layout 2 (tests; rule 1 too). */
     layout?: 1 | typeof LAYOUT
   }): Promise<ProjectDetail> {
     const { profile, projects, writers } = this.node
@@ -39,7 +39,7 @@ export class ProjectActions {
         description: opts.description ?? '',
         public: !!opts.public,
         as: createWriterProof(keys, p.discoveryKey, p.writerKey),
-        ...((opts.layout ?? LAYOUT) === LAYOUT ? { layout: LAYOUT } : {})
+        ...((opts.layout ?? LAYOUT) === LAYOUT ? { layout: LAYOUT, causal: CAUSAL } : {})
       })
       await p.update()
       return (await p.view.project()) !== null

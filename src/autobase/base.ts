@@ -10,6 +10,7 @@ import Hyperbee from 'hyperbee'
 import ReadyResource from 'ready-resource'
 import crypto from 'hypercore-crypto'
 import b4a from 'b4a'
+import type Hypercore from 'hypercore'
 import type Corestore from 'corestore'
 import { FluxError } from '../errors.js'
 import { systemClock, withTimeout, type Clock } from '../util/clock.js'
@@ -21,7 +22,7 @@ import {
   type Envelope,
   type Validation
 } from './envelope.js'
-import type { ApplyFunction, UnexpectedListener } from './runner.js'
+import type { ApplyFunction, HeadsReader, UnexpectedListener } from './runner.js'
 
 export interface FluxBaseOptions<O extends Envelope & { type: string }> {
   /** The base key, or null to create a new base (this writer becomes its bootstrap). */
@@ -36,6 +37,7 @@ export interface FluxBaseOptions<O extends Envelope & { type: string }> {
   apply: (ids: {
     readonly bootstrap: string
     readonly onUnexpected: UnexpectedListener
+    readonly headsOf: HeadsReader
   }) => ApplyFunction
   /** Clock for op timestamps. */
   clock?: Clock
@@ -103,7 +105,8 @@ export class FluxBase<O extends Envelope & { type: string }> extends ReadyResour
         const why = err instanceof Error ? `${err.name}: ${err.message}` : 'unknown error'
         const msg = `op ${op.id} (${op.type}) was skipped by an unexpected error in apply: ${why}`
         this.emit('warning', new FluxError('INTERNAL', msg))
-      }
+      },
+      headsOf: (writer, length) => this.headsOf(writer, length)
     })
     const base: Autobase<Hyperbee> = new Autobase<Hyperbee>(store, key, {
       encryptionKey: opts.encryptionKey,
@@ -149,6 +152,36 @@ export class FluxBase<O extends Envelope & { type: string }> extends ReadyResour
     if (this.flushing) await this.flushing.catch(() => {})
     if (this.base.opened && !this.base.closing) await this.base.update().catch(() => {})
     await this.base.close()
+    for (const core of this.writerCores.values()) await core.close().catch(() => {})
+    this.writerCores.clear()
+  }
+
+  /** Sessions on writer cores whose blocks apply reads (acks' heads), kept while the base runs. */
+  private readonly writerCores = new Map<string, Hypercore>()
+
+  /**
+   * The heads a writer block names, read from the block (see runner.ts `HeadsReader`): through
+   * the session Autobase itself reads writer cores with (its block encoding and encryption).
+   * A block Autobase linearized is always local, so every peer reads the same heads.
+   */
+  private async headsOf(
+    writer: string,
+    length: number
+  ): Promise<Array<{ key: Uint8Array; length: number }> | null> {
+    if (length < 1) return null
+    let core = this.writerCores.get(writer)
+    if (core === undefined) {
+      const make = (this.base as unknown as { _makeWriterCore(key: Buffer): Hypercore })
+        ._makeWriterCore
+      core = make.call(this.base, b4a.from(writer, 'hex') as Buffer)
+      this.writerCores.set(writer, core)
+    }
+    await core.ready()
+    if (!(await core.has(length - 1))) return null
+    const block = (await core.get(length - 1, { wait: false })) as unknown as {
+      node?: { heads?: Array<{ key: Uint8Array; length: number }> }
+    } | null
+    return block?.node?.heads ?? null
   }
 
   get key(): Buffer {

@@ -135,6 +135,8 @@ export interface BaseRules<
    * id alone (the layout of views made before it, kept as it was).
    */
   compact?(sys: S): boolean
+  /** Whether acks are followed through their heads in the causal past (`HeadsReader`). */
+  followAcks?(sys: S): boolean
   /** Once the call's ops are applied, before the system record is written. */
   finish?(b: ViewTx, sys: S, host: Autobase.ApplyHost, marks: Set<string>): Promise<void>
 }
@@ -144,12 +146,30 @@ export type ApplyFunction = Autobase.AutobaseHandlers<Hyperbee>['apply']
 /** Told of each op skipped as {@link UNEXPECTED}, with its error (local only: a warning). */
 export type UnexpectedListener = (err: unknown, op: Envelope & { type: string }) => void
 
+/**
+ * The heads a writer block names (its writer core hex, its length), read from the block itself:
+ * Autobase never passes acks (blocks without a value) to apply, so they have no causal record,
+ * and what an ack knew is found through its own heads. Null when the block cannot be read
+ * locally (it always can for a block Autobase linearized: it loads dependencies first).
+ */
+export type HeadsReader = (
+  writer: HexKey,
+  length: number
+) => Promise<Array<{ key: Uint8Array; length: number }> | null>
+
+/** How many acks deep a causal past is followed through (a bound on reads per block). */
+const MAX_ACK_DEPTH = 16
+
 /** The apply function of a base with these rules. */
 export function createApply<
   O extends Envelope & { type: string },
   S extends BaseSystem,
   C extends ApplyContext<S>
->(rules: BaseRules<O, S, C>, onUnexpected?: UnexpectedListener): ApplyFunction {
+>(
+  rules: BaseRules<O, S, C>,
+  onUnexpected?: UnexpectedListener,
+  headsOf?: HeadsReader
+): ApplyFunction {
   return async function apply(nodes, view, rawHost) {
     const b = new ViewTx(view.batch())
     const host = guardHost(rawHost)
@@ -162,7 +182,8 @@ export function createApply<
       // a block applied again (Autobase's replay after a crash, on that node only) changes
       // nothing: the view must not differ from its peers'
       if (at !== null && compact() && (await b.has(at))) continue
-      const known = await knownTime(rules, b, node, author)
+      const reader = rules.followAcks?.(sys) === true ? headsOf : undefined
+      const known = await knownTime(rules, b, author, node.length, node.heads ?? [], reader, 0)
       const record = async (latest: number | null, ops = true): Promise<void> => {
         if (at === null) return
         const e = latest === null ? known : Math.max(known ?? latest, latest)
@@ -260,9 +281,12 @@ async function applyOne<
 }
 
 /**
- * The latest time the writer of `node` could have known when it wrote it: from the records of
+ * The latest time the writer of a block could have known when it wrote it: from the records of
  * the blocks it depends on (its heads, and its own previous block). Null when the base keeps
- * no such records or none is known (a base's first block).
+ * no such records or none is known (a base's first block). A dependency without a record is an
+ * ack (Autobase does not apply those) or a block that knew nothing: what it knew is found the
+ * same way through its own heads, read from the block (`headsOf`), up to MAX_ACK_DEPTH acks
+ * deep. Every peer reads the same signed blocks, so every peer finds the same time.
  */
 async function knownTime<
   O extends Envelope & { type: string },
@@ -271,23 +295,36 @@ async function knownTime<
 >(
   rules: BaseRules<O, S, C>,
   b: ViewTx,
-  node: Autobase.ApplyNode,
-  author: HexKey
+  author: HexKey,
+  length: number,
+  heads: ReadonlyArray<{ key: Uint8Array; length: number }>,
+  headsOf: HeadsReader | undefined,
+  depth: number
 ): Promise<number | null> {
   const key = rules.causalKey
   if (!key) return null
   let known: number | null = null
-  const take = (t: number): void => {
-    known = known === null ? t : Math.max(known, t)
+  const take = (t: number | null): void => {
+    if (t !== null) known = known === null ? t : Math.max(known, t)
   }
-  const own = node.length > 1 ? await b.get<CausalRecord>(key(author, node.length - 1)) : null
-  if (own?.k != null) take(own.k)
-  for (const head of node.heads ?? []) {
+  /** The record of a block, or for an ack what it knew (as its `k` and `e`). */
+  const recordOf = async (writer: HexKey, at: number): Promise<CausalRecord | null> => {
+    const rec = await b.get<CausalRecord>(key(writer, at))
+    if (rec !== null || headsOf === undefined || depth >= MAX_ACK_DEPTH) return rec
+    const its = await headsOf(writer, at)
+    if (its === null) return null
+    const k = await knownTime(rules, b, writer, at, its, headsOf, depth + 1)
+    return { k, e: k }
+  }
+  const own = length > 1 ? await recordOf(author, length - 1) : null
+  take(own?.k ?? null)
+  for (const head of heads) {
     const writer = b4a.toString(head.key, 'hex')
-    const rec = await b.get<CausalRecord>(key(writer, head.length))
+    if (writer === author && head.length === length - 1) continue // the own block, above
+    const rec = await recordOf(writer, head.length)
     if (rec === null) continue
-    if (rec.k !== null) take(rec.k)
-    if (writer !== author && rec.e !== null) take(rec.e)
+    take(rec.k)
+    if (writer !== author) take(rec.e)
   }
   return known
 }

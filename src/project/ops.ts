@@ -72,6 +72,11 @@ export type OpBody =
       as: WriterProof
       /** The view layout (src/views/project.ts `LAYOUT`; absent: 1, as before it was set). */
       layout?: 2
+      /**
+       * How an op's merge time is bounded by its causal past (src/views/project.ts `CAUSAL`):
+       * 2 follows acks (blocks without ops) through their own heads; absent: 1, as before.
+       */
+      causal?: 2
     }
   | { type: 'project/set'; field: ProjectField; value: string; prev: OpId | null }
   | { type: 'project/archive'; archived: boolean; prev: OpId | null }
@@ -147,13 +152,15 @@ function validateBody(o: Obj): OpBody | string {
       if (typeof o.public !== 'boolean') return 'bad public flag'
       if (!isWriterProofShape(o.as)) return 'bad writer proof'
       if (o.layout !== undefined && o.layout !== 2) return 'unknown view layout'
+      if (o.causal !== undefined && o.causal !== 2) return 'unknown causal rule'
       return {
         type: o.type,
         name: o.name,
         description: o.description,
         public: o.public,
         as: o.as,
-        ...(o.layout === 2 ? { layout: 2 as const } : {})
+        ...(o.layout === 2 ? { layout: 2 as const } : {}),
+        ...(o.causal === 2 ? { causal: 2 as const } : {})
       }
     case 'project/set': {
       if (o.field !== 'name' && o.field !== 'description') return 'bad field'

@@ -23,6 +23,8 @@ declare module 'hypercore' {
       index: number,
       opts?: { wait?: boolean; timeout?: number; decrypt?: boolean }
     ): Promise<Buffer | null>
+    /** Whether block `index` is held locally. */
+    has(index: number): Promise<boolean>
     /** Delete blocks from local storage (they may be downloaded again). */
     clear(start: number, end?: number): Promise<unknown>
     append(block: Buffer | Buffer[]): Promise<{ length: number; byteLength: number }>

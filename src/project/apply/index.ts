@@ -12,6 +12,7 @@ import {
   type ApplyFunction,
   type BaseRules,
   type Handlers,
+  type HeadsReader,
   type UnexpectedListener
 } from '../../autobase/runner.js'
 import { Keys, emptySystem, type ProjectRecord, type SystemRecord } from '../../views/project.js'
@@ -87,6 +88,8 @@ export interface ProjectApplyOptions {
   readonly bootstrap: HexKey
   /** Told of an op skipped as an unexpected error (a local warning). */
   readonly onUnexpected?: UnexpectedListener
+  /** Reads the heads of a writer block (acks in the causal past, causal rule 2). */
+  readonly headsOf?: HeadsReader
 }
 
 export function createProjectApply(opts: ProjectApplyOptions): ApplyFunction {
@@ -108,6 +111,7 @@ export function createProjectApply(opts: ProjectApplyOptions): ApplyFunction {
     causalKey: Keys.causal,
     seen,
     compact: (sys) => sys.layout === 2,
+    followAcks: (sys) => sys.causal === 2,
     context: (base) => ({
       ...base,
       writer: null,
@@ -131,5 +135,5 @@ export function createProjectApply(opts: ProjectApplyOptions): ApplyFunction {
     },
     finish: finishIndexing
   }
-  return createApply(rules, opts.onUnexpected)
+  return createApply(rules, opts.onUnexpected, opts.headsOf)
 }

@@ -55,6 +55,7 @@ export async function init(ctx: Ctx, op: OpOf<'project/init'>): Promise<void> {
   await indexMember(b, v.profile)
   ctx.sys.members = 1
   if (op.layout !== undefined) ctx.sys.layout = op.layout
+  if (op.causal !== undefined) ctx.sys.causal = op.causal
   ctx.marks.add(MEMBERSHIP)
 }
 
