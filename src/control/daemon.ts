@@ -189,6 +189,9 @@ class NodeRunner extends EventEmitter implements Daemon {
       this.server.setApp(app)
       this.state = 'running'
       this.emit('reopened', { node: next, app, took: this.clock.now() - since })
+      // a project that met the full disk again while the node opened (its event came while
+      // this was reopening): wait for space again
+      if (next.projects.list().some((p) => p.failure?.code === 'DISK_FULL')) this.diskFull()
     } catch (err) {
       const e = FluxError.from(err)
       const failed = new FluxError(

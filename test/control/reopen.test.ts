@@ -9,6 +9,7 @@ import { mesh, copyKeys } from '../helpers/index.js'
 import { startDaemon, type DaemonEvents } from '../../src/control/daemon.js'
 import { ControlClient } from '../../src/control/client.js'
 import { ManualClock, withTimeout } from '../../src/util/clock.js'
+import { FluxError } from '../../src/errors.js'
 import type { DeviceKeys } from '../../src/identity/profile-keys.js'
 
 test('control reopen - after a full disk the node is reopened behind the same socket, on the next space check', async (t) => {
@@ -75,4 +76,38 @@ test('control reopen - after a full disk the node is reopened behind the same so
     true,
     'old keys were zeroed'
   )
+})
+
+test('control reopen - requests wait while the node is swapped, or say why at once', async (t) => {
+  t.timeout(60_000)
+  const m = await mesh(t)
+  const ada = await m.create({ noProfile: true })
+  const home = ada.home
+  await ada.node.close()
+  const daemon = await startDaemon({ home, bootstrap: m.bootstrap, host: '127.0.0.1' })
+  t.teardown(() => daemon.stop())
+  const client = await ControlClient.connect(home)
+  t.teardown(() => client.close())
+
+  daemon.server.hold()
+  let answered = false
+  const held = client.call('status', {}).then((s) => ((answered = true), s))
+  // a round trip on another connection that does not wait: the held one is still waiting
+  const other = await ControlClient.connect(home)
+  t.teardown(() => other.close())
+  const refused = new FluxError('DISK_FULL', 'the node could not be reopened')
+  daemon.server.hold(refused)
+  const now = await other.call('status', {}).then(
+    () => null,
+    (e: unknown) => e
+  )
+  t.ok(
+    now instanceof FluxError && now.code === 'DISK_FULL',
+    `a held server with a reason says it: ${String(now)}`
+  )
+  t.absent(answered, 'the request held before is still waiting')
+  daemon.server.setApp(daemon.app)
+  const status = await held
+  t.is(status.home, daemon.node.home, 'and is answered once the app is set')
+  t.ok((await other.call('status', {})).home, 'requests run again')
 })
