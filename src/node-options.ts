@@ -36,6 +36,8 @@ export interface FluxNodeOptions {
 export interface FluxNodeEvents {
   /** A project's view changed (project key, hex). */
   'project-update': [projectKey: string]
+  /** A project stopped on a full disk (project key, hex; free bytes on the home's disk). */
+  'disk-full': [projectKey: string, free: number]
   /** Something went wrong that did not stop the node (a peer's bad request, a failed open). */
   warning: [err: unknown]
   'invite-admitted': InvitesEvents['invite-admitted']

@@ -171,6 +171,7 @@ export class FluxNode extends Service<FluxNodeEvents> {
     projects.on('project-open', (project) => void writers.want(project))
     projects.on('project-close', (key) => writers.forget(key))
     projects.on('project-update', (key) => this.emit('project-update', key))
+    projects.on('disk-full', (key, free) => this.emit('disk-full', key, free))
     invites.on('invite-admitted', (info) => this.emit('invite-admitted', info))
     invites.on('invite-denied', (info) => this.emit('invite-denied', info))
     invites.on('invite-ignored', (info) => this.emit('invite-ignored', info))

@@ -5,6 +5,7 @@ import { ControlClient } from '../control/client.js'
 import { boolFlag, homeOf, stringFlag, usageError, verb, type Invocation } from './command.js'
 import { LiveStatus } from './live-status.js'
 import { decodeKey } from '../identity/keys.js'
+import { formatSize } from '../util/size.js'
 import { onShutdown, within } from './signals.js'
 import { existingPassphrase, kdfChoice, kdfParams } from './passphrase.js'
 import type { DeviceKeys } from '../identity/profile-keys.js'
@@ -122,8 +123,34 @@ export const up = verb(
         }
         if (nat.relays.length > 0) out.line(`  may relay through ${nat.relays.join(', ')}`)
       }
-      const live = new LiveStatus(app, out, { tty: process.stdout.isTTY === true })
+      const tty = process.stdout.isTTY === true
+      let live = new LiveStatus(app, out, { tty })
       live.start()
+      // a full disk: the daemon waits for space, then reopens the node behind the same socket
+      daemon.on('disk-full', ({ home, free, need }) => {
+        if (out.json) out.event('disk-full', { home, free, need })
+        else {
+          out.line(
+            `flux: disk full: ${formatSize(free)} free on the disk of ${home}; waiting for ` +
+              `${formatSize(need)} free, then the node reopens by itself`
+          )
+        }
+      })
+      daemon.on('reopening', ({ free }) => {
+        if (out.json) out.event('space-back', { free })
+        else out.line(`flux: space is back (${formatSize(free)} free): reopening the node`)
+      })
+      daemon.on('reopened', ({ app: next, took }) => {
+        live.stop()
+        live = new LiveStatus(next, out, { tty })
+        live.start()
+        if (out.json) out.event('reopened', { took })
+        else out.line(`flux: space is back: node reopened (${(took / 1000).toFixed(1)} s)`)
+      })
+      daemon.on('reopen-failed', (err) => {
+        if (out.json) out.event('reopen-failed', { error: err.toJSON() })
+        else out.line(`flux: ${err.message}`)
+      })
       const reason = await Promise.race([shutdown.signal, stopRequest])
       live.stop()
       if (out.json) out.event('stopping', { reason })

@@ -11,6 +11,7 @@ import {
 } from './protocol.js'
 import { prepareSocketDir } from './socket-path.js'
 import { removePidFile, writePidFile } from '../store/pid-file.js'
+import { withTimeout } from '../util/clock.js'
 import { depthExceeds } from '../autobase/shapes.js'
 import { METHODS, type Entry } from './handlers/index.js'
 import type { MethodName } from './methods.js'
@@ -39,18 +40,55 @@ const ANSWERED_WHILE_UNLOCKING: ReadonlySet<string> = new Set<MethodName>([
   'host.list'
 ])
 
+/** How long a request waits for a node being reopened (see `hold`) before it gives up. */
+const HOLD_TIMEOUT = 30_000
+
 export class ControlServer {
   private readonly server: net.Server
   private readonly sockets = new Set<net.Socket>()
   readonly path: string
   private listenerClosed: Promise<void> | null = null
+  private current: FluxApp
+  /** Requests wait on `until` (a node being swapped), or fail at once with `error`. */
+  private held: { until: Promise<void>; release: () => void; error: FluxError | null } | null = null
 
   constructor(
-    readonly app: FluxApp,
+    app: FluxApp,
     private readonly onStop: () => void = () => {}
   ) {
+    this.current = app
     this.path = socketPath(app.node.home)
     this.server = net.createServer((socket) => this.onSocket(socket))
+  }
+
+  /** The use-cases requests run against (the node behind the socket). */
+  get app(): FluxApp {
+    return this.current
+  }
+
+  /**
+   * Hold requests while the node behind the socket is replaced (a reopen after a full disk):
+   * they wait for `setApp` (at most 30 s), or, given `error`, fail with it at once.
+   */
+  hold(error: FluxError | null = null): void {
+    if (this.held) {
+      this.held.error = error
+      return
+    }
+    let release = (): void => {}
+    const until = new Promise<void>((resolve) => (release = resolve))
+    this.held = { until, release, error }
+  }
+
+  /** Serve requests with `app` from now on (same home, same socket), releasing held ones. */
+  setApp(app: FluxApp): void {
+    if (app.node.home !== this.current.node.home) {
+      throw new FluxError('INVALID_INPUT', 'a control server serves one home')
+    }
+    this.current = app
+    const held = this.held
+    this.held = null
+    held?.release()
   }
 
   /** Listen on the home's socket, replacing a stale socket file left by a crashed node. */
@@ -136,6 +174,7 @@ export class ControlServer {
         this.onStop()
         return
       }
+      if (this.held) await this.waitHeld()
       if (this.listenerClosed !== null) {
         // the node is closing under us: a clear answer beats whatever a half-closed store throws
         throw new FluxError('NODE_CLOSED', 'the node is stopping')
@@ -148,6 +187,15 @@ export class ControlServer {
       const e = FluxError.from(err)
       send({ id: req.id, error: e.toJSON() })
     }
+  }
+
+  private async waitHeld(): Promise<void> {
+    const held = this.held
+    if (!held) return
+    if (held.error) throw held.error
+    const message = 'the node is reopening (after a full disk) and did not answer within 30 s'
+    await withTimeout(held.until, HOLD_TIMEOUT, message)
+    if (this.held?.error) throw this.held.error
   }
 
   private async run(

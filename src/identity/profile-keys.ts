@@ -180,6 +180,28 @@ export async function restoreProfile(phrase: string): Promise<DeviceKeys> {
   })
 }
 
+/**
+ * A copy of device keys that survives `clearDeviceKeys` of the original: a node reopened in
+ * the same process (after a full disk) runs on the copy while the closing one zeroes its own.
+ */
+export function copyDeviceKeys(keys: DeviceKeys): DeviceKeys {
+  const copy = (b: Buffer): Buffer => b4a.from(b) as Buffer
+  const secrets = keys.secrets
+  return {
+    ...keys,
+    profileId: copy(keys.profileId),
+    device: { publicKey: copy(keys.device.publicKey), secretKey: copy(keys.device.secretKey) },
+    deviceProof: copy(keys.deviceProof),
+    secrets: secrets && {
+      discoveryKeyPair: {
+        publicKey: copy(secrets.discoveryKeyPair.publicKey),
+        secretKey: secrets.discoveryKeyPair.secretKey && copy(secrets.discoveryKeyPair.secretKey)
+      },
+      encryptionKey: copy(secrets.encryptionKey)
+    }
+  }
+}
+
 /** Zero the secret parts of device keys (when a node closes). */
 export function clearDeviceKeys(keys: DeviceKeys): void {
   sodium.sodium_memzero(keys.device.secretKey)

@@ -26,6 +26,8 @@ export interface ProjectsEvents {
   'project-writable': [project: Project]
   /** A project is no longer held (left, or replaced by a joined copy). */
   'project-close': [key: string]
+  /** A project stopped on a full disk (its failure is DISK_FULL); free bytes on the home's disk. */
+  'disk-full': [key: string, free: number]
   warning: [err: unknown]
 }
 
@@ -305,29 +307,42 @@ export class ProjectRegistry extends Service<ProjectsEvents> {
     project.on('update', () => this.emit('project-update', entry.key))
     project.on('writable', () => this.emit('project-writable', project))
     project.on('warning', (err: unknown) => this.emit('warning', err))
-    project.on('stopped', () => void checkDisk(project, this.deps.home).catch(() => {}))
+    project.on('stopped', () => {
+      checkDisk(project, this.deps.home).then(
+        (free) => free !== null && this.emit('disk-full', entry.key, free),
+        () => {}
+      )
+    })
     await this.deps.network.topics.join(projectTopic(project.discoveryKey), TOPIC_OWNER)
     this.emit('project-open', project, entry)
   }
 }
 
 /** Below this much free space, a project that stopped is taken to have met a full disk. */
-const LOW_DISK = 32 * 1024 * 1024
+export const LOW_DISK = 32 * 1024 * 1024
+
+/** Bytes free for us on the disk holding `path`. */
+export async function freeSpace(path: string): Promise<number> {
+  const st = await fs.statfs(path)
+  return st.bavail * st.bsize
+}
 
 /**
  * A project whose base stopped: Autobase reports a failed write as "Batch was not applied" or
- * a closed session, never the cause. When the home's disk is (nearly) full, say so.
+ * a closed session, never the cause. When the home's disk is (nearly) full, say so (and return
+ * the free bytes; null: not a full disk). `flux up` then reopens the node once space returns
+ * (control/daemon.ts): RocksDB keeps its ENOSPC error until its store is reopened.
  */
-async function checkDisk(project: Project, home: string): Promise<void> {
-  const st = await fs.statfs(home)
-  const free = st.bavail * st.bsize
-  if (free >= LOW_DISK) return
+async function checkDisk(project: Project, home: string): Promise<number | null> {
+  const free = await freeSpace(home)
+  if (free >= LOW_DISK) return null
   project.failure = new FluxError(
     'DISK_FULL',
     `no space left on the disk of ${home} (${Math.floor(free / 1024)} KiB free): the project ` +
-      'stopped writing; what was acknowledged is kept. Free some space, then restart the node ' +
-      '(flux stop, then flux up).'
+      'stopped writing; what was acknowledged is kept. Free some space: the node (flux up) ' +
+      'reopens by itself once space returns.'
   )
+  return free
 }
 
 function newNamespace(): string {

@@ -29,6 +29,8 @@ test('disk full - the project says the disk is full; the node still answers', as
   const a = await m.create({ home: path.join(disk, 'home') })
   const { key } = await a.app.projects.create({ name: 'full' })
   await a.app.content.post(key, 'before the disk filled')
+  const told: string[] = []
+  a.node.on('disk-full', (project) => told.push(project))
   // fill the disk, leaving about a megabyte
   const free = (): number => {
     const s = fs.statfsSync(disk)
@@ -54,6 +56,7 @@ test('disk full - the project says the disk is full; the node still answers', as
     return /DISK_FULL: no space left on the disk of/.test(s.projects[0]?.error ?? '') && s
   })
   t.ok(status.projects[0]!.error!.includes(a.home), status.projects[0]!.error!)
+  t.is(told.length, 1, 'the node tells it (flux up then waits for space: control/daemon.ts)')
   const err = await a.app.content.post(key, 'one more').then(
     () => null,
     (e: unknown) => e
@@ -64,5 +67,6 @@ test('disk full - the project says the disk is full; the node still answers', as
     (e: unknown) => e
   )
   t.ok(isFluxError(read, 'DISK_FULL'), 'reading it says so too (the stopped base is closed)')
-  t.comment('not done: the node does not recover by itself once space returns (restart it)')
+  t.ok(/reopens by itself once space returns/.test(String(err)), 'and that it recovers by itself')
+  // the recovery itself is flux up's (control/daemon.ts): test/cli/disk-full
 })
