@@ -8,6 +8,7 @@ import { requireOnline } from './guards.js'
 import { decodeKey, encodeKey, fromHex, toHex } from '../identity/keys.js'
 import type { FluxNode } from '../node.js'
 import type { LinkService } from '../services/links.js'
+import type { ProfileMaterial } from '../identity/handover.js'
 import type { RecoveryService } from '../services/recovery.js'
 import type {
   CreatedLink,
@@ -24,7 +25,11 @@ export class ProfileActions {
   constructor(private readonly node: FluxNode) {}
 
   /** Create a profile: the phrase is returned once, to be shown, and stored nowhere. */
-  async init(opts: { name: string; passphrase?: string | null }): Promise<InitResult> {
+  async init(opts: {
+    name: string
+    passphrase?: string | null
+    material?: ProfileMaterial
+  }): Promise<InitResult> {
     const { phrase } = await this.node.profile.init(opts)
     const who = await this.whoami()
     return { profile: who.profile, name: who.name, device: who.device, phrase }
@@ -99,7 +104,7 @@ export class ProfileActions {
   }
 
   recover(
-    phrase: string,
+    phrase: string | ProfileMaterial,
     opts: Parameters<RecoveryService['recover']>[1]
   ): Promise<RecoveryReport> {
     // from a copy of a home, recovery works offline (peers are asked too, when online)

@@ -39,7 +39,20 @@ export const init = verb(
         // refuse before asking for a passphrase
         await requireNoProfile(client)
         const passphrase = await newPassphrase()
-        created = await client.call('profile.init', { name, passphrase })
+        // the phrase is made here and shown here: the node gets only what it needs
+        const { newProfileMaterial, encodeMaterial, clearMaterial } =
+          await import('../identity/handover.js')
+        const { phrase, material } = await newProfileMaterial()
+        try {
+          const made = await client.call('profile.init', {
+            name,
+            passphrase,
+            material: encodeMaterial(material)
+          })
+          created = { ...made, phrase }
+        } finally {
+          clearMaterial(material)
+        }
       } finally {
         client.close()
       }
@@ -131,7 +144,17 @@ export const recover = verb(
       const { checkPhrase } = await import('../identity/profile-keys.js')
       const phrase = checkPhrase(await recoveryPhrase())
       const passphrase = await newPassphrase()
-      const params: ParamsOf<'profile.recover'> = { phrase, passphrase }
+      // derived here: the phrase never crosses the control socket
+      const { recoveryMaterial, encodeMaterial, clearMaterial } =
+        await import('../identity/handover.js')
+      const material = await recoveryMaterial(phrase)
+      let encoded: string
+      try {
+        encoded = encodeMaterial(material)
+      } finally {
+        clearMaterial(material)
+      }
+      const params: ParamsOf<'profile.recover'> = { material: encoded, passphrase }
       if (timeout !== undefined) params.timeout = timeout
       const from = stringFlag(inv, 'from')
       if (from !== undefined) params.from = path.resolve(from)

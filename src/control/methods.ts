@@ -122,9 +122,14 @@ export interface ControlMethods {
   }
 
   whoami: { params: None; result: WhoAmI }
-  'profile.init': { params: { name: string; passphrase: string }; result: InitResult }
+  /** `material`: what the client derived from the new phrase (identity/handover.ts). */
+  'profile.init': {
+    params: { name: string; passphrase: string; material: string }
+    result: InitResult
+  }
+  /** `material`: what the client derived from the phrase; the phrase never crosses. */
   'profile.recover': {
-    params: { phrase: string; passphrase: string; timeout?: number; from?: string }
+    params: { material: string; passphrase: string; timeout?: number; from?: string }
     result: RecoveryReport
   }
   'profile.sign': { params: { message: string }; result: SignResult }

@@ -11,6 +11,7 @@ import type Corestore from 'corestore'
 import { Service } from '../util/service.js'
 import type { Clock } from '../util/clock.js'
 import { waitFor } from '../util/until.js'
+import type { ProfileMaterial } from '../identity/handover.js'
 import { FluxError } from '../errors.js'
 import { encodeKey, fromHex, toHex } from '../identity/keys.js'
 import {
@@ -166,7 +167,15 @@ export class ProfileService extends Service<ProfileEvents> {
    * shown. With a passphrase, the device keys are sealed in HOME/profile.key; without one they
    * stay in memory (tests, embedding).
    */
-  async init(opts: { name: string; passphrase?: string | null }): Promise<{ phrase: string }> {
+  /**
+   * Make a profile. With `material` (what `flux init` derived in the client, see
+   * identity/handover.ts) the phrase never reaches this node and `phrase` is ''.
+   */
+  async init(opts: {
+    name: string
+    passphrase?: string | null
+    material?: ProfileMaterial
+  }): Promise<{ phrase: string }> {
     if (this.keys !== null || this.entry !== null) {
       throw new FluxError('PROFILE_EXISTS', 'this node already has a profile (see `flux whoami`)')
     }
@@ -174,7 +183,10 @@ export class ProfileService extends Service<ProfileEvents> {
     if (name.length === 0 || name.length > 100) {
       throw new FluxError('INVALID_INPUT', 'a profile name is 1 to 100 characters')
     }
-    const { phrase, keys, entry } = await newProfile(name)
+    const { phrase, keys, entry } =
+      opts.material === undefined
+        ? await newProfile(name)
+        : { phrase: '', ...profileFromMaterial(name, opts.material) }
     if (opts.passphrase) {
       await saveKeyFile(keyFilePath(this.deps.home), { name, keys }, opts.passphrase, {
         kdf: this.deps.kdf
@@ -409,6 +421,26 @@ export class ProfileService extends Service<ProfileEvents> {
 }
 
 /** Create a profile (no key file, no node): the phrase, keys and the public entry. */
+/** The keys and node.json entry of a profile made from what a client derived (handover.ts). */
+function profileFromMaterial(
+  name: string,
+  m: ProfileMaterial
+): { keys: DeviceKeys; entry: ProfileEntry } {
+  const secrets = m.keys.secrets
+  if (secrets === null) throw new FluxError('INVALID_INPUT', 'a new profile has its secrets')
+  return {
+    keys: m.keys,
+    entry: {
+      id: toHex(m.keys.profileId),
+      name,
+      discovery: toHex(secrets.discoveryKeyPair.publicKey),
+      recovery: toHex(m.box.publicKey),
+      base: null,
+      baseSig: null
+    }
+  }
+}
+
 export async function newProfile(name: string): Promise<{
   phrase: string
   keys: DeviceKeys

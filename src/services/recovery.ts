@@ -8,12 +8,12 @@ import b4a from 'b4a'
 import sodium from 'sodium-universal'
 import type Corestore from 'corestore'
 import type Hypercore from 'hypercore'
+import { recoveryMaterial, type ProfileMaterial } from '../identity/handover.js'
 import { Service } from '../util/service.js'
 import type { Clock } from '../util/clock.js'
 import { FluxError } from '../errors.js'
 import { isHexKey, isObj } from '../autobase/shapes.js'
 import { encodeKey, fromHex, toHex } from '../identity/keys.js'
-import { createDeviceKeyPair, withIdentity, type DeviceKeys } from '../identity/profile-keys.js'
 import { verifySignature } from '../identity/sign.js'
 import { openRecovery } from '../identity/seal.js'
 import {
@@ -162,7 +162,7 @@ export class RecoveryService extends Service<RecoveryEvents> {
    * its discovery topic, take the longest validly signed copy, and hold its projects again.
    */
   async recover(
-    phrase: string,
+    source: string | ProfileMaterial,
     opts: {
       passphrase: string | null
       timeout?: number
@@ -180,18 +180,14 @@ export class RecoveryService extends Service<RecoveryEvents> {
     }
     const progress = opts.onProgress ?? (() => {})
     const timeout = opts.timeout ?? DEFAULT_TIMEOUT
-    const { keys, box } = await withIdentity(phrase, async (identity) => {
-      const device = createDeviceKeyPair()
-      return {
-        keys: {
-          profileId: identity.profileId,
-          device,
-          deviceProof: await identity.attestDevice(device.publicKey),
-          secrets: identity.profileSecrets()
-        } as DeviceKeys,
-        box: identity.recoveryBoxKeyPair()
-      }
-    })
+    // from the phrase here (in-process callers), or derived by the client (the control socket
+    // never carries the phrase: identity/handover.ts)
+    const { keys, box: given } =
+      typeof source === 'string' ? await recoveryMaterial(source) : source
+    if (given.secretKey === null) {
+      throw new FluxError('INVALID_INPUT', 'recovering needs the recovery box secret key')
+    }
+    const box = { publicKey: given.publicKey, secretKey: given.secretKey }
     let copy: HomeCopy | null = null
     try {
       const secrets = keys.secrets

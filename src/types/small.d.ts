@@ -40,6 +40,7 @@ declare module 'sodium-universal' {
   export const crypto_box_SEEDBYTES: number
   export const crypto_box_SEALBYTES: number
   export function crypto_box_seed_keypair(pk: Uint8Array, sk: Uint8Array, seed: Uint8Array): void
+  export function crypto_scalarmult_base(q: Uint8Array, n: Uint8Array): void
   export function crypto_box_seal(c: Uint8Array, m: Uint8Array, pk: Uint8Array): void
   /** Returns false when the box does not open. */
   export function crypto_box_seal_open(

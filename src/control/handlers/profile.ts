@@ -1,5 +1,6 @@
 /** Control methods for the profile and its devices. */
 import { FluxError } from '../../errors.js'
+import { decodeMaterial } from '../../identity/handover.js'
 import { defined, optNum, optStr, str } from '../params.js'
 import { none, type Table } from './table.js'
 
@@ -18,17 +19,22 @@ type ProfileMethod =
 export const profileMethods: Table<ProfileMethod> = {
   whoami: none(({ app }) => app.profile.whoami()),
   'profile.init': {
-    parse: (p) => ({ name: str(p, 'name'), passphrase: str(p, 'passphrase') }),
-    run: (p, { app }) => app.profile.init(p)
+    parse: (p) => ({
+      name: str(p, 'name'),
+      passphrase: str(p, 'passphrase'),
+      material: str(p, 'material')
+    }),
+    run: ({ material, ...p }, { app }) =>
+      app.profile.init({ ...p, material: decodeMaterial(material) })
   },
   'profile.recover': {
     parse: (p) => ({
-      phrase: str(p, 'phrase'),
+      material: str(p, 'material'),
       passphrase: str(p, 'passphrase'),
       ...defined({ timeout: optNum(p, 'timeout'), from: optStr(p, 'from') })
     }),
-    run: ({ phrase, ...opts }, { app, progress }) =>
-      app.profile.recover(phrase, { ...opts, onProgress: progress })
+    run: ({ material, ...opts }, { app, progress }) =>
+      app.profile.recover(decodeMaterial(material), { ...opts, onProgress: progress })
   },
   'profile.sign': {
     parse: (p) => {
