@@ -6,20 +6,14 @@
  */
 import os from 'os'
 import b4a from 'b4a'
-import sodium from 'sodium-universal'
 import type Corestore from 'corestore'
 import { Service } from '../util/service.js'
 import type { Clock } from '../util/clock.js'
 import { waitFor } from '../util/until.js'
-import type { ProfileMaterial } from '../identity/handover.js'
+import { newProfileMaterial, type ProfileMaterial } from '../identity/handover.js'
 import { FluxError } from '../errors.js'
 import { encodeKey, fromHex, toHex } from '../identity/keys.js'
-import {
-  clearDeviceKeys,
-  createProfile,
-  withIdentity,
-  type DeviceKeys
-} from '../identity/profile-keys.js'
+import { clearDeviceKeys, type DeviceKeys } from '../identity/profile-keys.js'
 import { verifyDelegation } from '../identity/devices.js'
 import { signMessage } from '../identity/sign.js'
 import { openFromDevice } from '../identity/seal.js'
@@ -441,30 +435,14 @@ function profileFromMaterial(
   }
 }
 
+/** A new profile made here (in-process, or `flux init` without a running node). */
 export async function newProfile(name: string): Promise<{
   phrase: string
   keys: DeviceKeys
   entry: ProfileEntry
 }> {
-  const { phrase, keys } = await createProfile()
-  const recovery = await withIdentity(phrase, (identity) => {
-    const box = identity.recoveryBoxKeyPair()
-    sodium.sodium_memzero(box.secretKey)
-    return box.publicKey
-  })
-  if (keys.secrets === null) throw new FluxError('INTERNAL', 'a new profile has its secrets')
-  return {
-    phrase,
-    keys,
-    entry: {
-      id: toHex(keys.profileId),
-      name,
-      discovery: toHex(keys.secrets.discoveryKeyPair.publicKey),
-      recovery: toHex(recovery),
-      base: null,
-      baseSig: null
-    }
-  }
+  const { phrase, material } = await newProfileMaterial()
+  return { phrase, ...profileFromMaterial(name, material) }
 }
 
 /**

@@ -1,30 +1,10 @@
-import test, { type Test } from 'brittle'
-import { execFileSync } from 'child_process'
+import test from 'brittle'
 import fs from 'fs'
 import path from 'path'
 import { cli, waitFor } from './helpers.js'
+import { fillDisk, freeBytes, smallDisk } from '../helpers/disk.js'
 import { ControlClient } from '../../src/control/client.js'
 import { FluxError } from '../../src/errors.js'
-
-/** A tmpfs of `size` (as root), unmounted in teardown; null where that cannot be done. */
-async function smallDisk(t: Test, size: string): Promise<string | null> {
-  if (process.platform !== 'linux' || process.getuid?.() !== 0) return null
-  const dir = await t.tmp()
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'ignore' })
-  } catch {
-    return null
-  }
-  const unmount = (): void => {
-    try {
-      execFileSync('umount', ['-l', dir], { stdio: 'ignore' })
-    } catch {}
-  }
-  t.teardown(unmount, { order: 1000 })
-  // a failed wait throws, and brittle then exits without running teardowns
-  process.once('exit', unmount)
-  return dir
-}
 
 test('cli - disk full: flux up waits for space, then reopens the node by itself', async (t) => {
   t.timeout(240_000)
@@ -50,16 +30,7 @@ test('cli - disk full: flux up waits for space, then reopens the node by itself'
   await post('before the disk filled')
 
   // fill the disk, leaving about a megabyte, then post until the project stops
-  const free = (): number => {
-    const s = fs.statfsSync(disk)
-    return s.bavail * s.bsize
-  }
-  const filler = path.join(disk, 'filler')
-  const fd = fs.openSync(filler, 'w')
-  try {
-    while (free() > 1.5 * 1024 * 1024) fs.writeSync(fd, Buffer.alloc(1024 * 1024))
-  } catch {}
-  fs.closeSync(fd)
+  const filler = fillDisk(disk)
   let failed = false
   for (let i = 0; i < 5000 && !failed; i++) {
     failed = await post(`post ${i} ${'x'.repeat(3000)}`).then(
@@ -96,7 +67,7 @@ test('cli - disk full: flux up waits for space, then reopens the node by itself'
   // space returns; nothing is restarted by the test
   const stoppedAt = Date.now()
   fs.rmSync(filler)
-  t.comment(`free once the filler is gone: ${(free() / 1048576).toFixed(1)} MiB`)
+  t.comment(`free once the filler is gone: ${(freeBytes(disk) / 1048576).toFixed(1)} MiB`)
   const after = await waitFor(
     () =>
       client.call('post.add', { project: key, text: 'after the space returned' }).catch(() => null),

@@ -54,6 +54,18 @@ async function init(home: string, name: string): Promise<InitResult> {
   return r.json as InitResult
 }
 
+/** Ada's profile on a running node, with a project Kiln holding one post. */
+async function adaWithProject(t: Test, text: string) {
+  const c = cli(t)
+  await c.dht()
+  const aHome = await t.tmp()
+  const made = await init(aHome, 'Ada')
+  const a = await c.up(aHome)
+  const key = (await c.run(a.home, 'project', 'create', 'Kiln')).stdout.trim()
+  await c.json(a.home, 'post', key, text)
+  return { c, made, a, key }
+}
+
 test('cli profile - init shows the phrase once; whoami; no secret reaches disk', async (t) => {
   t.timeout(90_000)
   const c = cli(t)
@@ -390,13 +402,7 @@ test('cli sign - sign and verify round trip; a changed message is invalid', asyn
 
 test('cli recover - the phrase brings the profile back on a fresh home; none online fails clearly', async (t) => {
   t.timeout(120_000)
-  const c = cli(t)
-  await c.dht()
-  const aHome = await t.tmp()
-  const made = await init(aHome, 'Ada')
-  const a = await c.up(aHome)
-  const key = (await c.run(a.home, 'project', 'create', 'Kiln')).stdout.trim()
-  await c.json(a.home, 'post', key, 'before the loss')
+  const { c, made, a, key } = await adaWithProject(t, 'before the loss')
 
   const fresh = await c.up(await t.tmp(), [], { profile: false })
   const noPhrase = await c.runWith(UNLOCK, fresh.home, 'recover')
@@ -456,13 +462,7 @@ test('cli recover - the phrase brings the profile back on a fresh home; none onl
 
 test('cli backup - `flux backup` while the node runs, then `flux recover --from` on a fresh home with no peer online', async (t) => {
   t.timeout(120_000)
-  const c = cli(t)
-  await c.dht()
-  const aHome = await t.tmp()
-  const made = await init(aHome, 'Ada')
-  const a = await c.up(aHome)
-  const key = (await c.run(a.home, 'project', 'create', 'Kiln')).stdout.trim()
-  await c.json(a.home, 'post', key, 'kept in the backup')
+  const { c, made, a, key } = await adaWithProject(t, 'kept in the backup')
   const dir = path.join(await t.tmp(), 'backup')
   const first = await c.run(a.home, 'backup', dir, '--json')
   t.is(first.code, 0, 'backup exits 0')

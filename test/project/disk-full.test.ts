@@ -1,26 +1,12 @@
-import test, { type Test } from 'brittle'
-import { execFileSync } from 'child_process'
-import fs from 'fs'
+import test from 'brittle'
 import path from 'path'
 import { mesh, until } from '../helpers/index.js'
+import { fillDisk, smallDisk } from '../helpers/disk.js'
 import { isFluxError } from '../../src/errors.js'
-
-/** A small tmpfs of our own (as root), unmounted in teardown; null where that cannot be done. */
-async function smallDisk(t: Test): Promise<string | null> {
-  if (process.platform !== 'linux' || process.getuid?.() !== 0) return null
-  const dir = await t.tmp()
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=48m', 'tmpfs', dir], { stdio: 'ignore' })
-  } catch {
-    return null
-  }
-  t.teardown(() => execFileSync('umount', ['-l', dir], { stdio: 'ignore' }), { order: 1000 })
-  return dir
-}
 
 test('disk full - the project says the disk is full; the node still answers', async (t) => {
   t.timeout(180_000)
-  const disk = await smallDisk(t)
+  const disk = await smallDisk(t, '48m')
   if (disk === null) {
     t.pass('skipped: needs root and tmpfs to make a small disk')
     return
@@ -32,15 +18,7 @@ test('disk full - the project says the disk is full; the node still answers', as
   const told: string[] = []
   a.node.on('disk-full', (project) => told.push(project))
   // fill the disk, leaving about a megabyte
-  const free = (): number => {
-    const s = fs.statfsSync(disk)
-    return s.bavail * s.bsize
-  }
-  const fd = fs.openSync(path.join(disk, 'filler'), 'w')
-  try {
-    while (free() > 1.5 * 1024 * 1024) fs.writeSync(fd, Buffer.alloc(1024 * 1024))
-  } catch {}
-  fs.closeSync(fd)
+  fillDisk(disk)
 
   // write until the project stops (the write in flight fails with Autobase's own words)
   let failed = false
