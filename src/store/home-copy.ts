@@ -27,6 +27,11 @@ export interface HomeCopy {
   close(): Promise<void>
 }
 
+/** A folder's real path (links resolved), or its absolute path when it does not exist yet. */
+async function real(p: string): Promise<string> {
+  return fs.realpath(p).catch(() => path.resolve(p))
+}
+
 function unreadable(dir: string, why: string): FluxError {
   return new FluxError('BACKUP_UNREADABLE', `cannot read the copy of a home at ${dir}: ${why}`)
 }
@@ -34,7 +39,6 @@ function unreadable(dir: string, why: string): FluxError {
 /** Open a copy of a home read-only. `ownHome` is this node's home, which is not a copy. */
 export async function openHomeCopy(dir: string, ownHome: string): Promise<HomeCopy> {
   const paths = homePaths(dir)
-  const real = async (p: string): Promise<string> => fs.realpath(p).catch(() => path.resolve(p))
   if ((await real(paths.home)) === (await real(ownHome))) {
     throw new FluxError(
       'INVALID_INPUT',
@@ -186,7 +190,6 @@ export async function makeBackup(opts: {
 }): Promise<BackupReport> {
   const dir = path.resolve(opts.dir)
   const home = homePaths(opts.home)
-  const real = async (p: string): Promise<string> => fs.realpath(p).catch(() => path.resolve(p))
   const [realDir, realHome] = [await real(dir), await real(home.home)]
   if (realDir === realHome || realDir.startsWith(realHome + path.sep)) {
     throw new FluxError('INVALID_INPUT', `back up to a folder outside the home (${home.home})`)

@@ -5,22 +5,16 @@
  * still running as its profile.
  */
 import test from 'brittle'
-import { mesh, copyKeys } from '../helpers/index.js'
+import { mesh, stoppedHome } from '../helpers/index.js'
 import { startDaemon, type DaemonEvents } from '../../src/control/daemon.js'
 import { ControlClient } from '../../src/control/client.js'
 import { ManualClock, withTimeout } from '../../src/util/clock.js'
 import { FluxError } from '../../src/errors.js'
-import type { DeviceKeys } from '../../src/identity/profile-keys.js'
 
 test('control reopen - after a full disk the node is reopened behind the same socket, on the next space check', async (t) => {
   t.timeout(90_000)
   const m = await mesh(t)
-  const ada = await m.create({ name: 'Ada' })
-  const keys = copyKeys(ada.node.profile.keys as DeviceKeys)
-  const { key } = await ada.app.projects.create({ name: 'Kiln' })
-  await ada.app.content.post(key, 'before the disk filled')
-  const home = ada.home
-  await ada.node.close()
+  const { home, keys, key } = await stoppedHome(m, 'before the disk filled')
 
   const clock = new ManualClock()
   const daemon = await startDaemon(

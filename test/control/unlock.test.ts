@@ -7,7 +7,7 @@
 import test from 'brittle'
 import fs from 'fs/promises'
 import path from 'path'
-import { mesh, copyKeys, until, errorCode } from '../helpers/index.js'
+import { mesh, copyKeys, until, errorCode, stoppedHome } from '../helpers/index.js'
 import { startDaemon, type Daemon } from '../../src/control/daemon.js'
 import { ControlClient } from '../../src/control/client.js'
 import { FluxError } from '../../src/errors.js'
@@ -62,13 +62,7 @@ async function daemonUnlocking(
 test('control unlock - the socket answers while the profile unlocks; a call that needs it waits, then succeeds', async (t) => {
   t.timeout(90_000)
   const m = await mesh(t)
-  // a home with a profile and a project, as `flux up` finds it the second time
-  const ada = await m.create({ name: 'Ada' })
-  const keys = copyKeys(ada.node.profile.keys as DeviceKeys)
-  const { key } = await ada.app.projects.create({ name: 'Kiln' })
-  await ada.app.content.post(key, 'before the restart')
-  const home = ada.home
-  await ada.node.close()
+  const { home, keys, key } = await stoppedHome(m, 'before the restart')
 
   const unlock = deferred<DeviceKeys>()
   const { daemon, client } = await daemonUnlocking(t, m.bootstrap, home, unlock.promise)
@@ -105,11 +99,7 @@ test('control unlock - the socket answers while the profile unlocks; a call that
 test('control unlock - a wrong passphrase fails the waiting calls clearly and changes nothing', async (t) => {
   t.timeout(90_000)
   const m = await mesh(t)
-  const ada = await m.create({ name: 'Ada' })
-  const keys = copyKeys(ada.node.profile.keys as DeviceKeys)
-  const { key } = await ada.app.projects.create({ name: 'Kiln' })
-  const home = ada.home
-  await ada.node.close()
+  const { home, keys, key } = await stoppedHome(m)
   const stateFile = path.join(home, 'node.json')
   const stateBefore = await fs.readFile(stateFile)
 

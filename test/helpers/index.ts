@@ -154,6 +154,22 @@ export async function converged(
 }
 
 /** 'OK' if the promise resolves, else the FluxError code it rejects with. */
+/**
+ * A stopped home, as `flux up` finds it the second time: Ada's profile, a project Kiln (with one
+ * post when `post` is given), and her device keys, copied before the node's close zeroed them.
+ */
+export async function stoppedHome(
+  m: Mesh,
+  post?: string
+): Promise<{ home: string; keys: DeviceKeys; key: string }> {
+  const ada = await m.create({ name: 'Ada' })
+  const keys = copyKeys(ada.node.profile.keys as DeviceKeys)
+  const { key } = await ada.app.projects.create({ name: 'Kiln' })
+  if (post !== undefined) await ada.app.content.post(key, post)
+  await ada.node.close()
+  return { home: ada.home, keys, key }
+}
+
 export async function errorCode(p: Promise<unknown>): Promise<string> {
   try {
     await p
