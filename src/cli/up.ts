@@ -60,6 +60,7 @@ export const up = verb(
     // known to be right
     if (keys !== null && !(await ranBefore(home))) await keys
     const shutdown = onShutdown()
+    let idle: { stop(): void } | null = null
     try {
       // loaded here, not at the top: the other verbs should not pay for the node's modules
       const { startDaemon } = await import('../control/daemon.js')
@@ -78,6 +79,10 @@ export const up = verb(
         throw err
       })
       const { node, server, app } = daemon
+      // a full collection once the node goes quiet after a burst (src/util/idle-gc.ts)
+      const { IdleGc } = await import('../util/idle-gc.js')
+      const { systemClock } = await import('../util/clock.js')
+      idle = new IdleGc({ clock: systemClock })
       const stopRequest = daemon.stopped.then(() => 'a stop request' as const)
       const early = await Promise.race([
         node.profile.unlocked().then(() => null),
@@ -159,6 +164,7 @@ export const up = verb(
       if (out.json) out.event('stopped')
       else out.line('flux: stopped')
     } finally {
+      idle?.stop()
       shutdown.dispose()
     }
   }
