@@ -84,7 +84,7 @@ export class ContentActions {
     }
     const project = await this.writable(ref)
     const parent = replyTo ? await this.resolveId(project, 'post', replyTo) : null
-    // a reply names its parent by number too (layout 2 finds posts by number)
+    // a reply names its parent by number too (layouts 2 and 3 find posts by number)
     const at = parent === null ? null : await project.view.postAt(parent)
     const op = await project.append({
       type: 'post/add',

@@ -27,8 +27,11 @@ export class ProjectActions {
     name: string
     description?: string
     public?: boolean
-    /** The view layout: 1 only to make a project as it was made before layout 2 (tests; rule 1 too). */
-    layout?: 1 | typeof LAYOUT
+    /**
+     * The view layout: older ones only to make a project as it was made before (tests): 1 with
+     * causal rule 1, 2 with rule 2.
+     */
+    layout?: 1 | 2 | typeof LAYOUT
   }): Promise<ProjectDetail> {
     const { profile, projects, writers } = this.node
     const keys = profile.requireFullDevice('create projects')
@@ -39,7 +42,7 @@ export class ProjectActions {
         description: opts.description ?? '',
         public: !!opts.public,
         as: createWriterProof(keys, p.discoveryKey, p.writerKey),
-        ...((opts.layout ?? LAYOUT) === LAYOUT ? { layout: LAYOUT, causal: CAUSAL } : {})
+        ...(opts.layout === 1 ? {} : { layout: opts.layout ?? LAYOUT, causal: CAUSAL })
       })
       await p.update()
       return (await p.view.project()) !== null

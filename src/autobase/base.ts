@@ -279,7 +279,8 @@ export class FluxBase<O extends Envelope & { type: string }> extends ReadyResour
     }
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ block, batchable, resolve, reject })
-      if (this.flushing === null) this.flushing = this.flush()
+      // after a microtask: ops appended in the same tick (a burst) go out as one block
+      if (this.flushing === null) this.flushing = Promise.resolve().then(() => this.flush())
     })
   }
 

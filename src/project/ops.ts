@@ -71,7 +71,7 @@ export type OpBody =
       /** The creator's writer proof: this writer core belongs to that profile. */
       as: WriterProof
       /** The view layout (src/views/project.ts `LAYOUT`; absent: 1, as before it was set). */
-      layout?: 2
+      layout?: 2 | 3
       /**
        * How an op's merge time is bounded by its causal past (src/views/project.ts `CAUSAL`):
        * 2 follows acks (blocks without ops) through their own heads; absent: 1, as before.
@@ -112,7 +112,7 @@ export type OpBody =
   | { type: 'device/revoke'; device: HexKey }
   /** A delegate of the author's profile whose expiry the author's clock has passed. */
   | { type: 'device/expire'; device: HexKey }
-  /** `replyAt`: the number of the post replied to (layout 2 finds posts by number). */
+  /** `replyAt`: the number of the post replied to (layouts 2 and 3 find posts by number). */
   | { type: 'post/add'; text: string; replyTo: OpId | null; replyAt?: number }
   | { type: 'task/add'; title: string; assignee: HexKey | null }
   | {
@@ -151,7 +151,7 @@ function validateBody(o: Obj): OpBody | string {
         return badText('description', o.description, LIMITS.description, 'prose', true)
       if (typeof o.public !== 'boolean') return 'bad public flag'
       if (!isWriterProofShape(o.as)) return 'bad writer proof'
-      if (o.layout !== undefined && o.layout !== 2) return 'unknown view layout'
+      if (o.layout !== undefined && o.layout !== 2 && o.layout !== 3) return 'unknown view layout'
       if (o.causal !== undefined && o.causal !== 2) return 'unknown causal rule'
       return {
         type: o.type,
@@ -159,7 +159,7 @@ function validateBody(o: Obj): OpBody | string {
         description: o.description,
         public: o.public,
         as: o.as,
-        ...(o.layout === 2 ? { layout: 2 as const } : {}),
+        ...(o.layout === 2 || o.layout === 3 ? { layout: o.layout } : {}),
         ...(o.causal === 2 ? { causal: 2 as const } : {})
       }
     case 'project/set': {

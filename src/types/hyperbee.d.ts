@@ -36,6 +36,11 @@ declare module 'hyperbee' {
     del(key: string): Promise<void>
     batch(): HyperbeeBatch
     createReadStream(range?: Range): Readable & AsyncIterable<Entry>
+    /** Every put and del, in the order written (`seq` is the block). */
+    createHistoryStream(opts?: {
+      gte?: number
+      lt?: number
+    }): Readable & AsyncIterable<Entry & { type: 'put' | 'del' }>
     snapshot(): Hyperbee
     checkout(version: number): Hyperbee
   }

@@ -11,6 +11,8 @@ import {
   type EvidenceRecord,
   emptySystem,
   prefixEnd,
+  pagePosts,
+  paged,
   type DeniedRecord,
   type IndexingRecord,
   type InviteRecord,
@@ -25,7 +27,7 @@ import {
   type TaskRecord
 } from './project.js'
 
-/** How many post numbers a view remembers before it starts again (layout 2). */
+/** How many post numbers a view remembers before it starts again (layouts 2 and 3). */
 const MAX_REMEMBERED = 8192
 
 export class ProjectView {
@@ -107,31 +109,31 @@ export class ProjectView {
 
   private layoutSeen: number | null = null
 
-  /** Layout 2: the pages of posts, each with the number of its first post. */
+  /** Layouts 2 and 3: the pages of posts, each with the number of its first post. */
   private async *pages(reverse = false): AsyncGenerator<{ start: number; posts: PostRecord[] }> {
     const range = { gte: Keys.pagePrefix, lt: prefixEnd(Keys.pagePrefix), reverse }
     for await (const e of this.bee.createReadStream(range)) {
-      yield { start: Number(e.key.slice(Keys.pagePrefix.length)), posts: e.value as PostRecord[] }
+      yield { start: Number(e.key.slice(Keys.pagePrefix.length)), posts: pagePosts(e.value) ?? [] }
     }
   }
 
-  /** Layout 2: post number `n` (posts are numbered from 1 in feed order). */
+  /** Layouts 2 and 3: post number `n` (posts are numbered from 1 in feed order). */
   private async postNumber(n: number): Promise<PostRecord | null> {
     const range = { gte: Keys.pagePrefix, lte: Keys.page(n), reverse: true, limit: 1 }
     for await (const e of this.bee.createReadStream(range)) {
       const start = Number(e.key.slice(Keys.pagePrefix.length))
-      return (e.value as PostRecord[])[n - start] ?? null
+      return pagePosts(e.value)?.[n - start] ?? null
     }
     return null
   }
 
   /**
-   * A post and its number (posts are numbered from 1 in feed order). Layout 2 learns the
+   * A post and its number (posts are numbered from 1 in feed order). Layouts 2 and 3 learn the
    * numbers of posts from their pages, newest first, in one scan shared by concurrent callers
    * (the read-backs of a burst), and checks a number again on use: a reorder can renumber.
    */
   async postAt(id: string): Promise<{ post: PostRecord; n: number } | null> {
-    if ((await this.layout()) !== 2) {
+    if (!paged(await this.layout())) {
       const post = await this.post(id)
       return post === null ? null : { post, n: 0 }
     }
@@ -150,7 +152,7 @@ export class ProjectView {
     return found
   }
 
-  /** Post numbers by id (layout 2), learnt by {@link learnNumbers}. */
+  /** Post numbers by id (layouts 2 and 3), learnt by {@link learnNumbers}. */
   private readonly numbers = new Map<string, number>()
   private learning: Promise<void> | null = null
 
@@ -174,13 +176,13 @@ export class ProjectView {
   }
 
   async post(id: string): Promise<PostRecord | null> {
-    if ((await this.layout()) === 2) return (await this.postAt(id))?.post ?? null
+    if (paged(await this.layout())) return (await this.postAt(id))?.post ?? null
     return this.value<PostRecord>(Keys.post(id))
   }
 
   /** Posts in feed order (the order every peer applied them), newest last. */
   async feed(opts: { limit?: number } = {}): Promise<PostRecord[]> {
-    if ((await this.layout()) === 2) {
+    if (paged(await this.layout())) {
       const limit = opts.limit ?? Infinity
       const out: PostRecord[] = []
       for await (const page of this.pages(true)) {
@@ -217,7 +219,7 @@ export class ProjectView {
   /** Ids of posts or tasks starting with a prefix (at most `limit`). */
   async idsByPrefix(kind: 'post' | 'task', prefix: string, limit = 2): Promise<string[]> {
     const out: string[] = []
-    if (kind === 'post' && (await this.layout()) === 2) {
+    if (kind === 'post' && paged(await this.layout())) {
       for await (const page of this.pages(true)) {
         for (const p of page.posts) {
           if (p.id.startsWith(prefix) && out.length < limit && !out.includes(p.id)) out.push(p.id)

@@ -137,9 +137,59 @@ export interface IndexingRecord {
  * project made before layout 2, kept as it was. 2 (compact): posts in pages (`page/<n>`, `n`
  * the number of the page's first post), a key written once per apply call, writer blocks
  * marked applied instead of each op: a late joiner downloads a few blocks per hundred posts,
- * not three per post (DESIGN.md "Speed: what made the difference", item 5).
+ * not three per post (DESIGN.md "Speed: what made the difference", item 5). A page stays open
+ * across apply calls, so posts that arrive one by one rewrite it each time (about 5 KiB of view
+ * per post). 3: as 2, but a page is never written again: each apply call (one writer's append
+ * batch) starts its own pages, and a page holds its author and device once and each post as a
+ * short tuple ({@link Page3}): a view about half the bytes of layout 2 for bursts and a
+ * fifteenth for posts one by one.
  */
-export const LAYOUT = 2 as const
+export const LAYOUT = 3 as const
+
+/** The layouts this version reads and writes. */
+export const LAYOUTS: readonly number[] = [1, 2, 3]
+
+/** Whether a layout keeps posts in pages (2 and later). */
+export function paged(layout: number | undefined): boolean {
+  return (layout ?? 1) >= 2
+}
+
+/** A post in a layout 3 page: `[id, seq, text, replyTo, ts]`. */
+export type PageEntry = [OpId, number, string, OpId | null, number]
+
+/** A layout 3 page: the posts of one author's device, from one apply call. */
+export interface Page3 {
+  /** The author's profile. */
+  a: HexKey
+  /** The device the posts were written from. */
+  d: HexKey
+  p: PageEntry[]
+}
+
+/** A page as stored: layout 2 keeps whole records, layout 3 a {@link Page3}. */
+export type StoredPage = PostRecord[] | Page3
+
+/** The posts of a page as stored, whichever the layout (null: not a page). */
+export function pagePosts(value: unknown): PostRecord[] | null {
+  if (Array.isArray(value)) return value as PostRecord[]
+  if (value === null || typeof value !== 'object') return null
+  const page = value as Page3
+  if (!Array.isArray(page.p)) return null
+  return page.p.map(([id, seq, text, replyTo, ts]) => ({
+    id,
+    seq,
+    author: page.a,
+    device: page.d,
+    text,
+    replyTo,
+    ts
+  }))
+}
+
+/** A post as a layout 3 page entry. */
+export function pageEntry(post: PostRecord): PageEntry {
+  return [post.id, post.seq, post.text, post.replyTo, post.ts]
+}
 
 /**
  * The causal rule of new projects: 2 bounds an op's merge time by what its writer knew through
@@ -150,8 +200,14 @@ export const CAUSAL = 2 as const
 /** A page holds at most this many posts, or this many bytes of them (JSON), whichever first. */
 export const PAGE_POSTS = 32
 export const PAGE_BYTES = 32 * 1024
+/**
+ * Layout 3's bounds: a page is written once, so its size costs no rewrites; bigger pages are
+ * fewer view blocks for a burst (a block costs more to replicate than its bytes).
+ */
+export const PAGE3_POSTS = 128
+export const PAGE3_BYTES = 64 * 1024
 
-/** Where the posts are written now (layout 2): the open page and what it holds. */
+/** Where the posts are written now (layout 2; in layout 3, within one apply call). */
 export interface OpenPage {
   /** The number of its first post (posts are numbered from 1, in feed order). */
   start: number
@@ -237,7 +293,7 @@ export const Keys = {
   post: (id: OpId) => `post/${id}`,
   feed: (seq: number) => `feed/${pad(seq)}`,
   feedPrefix: 'feed/',
-  /** Layout 2: a page of posts, by the number of its first post. */
+  /** Layouts 2 and 3: a page of posts, by the number of its first post. */
   page: (start: number) => `page/${pad(start)}`,
   pagePrefix: 'page/',
   reply: (parent: OpId, seq: number) => `reply/${parent}/${pad(seq)}`,

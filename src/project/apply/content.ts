@@ -6,7 +6,14 @@ import {
   Keys,
   PAGE_BYTES,
   PAGE_POSTS,
+  PAGE3_BYTES,
+  PAGE3_POSTS,
+  pageEntry,
+  pagePosts,
+  paged,
   type KvRecord,
+  type OpenPage,
+  type Page3,
   type PostRecord,
   type TaskRecord
 } from '../../views/project.js'
@@ -27,7 +34,7 @@ export async function post(ctx: MemberCtx, op: OpOf<'post/add'>): Promise<void> 
     replyTo: op.replyTo,
     ts: ctx.ts
   }
-  if (ctx.sys.layout === 2) {
+  if (paged(ctx.sys.layout)) {
     await pagePost(ctx, op, record)
   } else {
     if (op.replyTo !== null && !(await b.has(Keys.post(op.replyTo)))) {
@@ -41,9 +48,11 @@ export async function post(ctx: MemberCtx, op: OpOf<'post/add'>): Promise<void> 
 }
 
 /**
- * Layout 2: the post goes to the open page (a new one once it holds PAGE_POSTS posts or
+ * Layouts 2 and 3: the post goes to the open page (a new one once it holds PAGE_POSTS posts or
  * PAGE_BYTES bytes); a reply names its parent by id and number, and the page of that number
- * must hold that id.
+ * must hold that id. In layout 2 the open page is kept in the system record, across apply
+ * calls; in layout 3 only within this apply call (and for one author's device), so a page is
+ * written once.
  */
 async function pagePost(ctx: MemberCtx, op: OpOf<'post/add'>, record: PostRecord): Promise<void> {
   const { b, sys } = ctx
@@ -56,27 +65,69 @@ async function pagePost(ctx: MemberCtx, op: OpOf<'post/add'>, record: PostRecord
     }
   }
   const n = sys.posts + 1
-  // the page's JSON: its brackets, and each post with a comma
-  const bytes = Buffer.byteLength(JSON.stringify(record)) + 1
-  let open = sys.page
-  if (open === undefined || open.count >= PAGE_POSTS || open.bytes + bytes > PAGE_BYTES) {
-    open = { start: n, count: 0, bytes: 2 }
+  if (sys.layout === 2) {
+    // the page's JSON: its brackets, and each post with a comma
+    const bytes = Buffer.byteLength(JSON.stringify(record)) + 1
+    let open = sys.page
+    if (open === undefined || open.count >= PAGE_POSTS || open.bytes + bytes > PAGE_BYTES) {
+      open = { start: n, count: 0, bytes: 2 }
+    }
+    const posts = open.count === 0 ? [] : ((await b.get<PostRecord[]>(Keys.page(open.start))) ?? [])
+    posts.push(record)
+    await b.put(Keys.page(open.start), posts)
+    sys.page = { start: open.start, count: open.count + 1, bytes: open.bytes + bytes }
+  } else {
+    const entry = pageEntry(record)
+    const bytes = Buffer.byteLength(JSON.stringify(entry)) + 1
+    let open = openPages.get(b)
+    if (
+      open === undefined ||
+      open.count >= PAGE3_POSTS ||
+      open.bytes + bytes > PAGE3_BYTES ||
+      open.author !== record.author ||
+      open.device !== record.device
+    ) {
+      // its JSON without posts: {"a":"<64>","d":"<64>","p":[]}
+      const empty: Page3 = { a: record.author, d: record.device, p: [] }
+      open = {
+        start: n,
+        count: 0,
+        bytes: Buffer.byteLength(JSON.stringify(empty)),
+        author: record.author,
+        device: record.device
+      }
+    }
+    const page = (open.count === 0 ? null : await b.get<Page3>(Keys.page(open.start))) ?? {
+      a: record.author,
+      d: record.device,
+      p: []
+    }
+    // an op rolled back after its put (an unexpected error) left the page as it was: the
+    // page, not this note, says what it holds
+    if (page.p.length !== open.count) {
+      open = { ...open, count: page.p.length, bytes: Buffer.byteLength(JSON.stringify(page)) }
+    }
+    page.p.push(entry)
+    await b.put(Keys.page(open.start), page)
+    openPages.set(b, { ...open, count: open.count + 1, bytes: open.bytes + bytes })
   }
-  const posts = open.count === 0 ? [] : ((await b.get<PostRecord[]>(Keys.page(open.start))) ?? [])
-  posts.push(record)
-  await b.put(Keys.page(open.start), posts)
-  sys.page = { start: open.start, count: open.count + 1, bytes: open.bytes + bytes }
   if (op.replyTo !== null) await b.put(Keys.reply(op.replyTo, record.seq), n)
 }
 
-/** The page holding post number `n` (layout 2), with the number of its first post. */
+/**
+ * Layout 3: the page open in each apply call (one transaction per call). Kept beside the
+ * transaction, not in the view: the next call starts a page of its own.
+ */
+const openPages = new WeakMap<ViewTx, OpenPage & { author: string; device: string }>()
+
+/** The page holding post number `n` (layouts 2 and 3), with the number of its first post. */
 export async function postPage(
   b: ViewTx,
   n: number
 ): Promise<{ start: number; posts: PostRecord[] } | null> {
   const key = await b.floor(Keys.pagePrefix, Keys.page(n))
   if (key === null) return null
-  const posts = await b.get<PostRecord[]>(key)
+  const posts = pagePosts(await b.get<unknown>(key))
   if (posts === null) return null
   return { start: Number(key.slice(Keys.pagePrefix.length)), posts }
 }

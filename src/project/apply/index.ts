@@ -15,7 +15,13 @@ import {
   type HeadsReader,
   type UnexpectedListener
 } from '../../autobase/runner.js'
-import { Keys, emptySystem, type ProjectRecord, type SystemRecord } from '../../views/project.js'
+import {
+  Keys,
+  emptySystem,
+  paged,
+  type ProjectRecord,
+  type SystemRecord
+} from '../../views/project.js'
 import { projectCodec, type HexKey, type Op } from '../ops.js'
 import { activeMember, authorOf, type Ctx, type MemberCtx } from './context.js'
 import * as project from './project.js'
@@ -57,12 +63,12 @@ function createsEntity(op: Op): boolean {
 }
 
 /**
- * Whether an op was applied or skipped before. Layout 2 keeps no record per post id (posts
+ * Whether an op was applied or skipped before. Layouts 2 and 3 keep no record per post id (posts
  * live in pages): a writer block applied again is refused whole by its mark (the runner).
  */
 async function seen(b: ViewTx, op: Op, sys: SystemRecord): Promise<boolean> {
   if (op.type === 'post/add') {
-    return sys.layout !== 2 && ((await b.has(Keys.post(op.id))) || b.has(Keys.op(op.id)))
+    return !paged(sys.layout) && ((await b.has(Keys.post(op.id))) || b.has(Keys.op(op.id)))
   }
   if (op.type === 'task/add') return (await b.has(Keys.task(op.id))) || b.has(Keys.op(op.id))
   return b.has(Keys.op(op.id))
@@ -110,7 +116,7 @@ export function createProjectApply(opts: ProjectApplyOptions): ApplyFunction {
     skipKey: Keys.skip,
     causalKey: Keys.causal,
     seen,
-    compact: (sys) => sys.layout === 2,
+    compact: (sys) => paged(sys.layout),
     followAcks: (sys) => sys.causal === 2,
     context: (base) => ({
       ...base,
