@@ -66,6 +66,22 @@ export class ViewTx {
     this.held.push([key, text])
   }
 
+  /**
+   * Put a value given as its JSON text, built by the caller (a page that grows by a post at a
+   * time is not stringified whole for every post). The text must be what `JSON.stringify`
+   * makes of the value: the batch gets the value parsed from it.
+   */
+  async putJson(key: string, text: string): Promise<void> {
+    if (!this.undo.has(key)) this.undo.set(key, this.cache.get(key))
+    this.cache.set(key, text)
+    this.held.push([key, text])
+  }
+
+  /** The JSON text this call holds for `key` (undefined: not read or written in this call). */
+  textOf(key: string): string | null | undefined {
+    return this.cache.get(key)
+  }
+
   async del(key: string): Promise<void> {
     if (!this.undo.has(key)) this.undo.set(key, this.cache.get(key))
     this.cache.set(key, null)

@@ -77,9 +77,17 @@ async function pagePost(ctx: MemberCtx, op: OpOf<'post/add'>, record: PostRecord
     await b.put(Keys.page(open.start), posts)
     sys.page = { start: open.start, count: open.count + 1, bytes: open.bytes + bytes }
   } else {
-    const entry = pageEntry(record)
-    const bytes = Buffer.byteLength(JSON.stringify(entry)) + 1
+    const entry = JSON.stringify(pageEntry(record))
+    const bytes = Buffer.byteLength(entry) + 1
     let open = openPages.get(b)
+    // an op rolled back after its put (an unexpected error) left the page as it was before
+    // it: the page, not this note, says what it holds
+    if (open !== undefined && b.textOf(Keys.page(open.start)) !== open.text) {
+      const stored = await b.get<Page3>(Keys.page(open.start))
+      const entries = (stored?.p ?? []).map((e) => JSON.stringify(e))
+      open = { ...open, entries, count: entries.length, text: pageText(open, entries) }
+      open.bytes = Buffer.byteLength(open.text)
+    }
     if (
       open === undefined ||
       open.count >= PAGE3_POSTS ||
@@ -87,38 +95,37 @@ async function pagePost(ctx: MemberCtx, op: OpOf<'post/add'>, record: PostRecord
       open.author !== record.author ||
       open.device !== record.device
     ) {
-      // its JSON without posts: {"a":"<64>","d":"<64>","p":[]}
-      const empty: Page3 = { a: record.author, d: record.device, p: [] }
-      open = {
-        start: n,
-        count: 0,
-        bytes: Buffer.byteLength(JSON.stringify(empty)),
-        author: record.author,
-        device: record.device
-      }
+      const fresh = { author: record.author, device: record.device }
+      open = { ...fresh, start: n, count: 0, entries: [], text: '', bytes: 0 }
+      open.bytes = Buffer.byteLength(pageText(fresh, []))
     }
-    const page = (open.count === 0 ? null : await b.get<Page3>(Keys.page(open.start))) ?? {
-      a: record.author,
-      d: record.device,
-      p: []
-    }
-    // an op rolled back after its put (an unexpected error) left the page as it was: the
-    // page, not this note, says what it holds
-    if (page.p.length !== open.count) {
-      open = { ...open, count: page.p.length, bytes: Buffer.byteLength(JSON.stringify(page)) }
-    }
-    page.p.push(entry)
-    await b.put(Keys.page(open.start), page)
-    openPages.set(b, { ...open, count: open.count + 1, bytes: open.bytes + bytes })
+    const entries = [...open.entries, entry]
+    const text = pageText(open, entries)
+    await b.putJson(Keys.page(open.start), text)
+    openPages.set(b, { ...open, entries, count: entries.length, text, bytes: open.bytes + bytes })
   }
   if (op.replyTo !== null) await b.put(Keys.reply(op.replyTo, record.seq), n)
 }
 
 /**
- * Layout 3: the page open in each apply call (one transaction per call). Kept beside the
- * transaction, not in the view: the next call starts a page of its own.
+ * Layout 3: the page open in each apply call (one transaction per call), with its posts as
+ * JSON text. Kept beside the transaction, not in the view: the next call starts a page of its
+ * own.
  */
-const openPages = new WeakMap<ViewTx, OpenPage & { author: string; device: string }>()
+interface OpenPage3 extends OpenPage {
+  author: string
+  device: string
+  /** Each post's JSON, and the page's as last put. */
+  entries: string[]
+  text: string
+}
+const openPages = new WeakMap<ViewTx, OpenPage3>()
+
+/** A layout 3 page's JSON, exactly as `JSON.stringify` makes it of a {@link Page3}. */
+function pageText(who: { author: string; device: string }, entries: string[]): string {
+  const page: Page3 = { a: who.author, d: who.device, p: [] }
+  return `${JSON.stringify(page).slice(0, -2)}${entries.join(',')}]}`
+}
 
 /** The page holding post number `n` (layouts 2 and 3), with the number of its first post. */
 export async function postPage(
