@@ -60,10 +60,7 @@ export class ViewTx {
 
   // async, as it was when it wrote through: callers await it
   async put(key: string, value: unknown): Promise<void> {
-    const text = JSON.stringify(value)
-    if (!this.undo.has(key)) this.undo.set(key, this.cache.get(key))
-    this.cache.set(key, text)
-    this.held.push([key, text])
+    return this.putJson(key, JSON.stringify(value))
   }
 
   /**

@@ -146,9 +146,6 @@ export interface IndexingRecord {
  */
 export const LAYOUT = 3 as const
 
-/** The layouts this version reads and writes. */
-export const LAYOUTS: readonly number[] = [1, 2, 3]
-
 /** Whether a layout keeps posts in pages (2 and later). */
 export function paged(layout: number | undefined): boolean {
   return (layout ?? 1) >= 2
@@ -165,9 +162,6 @@ export interface Page3 {
   d: HexKey
   p: PageEntry[]
 }
-
-/** A page as stored: layout 2 keeps whole records, layout 3 a {@link Page3}. */
-export type StoredPage = PostRecord[] | Page3
 
 /** The posts of a page as stored, whichever the layout (null: not a page). */
 export function pagePosts(value: unknown): PostRecord[] | null {
