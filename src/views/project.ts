@@ -201,7 +201,7 @@ export const PAGE_BYTES = 32 * 1024
 export const PAGE3_POSTS = 128
 export const PAGE3_BYTES = 64 * 1024
 
-/** Where the posts are written now (layout 2; in layout 3, within one apply call). */
+/** Where the posts are written now (layout 2): the open page and what it holds. */
 export interface OpenPage {
   /** The number of its first post (posts are numbered from 1, in feed order). */
   start: number

@@ -12,7 +12,6 @@ import {
   pagePosts,
   paged,
   type KvRecord,
-  type OpenPage,
   type Page3,
   type PostRecord,
   type TaskRecord
@@ -84,25 +83,26 @@ async function pagePost(ctx: MemberCtx, op: OpOf<'post/add'>, record: PostRecord
     // it: the page, not this note, says what it holds
     if (open !== undefined && b.textOf(Keys.page(open.start)) !== open.text) {
       const stored = await b.get<Page3>(Keys.page(open.start))
-      const entries = (stored?.p ?? []).map((e) => JSON.stringify(e))
-      open = { ...open, entries, count: entries.length, text: pageText(open, entries) }
+      open.entries = (stored?.p ?? []).map((e) => JSON.stringify(e))
+      open.text = pageText(open, open.entries)
       open.bytes = Buffer.byteLength(open.text)
     }
     if (
       open === undefined ||
-      open.count >= PAGE3_POSTS ||
+      open.entries.length >= PAGE3_POSTS ||
       open.bytes + bytes > PAGE3_BYTES ||
       open.author !== record.author ||
       open.device !== record.device
     ) {
       const fresh = { author: record.author, device: record.device }
-      open = { ...fresh, start: n, count: 0, entries: [], text: '', bytes: 0 }
-      open.bytes = Buffer.byteLength(pageText(fresh, []))
+      const text = pageText(fresh, [])
+      open = { ...fresh, start: n, entries: [], text, bytes: Buffer.byteLength(text) }
+      openPages.set(b, open)
     }
-    const entries = [...open.entries, entry]
-    const text = pageText(open, entries)
-    await b.putJson(Keys.page(open.start), text)
-    openPages.set(b, { ...open, entries, count: entries.length, text, bytes: open.bytes + bytes })
+    open.entries.push(entry)
+    open.text = pageText(open, open.entries)
+    open.bytes += bytes
+    await b.putJson(Keys.page(open.start), open.text)
   }
   if (op.replyTo !== null) await b.put(Keys.reply(op.replyTo, record.seq), n)
 }
@@ -112,12 +112,15 @@ async function pagePost(ctx: MemberCtx, op: OpOf<'post/add'>, record: PostRecord
  * JSON text. Kept beside the transaction, not in the view: the next call starts a page of its
  * own.
  */
-interface OpenPage3 extends OpenPage {
+interface OpenPage3 {
+  /** The number of its first post. */
+  start: number
   author: string
   device: string
-  /** Each post's JSON, and the page's as last put. */
+  /** Each post's JSON, the page's as last put, and its size as counted for the bound. */
   entries: string[]
   text: string
+  bytes: number
 }
 const openPages = new WeakMap<ViewTx, OpenPage3>()
 
