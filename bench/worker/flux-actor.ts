@@ -43,6 +43,8 @@ export interface TraceSample {
   writers: string
   writable: boolean
   ff: boolean
+  /** Event-loop turns apply gave, apply calls abandoned for a fast-forward (catch-up.ts). */
+  catchUp: string
   /** CPU time this process has used so far (ms). */
   cpu: number
 }
@@ -120,6 +122,7 @@ export class FluxActor implements Replica {
         writers: [...base.activeWriters].map((w) => w.core.contiguousLength).join('+'),
         writable: base.writable,
         ff: base.fastForwardTo !== null || base.fastForwarding !== null,
+        catchUp: `${p.catchUp.counts.turns} turns, ${p.catchUp.counts.abandoned} abandoned`,
         cpu: Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000)
       })
     }, every)

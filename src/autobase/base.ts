@@ -23,6 +23,7 @@ import {
   type Validation
 } from './envelope.js'
 import type { ApplyFunction, HeadsReader, UnexpectedListener } from './runner.js'
+import { CatchUp, type FastForwardState } from './catch-up.js'
 
 export interface FluxBaseOptions<O extends Envelope & { type: string }> {
   /** The base key, or null to create a new base (this writer becomes its bootstrap). */
@@ -83,6 +84,8 @@ export class FluxBase<O extends Envelope & { type: string }> extends ReadyResour
   failure: FluxError | null = null
   private pending: Pending[] = []
   private flushing: Promise<void> | null = null
+  /** Long applies give the event loop turns; a far-behind base fast-forwards sooner. */
+  readonly catchUp: CatchUp
 
   constructor(store: Corestore, opts: FluxBaseOptions<O>) {
     super()
@@ -120,12 +123,14 @@ export class FluxBase<O extends Envelope & { type: string }> extends ReadyResour
           valueEncoding: 'json',
           extension: false
         }),
-      apply: (nodes, view, host) => {
+      apply: async (nodes, view, host) => {
         if (bootstrap === '') bootstrap = b4a.toString(base.key, 'hex')
+        await this.catchUp.beforeApply(nodes.some((n) => n.optimistic === true))
         return apply(nodes, view, host)
       }
     })
     this.base = base
+    this.catchUp = new CatchUp(() => base as unknown as FastForwardState)
     base.on('update', () => this.emit('update'))
     base.on('writable', () => this.emit('writable'))
     base.on('error', (err: unknown) => {

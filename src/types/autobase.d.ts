@@ -8,6 +8,8 @@ declare module 'autobase' {
     length: number
     /** The writer's block's causal dependencies: the tips it had seen when it appended. */
     heads?: Array<{ key: Buffer; length: number }>
+    /** An optimistic block (from a node not yet a writer), applied on its own. */
+    optimistic?: boolean
   }
   interface ApplyHost {
     addWriter(key: Buffer, opts?: { indexer?: boolean }): Promise<void>
