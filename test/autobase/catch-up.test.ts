@@ -1,5 +1,6 @@
 import test from 'brittle'
 import Corestore from 'corestore'
+import type { Duplex } from 'stream'
 import { CatchUp, type FastForwardState } from '../../src/autobase/catch-up.js'
 import { FluxBase } from '../../src/autobase/base.js'
 import { createApply, type ApplyContext, type BaseSystem } from '../../src/autobase/runner.js'
@@ -7,8 +8,8 @@ import type { Codec } from '../../src/autobase/envelope.js'
 import type { Obj } from '../../src/autobase/shapes.js'
 
 // The decision of catch-up.ts on a stand-in for the four fields of Autobase's fast-forward
-// state it reads (a real late joiner's race cannot be replayed on demand; the late-joiner
-// bench runs the real one); the last test checks that the pinned Autobase has those fields.
+// state it reads, then on real bases: that the pinned Autobase has those fields, and the late
+// joiner's race replayed on two bases (the late-joiner bench runs it over the network).
 
 function stateWith(over: Partial<FastForwardState> = {}): FastForwardState {
   return {
@@ -129,4 +130,138 @@ test('catch up - the pinned Autobase has the fast-forward state catch-up reads',
   t.is(base.catchUp.counts.abandoned, 0, 'a base on its own abandons nothing')
   await base.close()
   await store.close()
+})
+
+/** A reader peer whose apply calls can be held at a gate (the event loop stays free). */
+interface Reader {
+  store: Corestore
+  base: FluxBase<Op>
+  gate: { held: Promise<void> | null; calls: number }
+}
+
+function kitApply(gate: Reader['gate'] | null) {
+  const inner = createApply<Op, BaseSystem, ApplyContext<BaseSystem>>({
+    codec,
+    systemKey: 'sys',
+    emptySystem: () => ({ applied: 0, skipped: 0, clocks: {} }),
+    skipKey: (seq) => `skip/${seq}`,
+    seen: (b, op) => b.has(`op/${op.id}`),
+    context: (ctx) => ctx,
+    apply: async (ctx, op) => ctx.b.put(`add/${op.id}`, true),
+    applied: async (ctx, op) => ctx.b.put(`op/${op.id}`, true),
+    skipped: async (b, _sys, _author, op) => b.put(`op/${op.id}`, true)
+  })
+  return (): typeof inner => async (nodes, view, host) => {
+    if (gate !== null) {
+      gate.calls++
+      if (gate.held) await gate.held
+    }
+    await inner(nodes, view, host)
+  }
+}
+
+async function openBase(dir: string, key: Buffer | null, gate: Reader['gate'] | null) {
+  const store = new Corestore(dir)
+  const base = new FluxBase<Op>(store, { key, encryptionKey: null, codec, apply: kitApply(gate) })
+  await base.ready()
+  return { store, base }
+}
+
+function link(a: Corestore, b: Corestore): Array<{ destroy(): void }> {
+  const s1 = a.replicate(true)
+  const s2 = b.replicate(false)
+  s1.on('error', () => {})
+  s2.on('error', () => {})
+  s1.pipe(s2).pipe(s1)
+  return [s1, s2]
+}
+
+/** Replicate one core alone (Hypercore's own stream; its typings here leave it out). */
+function linkCores(a: unknown, b: unknown): Array<{ destroy(): void }> {
+  type Replicable = { replicate(initiator: boolean): Duplex }
+  const s1 = (a as Replicable).replicate(true)
+  const s2 = (b as Replicable).replicate(false)
+  s1.on('error', () => {})
+  s2.on('error', () => {})
+  s1.pipe(s2).pipe(s1)
+  return [s1, s2]
+}
+
+async function entries(base: FluxBase<Op>): Promise<string> {
+  const out: string[] = []
+  for await (const e of base.bee.createReadStream()) out.push(`${e.key}=${JSON.stringify(e.value)}`)
+  return out.join('\n')
+}
+
+/** Poll `check` every 10 ms until it holds (bounded): what is awaited is Autobase's inner state. */
+async function until(
+  check: () => boolean | Promise<boolean>,
+  what: string | (() => string),
+  ms = 15_000
+) {
+  const end = Date.now() + ms
+  while (!(await check())) {
+    if (Date.now() > end)
+      throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
+test('catch up - a reader applying a backlog when a fast-forward is ready abandons it and lands on the signed state', async (t) => {
+  const a = await openBase(await t.tmp(), null, null)
+  const gate: Reader['gate'] = { held: null, calls: 0 }
+  const b = await openBase(await t.tmp(), a.base.key, gate)
+  const stateOf = async (x: { base: FluxBase<Op> }) => {
+    await x.base.update()
+    return { applied: (await x.base.bee.get('sys'))?.value, entries: await entries(x.base) }
+  }
+  // B follows A's first few blocks by applying them (too few to fast-forward)
+  for (let i = 0; i < 4; i++) await a.base.append({ type: 'add' })
+  let streams = link(a.store, b.store)
+  await until(async () => (await entries(b.base)) === (await entries(a.base)), 'B to apply A')
+  for (const s of streams) s.destroy()
+
+  // A writes a backlog of single-op blocks while B is away (far more than Autobase's minimum)
+  for (let i = 0; i < 120; i++) await a.base.append({ type: 'add' })
+
+  // B comes back, first on A's writer core alone: it applies (its first call is held at the
+  // gate, the event loop free). Then on everything: it learns A's signed state, and
+  // Autobase gets a fast-forward ready while the call is held. Released, the next apply call
+  // must give way to it
+  let release = (): void => {}
+  gate.held = new Promise<void>((resolve) => (release = resolve))
+  const callsBefore = gate.calls
+  const ffState = b.base.base as unknown as FastForwardState
+  const writerCore = linkCores(a.base.base.local, b.store.get({ key: a.base.writerKey }))
+  await until(() => gate.calls > callsBefore, 'B to apply from the writer core')
+  t.is(ffState.core.length < 100, true, 'B has not fast-forwarded yet')
+  streams = link(a.store, b.store)
+  await until(() => ffState.fastForwardTo !== null, 'a fast-forward to be ready')
+  gate.held = null
+  release()
+
+  await until(async () => {
+    const [x, y] = [await stateOf(a), await stateOf(b)]
+    return x.entries === y.entries
+  }, "B to hold A's state")
+  const [x, y] = [await stateOf(a), await stateOf(b)]
+  t.alike(y.applied, x.applied, 'the same system record as A (124 ops applied)')
+  t.is((x.applied as BaseSystem).applied, 124)
+  t.is(b.base.failure, null, 'B works')
+  t.comment(
+    `abandoned ${b.base.catchUp.counts.abandoned}, apply calls while back ${gate.calls - callsBefore}`
+  )
+  t.ok(b.base.catchUp.counts.abandoned >= 1, 'an apply call gave way to the fast-forward')
+
+  // and goes on applying normally afterwards
+  await a.base.append({ type: 'add' })
+  await until(
+    async () => ((await stateOf(b)).applied as BaseSystem | undefined)?.applied === 125,
+    'B to apply a new op'
+  )
+  for (const s of [...streams, ...writerCore]) s.destroy()
+  await b.base.close()
+  await a.base.close()
+  await b.store.close()
+  await a.store.close()
 })
