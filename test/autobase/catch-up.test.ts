@@ -2,10 +2,9 @@ import test from 'brittle'
 import Corestore from 'corestore'
 import type { Duplex } from 'stream'
 import { CatchUp, type FastForwardState } from '../../src/autobase/catch-up.js'
-import { FluxBase } from '../../src/autobase/base.js'
-import { createApply, type ApplyContext, type BaseSystem } from '../../src/autobase/runner.js'
-import type { Codec } from '../../src/autobase/envelope.js'
-import type { Obj } from '../../src/autobase/shapes.js'
+import type { FluxBase } from '../../src/autobase/base.js'
+import type { BaseSystem } from '../../src/autobase/runner.js'
+import { openAddBase, viewEntries, type AddOp, type Gate } from '../helpers/add-base.js'
 
 // The decision of catch-up.ts on a stand-in for the four fields of Autobase's fast-forward
 // state it reads, then on real bases: that the pinned Autobase has those fields, and the late
@@ -90,36 +89,8 @@ test('catch up - apply gives the event loop a turn once it has held it for turnM
   t.is(c.counts.turns, 1, 'the loop had a turn since: counted from now')
 })
 
-type Op = { v: number; id: string; ts: number; type: 'add' }
-const codec: Codec<Op> = {
-  version: 1,
-  maxOpBytes: 1024,
-  maxBlockBytes: 64 * 1024,
-  maxBatchOps: 0,
-  maxDepth: 4,
-  body: (o: Obj) => (o.type === 'add' ? { type: 'add' } : 'unknown op type')
-}
-
 test('catch up - the pinned Autobase has the fast-forward state catch-up reads', async (t) => {
-  const store = new Corestore(await t.tmp())
-  const base = new FluxBase<Op>(store, {
-    key: null,
-    encryptionKey: null,
-    codec,
-    apply: () =>
-      createApply<Op, BaseSystem, ApplyContext<BaseSystem>>({
-        codec,
-        systemKey: 'sys',
-        emptySystem: () => ({ applied: 0, skipped: 0, clocks: {} }),
-        skipKey: (seq) => `skip/${seq}`,
-        seen: (b, op) => b.has(`op/${op.id}`),
-        context: (ctx) => ctx,
-        apply: async (ctx, op) => ctx.b.put(`add/${op.id}`, true),
-        applied: async (ctx, op) => ctx.b.put(`op/${op.id}`, true),
-        skipped: async (b, _sys, _author, op) => b.put(`op/${op.id}`, true)
-      })
-  })
-  await base.ready()
+  const { store, base } = await openAddBase(await t.tmp(), null)
   await base.append({ type: 'add' })
   await base.update()
   const s = base.base as unknown as Record<string, unknown> & { core: { length: unknown } }
@@ -131,41 +102,6 @@ test('catch up - the pinned Autobase has the fast-forward state catch-up reads',
   await base.close()
   await store.close()
 })
-
-/** A reader peer whose apply calls can be held at a gate (the event loop stays free). */
-interface Reader {
-  store: Corestore
-  base: FluxBase<Op>
-  gate: { held: Promise<void> | null; calls: number }
-}
-
-function kitApply(gate: Reader['gate'] | null) {
-  const inner = createApply<Op, BaseSystem, ApplyContext<BaseSystem>>({
-    codec,
-    systemKey: 'sys',
-    emptySystem: () => ({ applied: 0, skipped: 0, clocks: {} }),
-    skipKey: (seq) => `skip/${seq}`,
-    seen: (b, op) => b.has(`op/${op.id}`),
-    context: (ctx) => ctx,
-    apply: async (ctx, op) => ctx.b.put(`add/${op.id}`, true),
-    applied: async (ctx, op) => ctx.b.put(`op/${op.id}`, true),
-    skipped: async (b, _sys, _author, op) => b.put(`op/${op.id}`, true)
-  })
-  return (): typeof inner => async (nodes, view, host) => {
-    if (gate !== null) {
-      gate.calls++
-      if (gate.held) await gate.held
-    }
-    await inner(nodes, view, host)
-  }
-}
-
-async function openBase(dir: string, key: Buffer | null, gate: Reader['gate'] | null) {
-  const store = new Corestore(dir)
-  const base = new FluxBase<Op>(store, { key, encryptionKey: null, codec, apply: kitApply(gate) })
-  await base.ready()
-  return { store, base }
-}
 
 function link(a: Corestore, b: Corestore): Array<{ destroy(): void }> {
   const s1 = a.replicate(true)
@@ -187,12 +123,6 @@ function linkCores(a: unknown, b: unknown): Array<{ destroy(): void }> {
   return [s1, s2]
 }
 
-async function entries(base: FluxBase<Op>): Promise<string> {
-  const out: string[] = []
-  for await (const e of base.bee.createReadStream()) out.push(`${e.key}=${JSON.stringify(e.value)}`)
-  return out.join('\n')
-}
-
 /** Poll `check` every 10 ms until it holds (bounded): what is awaited is Autobase's inner state. */
 async function until(
   check: () => boolean | Promise<boolean>,
@@ -208,17 +138,23 @@ async function until(
 }
 
 test('catch up - a reader applying a backlog when a fast-forward is ready abandons it and lands on the signed state', async (t) => {
-  const a = await openBase(await t.tmp(), null, null)
-  const gate: Reader['gate'] = { held: null, calls: 0 }
-  const b = await openBase(await t.tmp(), a.base.key, gate)
-  const stateOf = async (x: { base: FluxBase<Op> }) => {
+  const a = await openAddBase(await t.tmp(), null)
+  const gate: Gate = { held: null, calls: 0 }
+  const b = await openAddBase(await t.tmp(), a.base.key, { gate })
+  const stateOf = async (x: { base: FluxBase<AddOp> }) => {
     await x.base.update()
-    return { applied: (await x.base.bee.get('sys'))?.value, entries: await entries(x.base) }
+    return {
+      applied: (await x.base.bee.get('sys'))?.value,
+      entries: (await viewEntries(x.base)).join('\n')
+    }
   }
   // B follows A's first few blocks by applying them (too few to fast-forward)
   for (let i = 0; i < 4; i++) await a.base.append({ type: 'add' })
   let streams = link(a.store, b.store)
-  await until(async () => (await entries(b.base)) === (await entries(a.base)), 'B to apply A')
+  await until(
+    async () => (await viewEntries(b.base)).join() === (await viewEntries(a.base)).join(),
+    'B to apply A'
+  )
   for (const s of streams) s.destroy()
 
   // A writes a backlog of single-op blocks while B is away (far more than Autobase's minimum)
