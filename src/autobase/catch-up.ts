@@ -14,6 +14,8 @@
  *   {@link FastForwardReady}: Autobase drops the unflushed apply state and moves to the
  *   signed state instead of applying the rest of the backlog first.
  *
+ * Never while this node's own appends are in flight (the update in progress writes them).
+ *
  * Neither changes what any peer computes: a fast-forward lands on a state signed by the
  * indexers, the state applying would have reached. It only changes when this node gets there.
  *
@@ -30,6 +32,8 @@ export interface FastForwardState {
   fastForwardFailedAt: number
   core: { length: number }
   closing: unknown
+  /** This node's own appends not yet written (null: none; the update may be writing them). */
+  _appending: unknown[] | null
 }
 
 /** Autobase's MIN_FF_WAIT: after a failed (or swallowed) fast-forward, none for 5 min. */
@@ -87,6 +91,10 @@ export class CatchUp {
     const s = this.state()
     const ff = s.fastForwardTo
     if (ff === null || s.closing) return false
+    // an update that carries this node's own appends writes them to its core at its end:
+    // abandoned, they would wait for the next one (Autobase's own preferFastForward path never
+    // has them); applying on costs only time
+    if (s._appending !== null) return false
     // thrown within five minutes of a failed one, the error would stop the base instead
     if (this.wallNow() - s.fastForwardFailedAt < FF_RETRY_WAIT) return false
     return ff.force || ff.length >= s.core.length + ff.minimum

@@ -16,6 +16,7 @@ function stateWith(over: Partial<FastForwardState> = {}): FastForwardState {
     fastForwardFailedAt: 0,
     core: { length: 10 },
     closing: null,
+    _appending: null,
     ...over
   }
 }
@@ -60,6 +61,9 @@ test('catch up - an apply call is abandoned only for a fast-forward Autobase wil
   s = stateWith({ fastForwardTo: { length: 100, minimum: 16, force: false } })
   await c.beforeApply(true)
   t.is(c.counts.abandoned, 2, 'never while closing, never for an optimistic block')
+  s = stateWith({ fastForwardTo: { length: 100, minimum: 16, force: false }, _appending: [null] })
+  await c.beforeApply()
+  t.is(c.counts.abandoned, 2, "never while this node's own appends are in flight")
 })
 
 test('catch up - apply gives the event loop a turn once it has held it for turnMs', async (t) => {
@@ -98,6 +102,7 @@ test('catch up - the pinned Autobase has the fast-forward state catch-up reads',
   t.is(typeof s.fastForwardFailedAt, 'number', 'fastForwardFailedAt: a time')
   t.ok(typeof s.core.length === 'number' && s.core.length > 0, 'core.length: the system length')
   t.ok('closing' in s, 'closing')
+  t.is(s._appending, null, '_appending: null once our appends are written')
   t.is(base.catchUp.counts.abandoned, 0, 'a base on its own abandons nothing')
   await base.close()
   await store.close()
