@@ -1,20 +1,22 @@
 /**
  * A base far behind its peers applies less and fast-forwards sooner.
  *
- * Apply runs on the event loop, and its reads are mostly synchronous (RocksDB answers from
- * memory), so a long backlog applied in one Autobase update never lets the network in: a
- * late joiner that had fast-forwarded to an early signed state applied the creator's whole
- * backlog (10,000 posts: 600-800 ms of CPU) before it even heard that a later signed state
- * existed, and only then fast-forwarded to it (DESIGN.md, "A late joiner catches up").
+ * Autobase takes a fast-forward that gets ready while it applies only once the update in
+ * progress ends, and one update applies everything linearized so far: a late joiner that had
+ * started on the creator's backlog before its fast-forward was ready applied all of it
+ * (10,000 posts: 600-800 ms of CPU) before moving to the signed state it had been offered
+ * (DESIGN.md, "A late joiner catches up by fast-forward, not by applying").
  *
  * Before each apply call, {@link CatchUp.beforeApply}:
- * - gives the event loop a turn when it has had none for `turnMs` (a message announcing a
- *   later signed state is read while applying, and Autobase starts its fast-forward);
- * - once that fast-forward is ready and worth taking, abandons the apply call by throwing
- *   {@link FastForwardReady}: Autobase drops the unflushed apply state and moves to the
- *   signed state instead of applying the rest of the backlog first.
- *
- * Never while this node's own appends are in flight (the update in progress writes them).
+ * - once a fast-forward is ready and worth taking, abandons the call by throwing
+ *   {@link FastForwardReady}: Autobase drops the unflushed apply state and moves to the signed
+ *   state instead of applying the rest of the backlog first. Never for an optimistic block,
+ *   and never while this node's own appends are in flight (the update in progress writes them
+ *   at its end);
+ * - gives the event loop a turn when it has had none for `turnMs`, so that an apply that holds
+ *   it (reads answered from memory) still lets in the messages a fast-forward needs. In the
+ *   late-joiner bench the loop always had its turns on its own (RocksDB reads complete through
+ *   it): this is a bound, not the cause of the gain.
  *
  * Neither changes what any peer computes: a fast-forward lands on a state signed by the
  * indexers, the state applying would have reached. It only changes when this node gets there.
