@@ -287,14 +287,21 @@ export function cli(t: Test): Cli {
           throw new Error(`the node for ${home} did not answer within 30 s`)
         await new Promise((r) => setTimeout(r, 100))
       }
-      // the socket answers while the profile still unlocks: the banner comes once it is
+      // the socket answers while the profile still unlocks: the banner comes once it is, a line
+      // at a time (a reader can see its first line before the rest): wait for the line that
+      // names the profile, or says there is none (with --json, the one `up` event)
+      const bannerDone = (): boolean => {
+        const out = proc.stdout()
+        if (out.trimStart().startsWith('{')) return out.includes('\n')
+        return /\n {2}(profile |no profile)/.test(out)
+      }
       await waitFor(
-        async () => proc.stdout().includes('\n') || gone,
+        async () => bannerDone() || gone,
         `the banner of flux up for ${home}`,
         30_000,
         20
       )
-      if (!proc.stdout().includes('\n')) {
+      if (!bannerDone()) {
         throw new Error(`flux up for ${home} exited early: ${proc.stderr()}`)
       }
       return Object.assign(proc, { home })
