@@ -42,10 +42,10 @@ export interface FastForwardState {
 const FF_RETRY_WAIT = 300_000
 
 /** How long apply may hold the event loop before it gives it a turn (ms). */
-export const TURN_MS = 20
+const TURN_MS = 20
 
 /** Thrown at the start of an apply call to let Autobase fast-forward instead (see above). */
-export class FastForwardReady extends Error {
+class FastForwardReady extends Error {
   constructor() {
     super('a fast-forward is ready: this apply call is abandoned for it')
   }

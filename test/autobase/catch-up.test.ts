@@ -1,10 +1,10 @@
 import test from 'brittle'
-import Corestore from 'corestore'
 import type { Duplex } from 'stream'
 import { CatchUp, type FastForwardState } from '../../src/autobase/catch-up.js'
 import type { FluxBase } from '../../src/autobase/base.js'
 import type { BaseSystem } from '../../src/autobase/runner.js'
 import { openAddBase, viewEntries, type AddOp, type Gate } from '../helpers/add-base.js'
+import { waitFor } from '../cli/helpers.js'
 
 // The decision of catch-up.ts on a stand-in for the four fields of Autobase's fast-forward
 // state it reads, then on real bases: that the pinned Autobase has those fields, and the late
@@ -108,17 +108,8 @@ test('catch up - the pinned Autobase has the fast-forward state catch-up reads',
   await store.close()
 })
 
-function link(a: Corestore, b: Corestore): Array<{ destroy(): void }> {
-  const s1 = a.replicate(true)
-  const s2 = b.replicate(false)
-  s1.on('error', () => {})
-  s2.on('error', () => {})
-  s1.pipe(s2).pipe(s1)
-  return [s1, s2]
-}
-
-/** Replicate one core alone (Hypercore's own stream; its typings here leave it out). */
-function linkCores(a: unknown, b: unknown): Array<{ destroy(): void }> {
+/** Replicate two stores, or one core alone (Hypercore's own stream; its typings leave it out). */
+function link(a: unknown, b: unknown): Array<{ destroy(): void }> {
   type Replicable = { replicate(initiator: boolean): Duplex }
   const s1 = (a as Replicable).replicate(true)
   const s2 = (b as Replicable).replicate(false)
@@ -128,19 +119,9 @@ function linkCores(a: unknown, b: unknown): Array<{ destroy(): void }> {
   return [s1, s2]
 }
 
-/** Poll `check` every 10 ms until it holds (bounded): what is awaited is Autobase's inner state. */
-async function until(
-  check: () => boolean | Promise<boolean>,
-  what: string | (() => string),
-  ms = 15_000
-) {
-  const end = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > end)
-      throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
+/** Poll every 10 ms, bounded: what is awaited is Autobase's inner state, which emits nothing. */
+const until = (check: () => boolean | Promise<boolean>, what: string | (() => string)) =>
+  waitFor(async () => await check(), what, 15_000, 10)
 
 test('catch up - a reader applying a backlog when a fast-forward is ready abandons it and lands on the signed state', async (t) => {
   const a = await openAddBase(await t.tmp(), null)
@@ -173,7 +154,7 @@ test('catch up - a reader applying a backlog when a fast-forward is ready abando
   gate.held = new Promise<void>((resolve) => (release = resolve))
   const callsBefore = gate.calls
   const ffState = b.base.base as unknown as FastForwardState
-  const writerCore = linkCores(a.base.base.local, b.store.get({ key: a.base.writerKey }))
+  const writerCore = link(a.base.base.local, b.store.get({ key: a.base.writerKey }))
   await until(() => gate.calls > callsBefore, 'B to apply from the writer core')
   t.is(ffState.core.length < 100, true, 'B has not fast-forwarded yet')
   streams = link(a.store, b.store)
