@@ -33,6 +33,11 @@ export interface Write {
   over?: number
   /** The op id of the value the writer saw when it wrote, or null if it saw none. */
   prev: OpId | null
+  /**
+   * Within how many ms two clamped writes tie (absent or 0: only at equal times). Causal rule
+   * 3 sets it to MAX_CLOCK_SKEW: see {@link wins}.
+   */
+  tie?: number
 }
 
 /**
@@ -45,13 +50,22 @@ export interface Write {
  *    effective timestamps (both clamped to what their writers could know), the one whose own
  *    clock claimed less beyond it wins (the more plausible: a clock years ahead claims most),
  *    then the lexicographically greater op id.
+ *    With `tie` (causal rule 3), two writes that were both clamped tie when their times are
+ *    less than `tie` apart, not only when equal: a clamped time is a bound, what its writer
+ *    could have known plus MAX_CLOCK_SKEW, and two bounds a few ms apart only say which writer
+ *    saw the latest block, not which wrote later. The more plausible claim wins instead, so an
+ *    honest edit made after a quiet spell beats a clock ten years fast whose writer happened to
+ *    see one block more (what rule 2 let through).
  */
 export function wins(current: Register<unknown> | null, incoming: Write): boolean {
   if (current === null) return true
   if (incoming.prev !== null && incoming.prev === current.id) return true
-  if (incoming.ts !== current.ts) return incoming.ts > current.ts
   const [a, b] = [incoming.over ?? 0, current.over ?? 0]
+  const tie = incoming.tie ?? 0
+  const clampedTie = tie > 0 && a > 0 && b > 0 && Math.abs(incoming.ts - current.ts) < tie
+  if (!clampedTie && incoming.ts !== current.ts) return incoming.ts > current.ts
   if (a !== b) return a < b
+  if (incoming.ts !== current.ts) return incoming.ts > current.ts
   return incoming.id > current.id
 }
 

@@ -74,9 +74,10 @@ export type OpBody =
       layout?: 2 | 3
       /**
        * How an op's merge time is bounded by its causal past (src/views/project.ts `CAUSAL`):
-       * 2 follows acks (blocks without ops) through their own heads; absent: 1, as before.
+       * 2 follows acks (blocks without ops) through their own heads; 3 also lets two clamped
+       * writes tie within MAX_CLOCK_SKEW (merge.ts `wins`); absent: 1, as before.
        */
-      causal?: 2
+      causal?: 2 | 3
     }
   | { type: 'project/set'; field: ProjectField; value: string; prev: OpId | null }
   | { type: 'project/archive'; archived: boolean; prev: OpId | null }
@@ -152,7 +153,7 @@ function validateBody(o: Obj): OpBody | string {
       if (typeof o.public !== 'boolean') return 'bad public flag'
       if (!isWriterProofShape(o.as)) return 'bad writer proof'
       if (o.layout !== undefined && o.layout !== 2 && o.layout !== 3) return 'unknown view layout'
-      if (o.causal !== undefined && o.causal !== 2) return 'unknown causal rule'
+      if (o.causal !== undefined && o.causal !== 2 && o.causal !== 3) return 'unknown causal rule'
       return {
         type: o.type,
         name: o.name,
@@ -160,7 +161,7 @@ function validateBody(o: Obj): OpBody | string {
         public: o.public,
         as: o.as,
         ...(o.layout === 2 || o.layout === 3 ? { layout: o.layout } : {}),
-        ...(o.causal === 2 ? { causal: 2 as const } : {})
+        ...(o.causal === 2 || o.causal === 3 ? { causal: o.causal } : {})
       }
     case 'project/set': {
       if (o.field !== 'name' && o.field !== 'description') return 'bad field'

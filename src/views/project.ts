@@ -188,9 +188,11 @@ export function pageEntry(post: PostRecord): PageEntry {
 /**
  * The causal rule of new projects: 2 bounds an op's merge time by what its writer knew through
  * acks too (Autobase never applies acks, so they carry no record of their own; runner.ts reads
- * their heads). Projects made before keep rule 1: peers must agree on every merge.
+ * their heads); 3 also lets two clamped writes tie within MAX_CLOCK_SKEW, the more plausible
+ * clock winning (merge.ts `wins`). Projects made before keep their rule: peers must agree on
+ * every merge.
  */
-export const CAUSAL = 2 as const
+export const CAUSAL = 3 as const
 /** A page holds at most this many posts, or this many bytes of them (JSON), whichever first. */
 export const PAGE_POSTS = 32
 export const PAGE_BYTES = 32 * 1024
@@ -230,7 +232,7 @@ export interface SystemRecord extends BaseSystem {
   indexerLengths?: Record<string, number>
   /** The view layout (absent: 1, the layout of projects made before it was versioned). */
   layout?: number
-  /** The causal rule (`CAUSAL`; absent: 1, acks not followed), set at init. */
+  /** The causal rule (`CAUSAL`; absent: 1, acks not followed, no clamped ties), set at init. */
   causal?: number
   /** Layout 2: the page new posts go to (absent: no post yet). */
   page?: OpenPage

@@ -155,3 +155,51 @@ test('conflicts - a stale edit made alone by a clock ten years fast loses to hon
     'a single honest edit made after it stands too'
   )
 })
+
+test('conflicts - a fast clock that saw one block more still loses to an honest edit made after a quiet spell', async (t) => {
+  const m = await mesh(t)
+  let elapsed = 0 // the honest nodes' clocks, moved forward to model time passing
+  let ahead = 0
+  const a = await m.create({ clock: skewed(() => elapsed) })
+  const liar = await m.create({ clock: skewed(() => ahead) })
+  const b = await m.create({ clock: skewed(() => elapsed) })
+  const { key } = await a.app.projects.create({ name: 'p' })
+  await liar.app.projects.join((await a.app.projects.invite(key)).code)
+  await b.app.projects.join((await a.app.projects.invite(key)).code)
+  const task = await a.app.content.addTask(key, 'original')
+  await converged([a, liar, b], key)
+  const orig = (await (await a.node.projects.resolve(key)).view.task(task.id))!.title.id
+
+  // b goes offline; a writes a minute on and the fast node sees it: its causal past now runs a
+  // minute later than b's
+  await b.node.network.pause()
+  elapsed = 60_000
+  const seen = await a.app.content.addTask(key, 'seen by the fast node only')
+  await converged([a, liar], key)
+  const latest = (await (await a.node.projects.resolve(key)).view.task(seen.id))!.title.ts
+  // the fast node, alone and ten years ahead, edits; then b, offline, edits 15 minutes on
+  ahead = TEN_YEARS
+  await liar.node.network.pause()
+  await setTitle(liar, key, task.id, 'stale', orig)
+  elapsed = 15 * 60_000
+  const honest = await setTitle(b, key, task.id, 'b at 15', orig)
+
+  // everyone comes back: both edits were clamped (b's by its quiet spell), the fast node's to a
+  // later bound; under causal rule 2 it won everywhere, under rule 3 the bounds tie and the
+  // claim that ran less past its bound wins: b's, by ten years
+  await b.node.network.resume()
+  await liar.node.network.resume()
+  await converged([a, liar, b], key, 60_000)
+  t.alike(
+    await titles([a, liar, b], key, task.id),
+    ['b at 15', 'b at 15', 'b at 15'],
+    'the honest edit stands everywhere'
+  )
+  const reg = (await (await liar.node.projects.resolve(key)).view.task(task.id))!.title
+  t.is(reg.id, honest, "b's edit holds the register on the fast node too")
+  t.ok((reg.over ?? 0) > 0, 'b was clamped: its quiet spell is not provable')
+  t.ok(
+    reg.ts < latest + MAX_CLOCK_SKEW,
+    "b's merge time is below the fast node's bound: only the tie lets b win"
+  )
+})

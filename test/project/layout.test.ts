@@ -57,6 +57,8 @@ test('layout 3 - posts in pages: far fewer view blocks than layout 1, fewer byte
   const ta = await a.node.projects.resolve(two.key)
   const fa = await a.node.projects.resolve(flat.key)
   t.is((await pa.view.system()).layout, 3, 'a new project is made in layout 3')
+  t.is((await pa.view.system()).causal, 3, 'under causal rule 3')
+  t.is((await fa.view.system()).causal, undefined, 'a layout 1 project keeps causal rule 1')
   await burst(pa, 300, 50, 'post')
   await burst(ta, 300, 50, 'post')
   await burst(fa, 300, 50, 'post')

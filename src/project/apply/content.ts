@@ -17,7 +17,7 @@ import {
   type TaskRecord
 } from '../../views/project.js'
 import type { Op } from '../ops.js'
-import { activeMember, reg, type MemberCtx } from './context.js'
+import { activeMember, reg, write, type MemberCtx } from './context.js'
 
 type OpOf<T extends Op['type']> = Extract<Op, { type: T }>
 
@@ -174,7 +174,7 @@ export async function setTask(ctx: MemberCtx, op: OpOf<'task/set'>): Promise<voi
     throw new Skip('assignee is not a member')
   }
   const current = task[op.field] as Register<unknown>
-  if (wins(current, { id: op.id, ts: ctx.mergeTs, over: ctx.over, prev: op.prev })) {
+  if (wins(current, write(ctx, op))) {
     ;(task as unknown as Record<string, Register<unknown>>)[op.field] = reg(ctx, op, op.value)
     await b.put(Keys.task(op.task), task)
   }
@@ -183,7 +183,7 @@ export async function setTask(ctx: MemberCtx, op: OpOf<'task/set'>): Promise<voi
 export async function record(ctx: MemberCtx, op: OpOf<'kv/set' | 'kv/del'>): Promise<void> {
   const { b } = ctx
   const current = await b.get<KvRecord>(Keys.kv(op.key))
-  if (wins(current, { id: op.id, ts: ctx.mergeTs, over: ctx.over, prev: op.prev })) {
+  if (wins(current, write(ctx, op))) {
     const value = op.type === 'kv/set' ? op.value : null
     const next: KvRecord = { ...reg(ctx, op, value), deleted: op.type === 'kv/del' }
     await b.put(Keys.kv(op.key), next)

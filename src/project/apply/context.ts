@@ -4,7 +4,7 @@
  * the view batch of the apply call.
  */
 import { Skip, type ApplyContext } from '../../autobase/runner.js'
-import type { Register } from '../../autobase/merge.js'
+import { MAX_CLOCK_SKEW, type Register, type Write } from '../../autobase/merge.js'
 import type { ViewTx } from '../../autobase/tx.js'
 import { verifyWriterProof, type VerifiedWriter } from '../../identity/writer-proof.js'
 import { isDelegationActive } from '../../identity/devices.js'
@@ -15,7 +15,7 @@ import {
   type SystemRecord,
   type WriterRecord
 } from '../../views/project.js'
-import type { HexKey, Op, Role } from '../ops.js'
+import type { HexKey, Op, OpId, Role } from '../ops.js'
 
 /** The context of one op: the kit's, plus who wrote it and which project this is. */
 export interface Ctx extends ApplyContext<SystemRecord> {
@@ -82,6 +82,16 @@ export function writerRecord(ctx: Ctx, v: VerifiedWriter): WriterRecord {
     addedAt: ctx.ts,
     removed: false
   }
+}
+
+/**
+ * This op as a write to a register, at its merge time. Under causal rule 3 two clamped writes
+ * tie within MAX_CLOCK_SKEW (merge.ts `wins`); projects made before keep their rule.
+ */
+export function write(ctx: Ctx, op: { id: OpId; prev: OpId | null }): Write {
+  const w: Write = { id: op.id, ts: ctx.mergeTs, over: ctx.over, prev: op.prev }
+  if ((ctx.sys.causal ?? 1) >= 3) w.tie = MAX_CLOCK_SKEW
+  return w
 }
 
 /** A register holding `value`, set by this op at its effective time. */

@@ -117,7 +117,7 @@ export function createProjectApply(opts: ProjectApplyOptions): ApplyFunction {
     causalKey: Keys.causal,
     seen,
     compact: (sys) => paged(sys.layout),
-    followAcks: (sys) => sys.causal === 2,
+    followAcks: (sys) => (sys.causal ?? 1) >= 2,
     context: (base) => ({
       ...base,
       writer: null,

@@ -14,6 +14,7 @@ import {
   reg,
   requireRole,
   verified,
+  write,
   writerRecord,
   type MemberCtx
 } from './context.js'
@@ -135,7 +136,7 @@ async function firstMemberBut(b: ViewTx, profile: HexKey): Promise<MemberRecord 
 
 export async function name(ctx: MemberCtx, op: OpOf<'member/name'>): Promise<void> {
   const { self } = ctx
-  if (wins(self.name, { id: op.id, ts: ctx.mergeTs, over: ctx.over, prev: op.prev })) {
+  if (wins(self.name, write(ctx, op))) {
     self.name = reg(ctx, op, op.name)
     await ctx.b.put(Keys.member(ctx.writer.profile), self)
   }

@@ -8,6 +8,7 @@ import {
   reg,
   requireRole,
   verified,
+  write,
   writerRecord,
   type Ctx,
   type MemberCtx
@@ -62,7 +63,7 @@ export async function init(ctx: Ctx, op: OpOf<'project/init'>): Promise<void> {
 export async function set(ctx: MemberCtx, op: OpOf<'project/set'>): Promise<void> {
   requireRole(ctx.self, 'admin')
   const { project } = ctx
-  if (wins(project[op.field], { id: op.id, ts: ctx.mergeTs, over: ctx.over, prev: op.prev })) {
+  if (wins(project[op.field], write(ctx, op))) {
     project[op.field] = reg(ctx, op, op.value)
     await ctx.b.put(Keys.project, project)
   }
@@ -71,7 +72,7 @@ export async function set(ctx: MemberCtx, op: OpOf<'project/set'>): Promise<void
 export async function archive(ctx: MemberCtx, op: OpOf<'project/archive'>): Promise<void> {
   requireRole(ctx.self, 'admin')
   const { project } = ctx
-  if (wins(project.archived, { id: op.id, ts: ctx.mergeTs, over: ctx.over, prev: op.prev })) {
+  if (wins(project.archived, write(ctx, op))) {
     project.archived = reg(ctx, op, op.archived)
     await ctx.b.put(Keys.project, project)
   }
