@@ -1,4 +1,4 @@
-import test from 'brittle'
+import test, { type Test } from 'brittle'
 import { mesh, skewed, converged, until, type TestNode } from '../helpers/index.js'
 import { encodeOp } from '../../src/autobase/envelope.js'
 import { MAX_CLOCK_SKEW } from '../../src/autobase/merge.js'
@@ -18,12 +18,46 @@ async function setTitle(
   return op.id
 }
 
+/** Every node holds `title` for the task. */
+async function everywhere(
+  t: Test,
+  nodes: TestNode[],
+  key: string,
+  task: string,
+  title: string,
+  message: string
+): Promise<void> {
+  t.alike(
+    await titles(nodes, key, task),
+    nodes.map(() => title),
+    message
+  )
+}
+
 async function titles(nodes: TestNode[], key: string, task: string): Promise<string[]> {
   return Promise.all(
     nodes.map(
       async (n) => (await (await n.node.projects.resolve(key)).view.task(task))?.title.value ?? ''
     )
   )
+}
+
+/**
+ * Three members of one project: `a` (its creator) and `b` on honest clocks that `time.elapsed`
+ * moves forward, to model time passing, and `liar`, whose clock `time.ahead` moves (it jumps
+ * once the node is a member: a node ten years ahead from the start would see every invite as
+ * expired).
+ */
+async function clocked(t: Test) {
+  const time = { elapsed: 0, ahead: 0 }
+  const m = await mesh(t)
+  const a = await m.create({ clock: skewed(() => time.elapsed) })
+  const liar = await m.create({ clock: skewed(() => time.ahead) })
+  const b = await m.create({ clock: skewed(() => time.elapsed) })
+  const { key } = await a.app.projects.create({ name: 'p' })
+  await liar.app.projects.join((await a.app.projects.invite(key)).code)
+  await b.app.projects.join((await a.app.projects.invite(key)).code)
+  return { time, a, liar, b, key }
 }
 
 test('conflicts - concurrent edits of one field resolve the same on every peer', async (t) => {
@@ -49,19 +83,8 @@ test('conflicts - concurrent edits of one field resolve the same on every peer',
 })
 
 test('conflicts - a far-future clock does not win forever', async (t) => {
-  const m = await mesh(t)
-  // the honest nodes share a clock we can move forward, to model time passing
-  let elapsed = 0
-  // the liar's clock jumps ten years ahead once it is a member (a node that far ahead from the
-  // start would see every invite as expired)
-  let ahead = 0
-  const a = await m.create({ clock: skewed(() => elapsed) })
-  const liar = await m.create({ clock: skewed(() => ahead) })
-  const b = await m.create({ clock: skewed(() => elapsed) })
-  const { key } = await a.app.projects.create({ name: 'p' })
-  await liar.app.projects.join((await a.app.projects.invite(key)).code)
-  await b.app.projects.join((await a.app.projects.invite(key)).code)
-  ahead = TEN_YEARS
+  const { time, a, liar, b, key } = await clocked(t)
+  time.ahead = TEN_YEARS
   const task = await a.app.content.addTask(key, 'original')
   await until(b.node, async () => (await b.node.projects.resolve(key)).view.task(task.id))
   await until(liar.node, async () => (await liar.node.projects.resolve(key)).view.task(task.id))
@@ -80,11 +103,7 @@ test('conflicts - a far-future clock does not win forever', async (t) => {
   // an edit made after seeing the liar's value wins, whatever the clocks say
   const seen = await setTitle(b, key, task.id, 'fixed by b', stored.id)
   await converged([a, liar, b], key)
-  t.alike(
-    await titles([a, liar, b], key, task.id),
-    ['fixed by b', 'fixed by b', 'fixed by b'],
-    'causal edit wins everywhere'
-  )
+  await everywhere(t, [a, liar, b], key, task.id, 'fixed by b', 'causal edit wins everywhere')
   t.is((await (await a.node.projects.resolve(key)).view.task(task.id))!.title.id, seen)
 
   // the liar again edits concurrently (it saw the original only) ...
@@ -93,7 +112,7 @@ test('conflicts - a far-future clock does not win forever', async (t) => {
   const afterLiar = (await (await a.node.projects.resolve(key)).view.task(task.id))!.title
   // ... and once the honest peers' clocks have moved past the skew window (time passes, they
   // write), a concurrent honest edit beats it
-  elapsed = MAX_CLOCK_SKEW + 60_000
+  time.elapsed = MAX_CLOCK_SKEW + 60_000
   await a.app.content.post(key, 'time passes for a')
   await b.app.content.post(key, 'time passes for b')
   await converged([a, liar, b], key)
@@ -111,15 +130,7 @@ test('conflicts - a far-future clock does not win forever', async (t) => {
 })
 
 test('conflicts - a stale edit made alone by a clock ten years fast loses to honest edits made after it', async (t) => {
-  const m = await mesh(t)
-  let elapsed = 0 // the honest nodes' clocks, moved forward to model time passing
-  let ahead = 0
-  const a = await m.create({ clock: skewed(() => elapsed) })
-  const liar = await m.create({ clock: skewed(() => ahead) })
-  const b = await m.create({ clock: skewed(() => elapsed) })
-  const { key } = await a.app.projects.create({ name: 'p' })
-  await liar.app.projects.join((await a.app.projects.invite(key)).code)
-  await b.app.projects.join((await a.app.projects.invite(key)).code)
+  const { time, a, liar, b, key } = await clocked(t)
   const one = await a.app.content.addTask(key, 'original one')
   const two = await a.app.content.addTask(key, 'original two')
   await converged([a, liar, b], key)
@@ -128,44 +139,35 @@ test('conflicts - a stale edit made alone by a clock ten years fast loses to hon
   const [orig1, orig2] = [(await view(a, one.id)).id, (await view(a, two.id)).id]
 
   // the fast node, alone, edits both titles (it saw only the originals)
-  ahead = TEN_YEARS
+  time.ahead = TEN_YEARS
   await liar.node.network.pause()
   await setTitle(liar, key, one.id, 'stale one', orig1)
   await setTitle(liar, key, two.id, 'stale two', orig2)
   // honest members edit later: b at 15 minutes, then a at 30 minutes after seeing b's edit
-  elapsed = 15 * 60_000
+  time.elapsed = 15 * 60_000
   const b1 = await setTitle(b, key, one.id, 'b at 15', orig1)
   await setTitle(b, key, two.id, 'b at 15', orig2)
   await converged([a, b], key)
-  elapsed = 30 * 60_000
+  time.elapsed = 30 * 60_000
   await setTitle(a, key, one.id, 'a at 30', b1)
   await converged([a, b], key)
 
   // the fast node returns: its edits land last, and lose everywhere
   await liar.node.network.resume()
   await converged([a, liar, b], key, 60_000)
-  t.alike(
-    await titles([a, liar, b], key, one.id),
-    ['a at 30', 'a at 30', 'a at 30'],
-    'the latest honest edit stands'
-  )
-  t.alike(
-    await titles([a, liar, b], key, two.id),
-    ['b at 15', 'b at 15', 'b at 15'],
+  await everywhere(t, [a, liar, b], key, one.id, 'a at 30', 'the latest honest edit stands')
+  await everywhere(
+    t,
+    [a, liar, b],
+    key,
+    two.id,
+    'b at 15',
     'a single honest edit made after it stands too'
   )
 })
 
 test('conflicts - a fast clock that saw one block more still loses to an honest edit made after a quiet spell', async (t) => {
-  const m = await mesh(t)
-  let elapsed = 0 // the honest nodes' clocks, moved forward to model time passing
-  let ahead = 0
-  const a = await m.create({ clock: skewed(() => elapsed) })
-  const liar = await m.create({ clock: skewed(() => ahead) })
-  const b = await m.create({ clock: skewed(() => elapsed) })
-  const { key } = await a.app.projects.create({ name: 'p' })
-  await liar.app.projects.join((await a.app.projects.invite(key)).code)
-  await b.app.projects.join((await a.app.projects.invite(key)).code)
+  const { time, a, liar, b, key } = await clocked(t)
   const task = await a.app.content.addTask(key, 'original')
   await converged([a, liar, b], key)
   const orig = (await (await a.node.projects.resolve(key)).view.task(task.id))!.title.id
@@ -173,15 +175,15 @@ test('conflicts - a fast clock that saw one block more still loses to an honest 
   // b goes offline; a writes a minute on and the fast node sees it: its causal past now runs a
   // minute later than b's
   await b.node.network.pause()
-  elapsed = 60_000
+  time.elapsed = 60_000
   const seen = await a.app.content.addTask(key, 'seen by the fast node only')
   await converged([a, liar], key)
   const latest = (await (await a.node.projects.resolve(key)).view.task(seen.id))!.title.ts
   // the fast node, alone and ten years ahead, edits; then b, offline, edits 15 minutes on
-  ahead = TEN_YEARS
+  time.ahead = TEN_YEARS
   await liar.node.network.pause()
   await setTitle(liar, key, task.id, 'stale', orig)
-  elapsed = 15 * 60_000
+  time.elapsed = 15 * 60_000
   const honest = await setTitle(b, key, task.id, 'b at 15', orig)
 
   // everyone comes back: both edits were clamped (b's by its quiet spell), the fast node's to a
@@ -190,11 +192,7 @@ test('conflicts - a fast clock that saw one block more still loses to an honest 
   await b.node.network.resume()
   await liar.node.network.resume()
   await converged([a, liar, b], key, 60_000)
-  t.alike(
-    await titles([a, liar, b], key, task.id),
-    ['b at 15', 'b at 15', 'b at 15'],
-    'the honest edit stands everywhere'
-  )
+  await everywhere(t, [a, liar, b], key, task.id, 'b at 15', 'the honest edit stands everywhere')
   const reg = (await (await liar.node.projects.resolve(key)).view.task(task.id))!.title
   t.is(reg.id, honest, "b's edit holds the register on the fast node too")
   t.ok((reg.over ?? 0) > 0, 'b was clamped: its quiet spell is not provable')
