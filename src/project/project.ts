@@ -28,11 +28,14 @@ export class Project extends FluxBase<Op> {
   memberId = ''
 
   constructor(store: Corestore, opts: ProjectOptions) {
+    // apply tells the view the number each post got (the view exists once super() returns)
+    const numbered: { view: ProjectView | null } = { view: null }
     super(store, {
       key: opts.key,
       encryptionKey: opts.encryptionKey,
       codec: projectCodec,
-      apply: (ids) => createProjectApply(ids),
+      apply: (ids) =>
+        createProjectApply(ids, { numbered: (id, n, start) => numbered.view?.hint(id, n, start) }),
       ...(opts.clock ? { clock: opts.clock } : {}),
       ...(opts.wakeup ? { wakeup: opts.wakeup } : {}),
       messages: {
@@ -43,6 +46,7 @@ export class Project extends FluxBase<Op> {
       }
     })
     this.view = new ProjectView(this.bee)
+    numbered.view = this.view
     this.on('update', () => {
       this.fetchView()
       void this.nudgeIndexing().catch(() => {})

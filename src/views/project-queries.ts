@@ -138,9 +138,11 @@ export class ProjectView {
       return post === null ? null : { post, n: 0 }
     }
     const known = async (): Promise<{ post: PostRecord; n: number } | null> => {
-      const n = this.numbers.get(id)
-      if (n === undefined) return null
-      const post = await this.postNumber(n)
+      const at = this.numbers.get(id)
+      if (at === undefined) return null
+      const { n, start } = at
+      // the page that held it: one record, not a search for the page below the number
+      const post = (await this.page(start))?.[n - start] ?? null
       if (post?.id === id) return { post, n }
       this.numbers.clear() // renumbered by a reorder: learn them again
       return null
@@ -152,8 +154,38 @@ export class ProjectView {
     return found
   }
 
-  /** Post numbers by id (layouts 2 and 3), learnt by {@link learnNumbers}. */
-  private readonly numbers = new Map<string, number>()
+  /**
+   * The posts of the page whose first post is number `start`. Concurrent readers of one page
+   * (the read-backs of a burst) share one read while it runs; nothing is kept after it.
+   */
+  private page(start: number): Promise<PostRecord[] | null> {
+    let read = this.pageReads.get(start)
+    if (read === undefined) {
+      read = this.value<unknown>(Keys.page(start)).then(pagePosts)
+      const done = (): void => void this.pageReads.delete(start)
+      read.then(done, done)
+      this.pageReads.set(start, read)
+    }
+    return read
+  }
+
+  private readonly pageReads = new Map<number, Promise<PostRecord[] | null>>()
+
+  /**
+   * The number a post got where this node applied it, and its page's first number (apply's
+   * hint): the read-back of a post just written finds it without a scan of the pages. Checked
+   * on use like every number.
+   */
+  hint(id: string, n: number, start: number): void {
+    if (this.numbers.size > MAX_REMEMBERED) this.numbers.clear()
+    this.numbers.set(id, { n, start })
+  }
+
+  /**
+   * Post numbers by id, with the first number of the page that held each (layouts 2 and 3),
+   * learnt by {@link learnNumbers} or hinted.
+   */
+  private readonly numbers = new Map<string, { n: number; start: number }>()
   private learning: Promise<void> | null = null
 
   /** Read pages newest first until one holds nothing new (a scan running is joined). */
@@ -163,8 +195,11 @@ export class ProjectView {
       for await (const page of this.pages(true)) {
         let fresh = false
         page.posts.forEach((post, i) => {
-          if (this.numbers.has(post.id)) return
-          this.numbers.set(post.id, page.start + i)
+          const n = page.start + i
+          // a post known at another number (or page) was moved by a reorder: not yet known
+          const was = this.numbers.get(post.id)
+          if (was?.n === n && was.start === page.start) return
+          this.numbers.set(post.id, { n, start: page.start })
           fresh = true
         })
         if (!fresh) break

@@ -139,6 +139,71 @@ test('layout 3 - posts one by one: a page each, never written again (layout 2 re
   }
 })
 
+test('layout 3 - a post is read back where apply put it; a number a reorder changed is found again', async (t) => {
+  const m = await mesh(t)
+  const [a, b] = [await m.create(), await m.create()]
+  const { key } = await a.app.projects.create({ name: 'read back' })
+  const pa = await a.node.projects.resolve(key)
+
+  // a burst: every caller gets its own post back (read-backs of one page share its read)
+  const texts = Array.from({ length: 60 }, (_, i) => `burst ${i}`)
+  const got = await Promise.all(texts.map((x) => a.app.content.post(key, x)))
+  t.alike(
+    got.map((p) => p.text),
+    texts,
+    'each read-back is its own post'
+  )
+  // one post: read back from the page apply named, with no scan of the pages
+  let scans = 0
+  const scan = pa.bee.createReadStream.bind(pa.bee)
+  pa.bee.createReadStream = ((...args: Parameters<typeof scan>) => {
+    if (args[0]?.gte?.toString().startsWith(Keys.pagePrefix)) scans++ // not other services'
+    return scan(...args)
+  }) as typeof scan
+  const one = await a.app.content.post(key, 'one more')
+  pa.bee.createReadStream = scan
+  t.is(one.text, 'one more')
+  t.is(scans, 0, 'no page scan for the read-back')
+
+  // a number is checked on use: a wrong one, or a page that is not there, is found again (a
+  // is the only writer so far: no apply runs meanwhile to hint the right number again)
+  const feed = await pa.view.feed()
+  const [first, last] = [feed[0]!, feed.at(-1)!]
+  let other = 0 // the first number of the last page: another post's
+  for await (const e of pa.bee.createReadStream({ gte: Keys.pagePrefix, lt: 'page0' })) {
+    other = Number(e.key.slice(Keys.pagePrefix.length))
+  }
+  t.ok(other > 1, `the last page starts at post ${other}`)
+  pa.view.hint(first.id, other, other)
+  pa.view.hint(last.id, 9999, 9990)
+  t.alike(await pa.view.postAt(first.id), { post: first, n: 1 }, 'a wrong number')
+  t.alike(await pa.view.postAt(last.id), { post: last, n: feed.length }, 'a page not there')
+
+  // both post while apart (each numbers its post the same): merged, one is renumbered
+  await b.app.projects.join((await a.app.projects.invite(key)).code)
+  await converged([a, b], key)
+  await b.node.network.pause()
+  const fromA = await a.app.content.post(key, 'a, apart')
+  const fromB = await b.app.content.post(key, 'b, apart')
+  const pb = await b.node.projects.resolve(key)
+  const apart = [(await pa.view.postAt(fromA.id))?.n, (await pb.view.postAt(fromB.id))?.n]
+  t.is(apart[0], apart[1], `both numbered ${apart[0]} while apart`)
+  await b.node.network.resume()
+  await converged([a, b], key)
+  for (const n of [a, b]) {
+    const p = await n.node.projects.resolve(key)
+    const all = (await p.view.feed()).map((x) => x.id)
+    for (const id of [fromA.id, fromB.id]) {
+      const at = await p.view.postAt(id)
+      t.is(
+        at?.n,
+        all.indexOf(id) + 1,
+        `${n === a ? 'a' : 'b'} finds ${id.slice(0, 6)} at its number`
+      )
+    }
+  }
+})
+
 for (const layout of [2, 3] as const) {
   test(`layout ${layout} - replies name their parent by id and number; a wrong number is skipped on every peer`, async (t) => {
     const m = await mesh(t)

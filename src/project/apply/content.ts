@@ -34,7 +34,8 @@ export async function post(ctx: MemberCtx, op: OpOf<'post/add'>): Promise<void> 
     ts: ctx.ts
   }
   if (paged(ctx.sys.layout)) {
-    await pagePost(ctx, op, record)
+    const start = await pagePost(ctx, op, record)
+    ctx.numbered?.(op.id, ctx.sys.posts + 1, start)
   } else {
     if (op.replyTo !== null && !(await b.has(Keys.post(op.replyTo)))) {
       throw new Skip('reply to an unknown post')
@@ -47,13 +48,13 @@ export async function post(ctx: MemberCtx, op: OpOf<'post/add'>): Promise<void> 
 }
 
 /**
- * Layouts 2 and 3: the post goes to the open page (a new one once it holds PAGE_POSTS posts or
+ * Layouts 2 and 3 (returns the number of the page's first post): the post goes to the open page (a new one once it holds PAGE_POSTS posts or
  * PAGE_BYTES bytes); a reply names its parent by id and number, and the page of that number
  * must hold that id. In layout 2 the open page is kept in the system record, across apply
  * calls; in layout 3 only within this apply call (and for one author's device), so a page is
  * written once.
  */
-async function pagePost(ctx: MemberCtx, op: OpOf<'post/add'>, record: PostRecord): Promise<void> {
+async function pagePost(ctx: MemberCtx, op: OpOf<'post/add'>, record: PostRecord): Promise<number> {
   const { b, sys } = ctx
   if (op.replyTo !== null) {
     const at = op.replyAt
@@ -64,6 +65,7 @@ async function pagePost(ctx: MemberCtx, op: OpOf<'post/add'>, record: PostRecord
     }
   }
   const n = sys.posts + 1
+  let start: number
   if (sys.layout === 2) {
     // the page's JSON: its brackets, and each post with a comma
     const bytes = Buffer.byteLength(JSON.stringify(record)) + 1
@@ -75,6 +77,7 @@ async function pagePost(ctx: MemberCtx, op: OpOf<'post/add'>, record: PostRecord
     posts.push(record)
     await b.put(Keys.page(open.start), posts)
     sys.page = { start: open.start, count: open.count + 1, bytes: open.bytes + bytes }
+    start = open.start
   } else {
     const entry = JSON.stringify(pageEntry(record))
     const bytes = Buffer.byteLength(entry) + 1
@@ -103,8 +106,10 @@ async function pagePost(ctx: MemberCtx, op: OpOf<'post/add'>, record: PostRecord
     open.text = pageText(open, open.entries)
     open.bytes += bytes
     await b.putJson(Keys.page(open.start), open.text)
+    start = open.start
   }
   if (op.replyTo !== null) await b.put(Keys.reply(op.replyTo, record.seq), n)
+  return start
 }
 
 /**

@@ -25,6 +25,12 @@ export interface Ctx extends ApplyContext<SystemRecord> {
   bootstrap: HexKey
   /** The project's discovery key: writer proofs are signed for it. */
   discoveryKey: Buffer
+  /**
+   * Told the number a post got and the first number of its page (layouts 2 and 3): a hint for
+   * this node's read-back of the post, checked on use. Nothing it is told changes what apply
+   * writes.
+   */
+  numbered?: (id: OpId, n: number, start: number) => void
 }
 
 /** The context of an op from a member of an initialised project (every op but init). */

@@ -98,7 +98,19 @@ export interface ProjectApplyOptions {
   readonly headsOf?: HeadsReader
 }
 
-export function createProjectApply(opts: ProjectApplyOptions): ApplyFunction {
+/** What apply tells this node alone: hints for its reads, never part of any state. */
+export interface ProjectApplyLocal {
+  /**
+   * The number a post got where it was applied, and its page's first number (a reorder can
+   * renumber: check on use).
+   */
+  readonly numbered?: (id: string, n: number, start: number) => void
+}
+
+export function createProjectApply(
+  opts: ProjectApplyOptions,
+  local: ProjectApplyLocal = {}
+): ApplyFunction {
   let discovery: { bootstrap: HexKey; key: Buffer } | null = null
   const discoveryKey = (): Buffer => {
     if (discovery === null || discovery.bootstrap !== opts.bootstrap) {
@@ -122,7 +134,8 @@ export function createProjectApply(opts: ProjectApplyOptions): ApplyFunction {
       ...base,
       writer: null,
       bootstrap: opts.bootstrap,
-      discoveryKey: discoveryKey()
+      discoveryKey: discoveryKey(),
+      ...(local.numbered ? { numbered: local.numbered } : {})
     }),
     apply: applyOp,
     async applied(ctx, op) {
