@@ -48,11 +48,11 @@ export async function post(ctx: MemberCtx, op: OpOf<'post/add'>): Promise<void> 
 }
 
 /**
- * Layouts 2 and 3 (returns the number of the page's first post): the post goes to the open page (a new one once it holds PAGE_POSTS posts or
+ * Layouts 2 and 3: the post goes to the open page (a new one once it holds PAGE_POSTS posts or
  * PAGE_BYTES bytes); a reply names its parent by id and number, and the page of that number
  * must hold that id. In layout 2 the open page is kept in the system record, across apply
  * calls; in layout 3 only within this apply call (and for one author's device), so a page is
- * written once.
+ * written once. Returns the number of the page's first post.
  */
 async function pagePost(ctx: MemberCtx, op: OpOf<'post/add'>, record: PostRecord): Promise<number> {
   const { b, sys } = ctx
