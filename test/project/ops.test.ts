@@ -22,6 +22,16 @@ const as = shapeOnlyProof
 test('ops - valid ops of every kind pass', (t) => {
   const ops = [
     { ...base, type: 'project/init', name: 'x', description: '', public: false, as },
+    ...([2, 3] as const).map((causal) => ({
+      ...base,
+      type: 'project/init',
+      name: 'x',
+      description: '',
+      public: false,
+      as,
+      layout: 3,
+      causal
+    })),
     { ...base, type: 'post/add', text: 'hi', replyTo: null },
     { ...base, type: 'task/add', title: 'do it', assignee: null },
     { ...base, type: 'task/set', task: id, field: 'done', value: true, prev: null },
@@ -53,7 +63,15 @@ test('ops - bad shape, unknown type, bad version, oversized and non-JSON are rej
     [{ ...base, type: 'post/add', text: '', replyTo: null }, /bad text/],
     [[1, 2, 3], /not an object/],
     [{ ...base, type: 'member/add', role: 'member', invite: null, as: { ...as, sig: 1 } }, /proof/],
-    [{ ...base, type: 'writer/add', as: { ...as, extra: true } }, /proof/]
+    [{ ...base, type: 'writer/add', as: { ...as, extra: true } }, /proof/],
+    [
+      { ...base, type: 'project/init', name: 'x', description: '', public: false, as, causal: 4 },
+      /unknown causal rule/
+    ],
+    [
+      { ...base, type: 'project/init', name: 'x', description: '', public: false, as, layout: 4 },
+      /unknown view layout/
+    ]
   ]
   for (const [value, reason] of cases) {
     const r = validateOp(value)
