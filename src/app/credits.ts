@@ -78,8 +78,9 @@ export class CreditsActions {
     for (const a of await project.view.achievements()) {
       achieved.set(a.profile, (achieved.get(a.profile) ?? 0) + 1)
     }
+    // by code point, not localeCompare: the hash below must not depend on the node's locale
     const records = (await project.view.credits()).sort((a, b) =>
-      a.profile.localeCompare(b.profile)
+      a.profile < b.profile ? -1 : a.profile > b.profile ? 1 : 0
     )
     const members = records.map((r) => row(r, decay, epoch, names, achieved.get(r.profile) ?? 0))
     const canonical = JSON.stringify({ epoch, decay, members })

@@ -233,7 +233,10 @@ export function rankVolunteers(discovery: string, peers: string[]): string[] {
     for (let i = 0; i < 32; i++) out[i] = (k[i] as number) ^ (d[i] as number)
     return out
   }
-  return [...peers].sort((a, b) => Buffer.compare(distance(a), distance(b)) || a.localeCompare(b))
+  // ties by code point, not localeCompare: an order peers share must not depend on a locale
+  return [...peers].sort(
+    (a, b) => Buffer.compare(distance(a), distance(b)) || (a < b ? -1 : a > b ? 1 : 0)
+  )
 }
 
 /**
