@@ -24,6 +24,7 @@ import {
 } from './envelope.js'
 import type { ApplyFunction, HeadsReader, UnexpectedListener } from './runner.js'
 import { CatchUp, type FastForwardState } from './catch-up.js'
+import { slowStart } from './prefetch.js'
 
 export interface FluxBaseOptions<O extends Envelope & { type: string }> {
   /** The base key, or null to create a new base (this writer becomes its bootstrap). */
@@ -130,6 +131,8 @@ export class FluxBase<O extends Envelope & { type: string }> extends ReadyResour
       }
     })
     this.base = base
+    // writer blocks a few at a time at first, more as they are applied (prefetch.ts)
+    slowStart(base)
     this.catchUp = new CatchUp(() => base as unknown as FastForwardState)
     base.on('update', () => this.emit('update'))
     base.on('writable', () => this.emit('writable'))
