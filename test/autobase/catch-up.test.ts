@@ -1,9 +1,8 @@
 import test from 'brittle'
-import type { Duplex } from 'stream'
 import { CatchUp, type FastForwardState } from '../../src/autobase/catch-up.js'
 import type { FluxBase } from '../../src/autobase/base.js'
 import type { BaseSystem } from '../../src/autobase/runner.js'
-import { openAddBase, viewEntries, type AddOp, type Gate } from '../helpers/add-base.js'
+import { link, openAddBase, viewEntries, type AddOp, type Gate } from '../helpers/add-base.js'
 import { waitFor } from '../cli/helpers.js'
 
 // The decision of catch-up.ts on a stand-in for the four fields of Autobase's fast-forward
@@ -107,17 +106,6 @@ test('catch up - the pinned Autobase has the fast-forward state catch-up reads',
   await base.close()
   await store.close()
 })
-
-/** Replicate two stores, or one core alone (Hypercore's own stream; its typings leave it out). */
-function link(a: unknown, b: unknown): Array<{ destroy(): void }> {
-  type Replicable = { replicate(initiator: boolean): Duplex }
-  const s1 = (a as Replicable).replicate(true)
-  const s2 = (b as Replicable).replicate(false)
-  s1.on('error', () => {})
-  s2.on('error', () => {})
-  s1.pipe(s2).pipe(s1)
-  return [s1, s2]
-}
 
 /** Poll every 10 ms, bounded: what is awaited is Autobase's inner state, which emits nothing. */
 const until = (check: () => boolean | Promise<boolean>, what: string | (() => string)) =>

@@ -1,7 +1,6 @@
 import test from 'brittle'
 import fs from 'fs'
 import { createRequire } from 'module'
-import type { Duplex } from 'stream'
 import {
   FIRST_PREFETCH,
   MAX_PREFETCH,
@@ -12,7 +11,7 @@ import {
   type PrefetchingWriter
 } from '../../src/autobase/prefetch.js'
 import type { BaseSystem } from '../../src/autobase/runner.js'
-import { openAddBase, type Gate } from '../helpers/add-base.js'
+import { link, openAddBase, type Gate } from '../helpers/add-base.js'
 import { waitFor } from '../cli/helpers.js'
 
 // The writer prefetch's slow start (prefetch.ts): the window, the stand-in for Autobase's
@@ -72,17 +71,6 @@ test('prefetch - the pinned Autobase has the _resume this stands in for', (t) =>
   t.absent(isReplaceable(source.replace('linear: true', 'linear: false')), 'another one is not')
   t.ok(slowStart({}), 'so the slow start is in place')
 })
-
-/** Replicate two stores (Corestore's own stream; its typings leave it out). */
-function link(a: unknown, b: unknown): Array<{ destroy(): void }> {
-  type Replicable = { replicate(initiator: boolean): Duplex }
-  const s1 = (a as Replicable).replicate(true)
-  const s2 = (b as Replicable).replicate(false)
-  s1.on('error', () => {})
-  s2.on('error', () => {})
-  s1.pipe(s2).pipe(s1)
-  return [s1, s2]
-}
 
 test('prefetch - a reader asks for a few of a writer’s blocks at first, and applies them all', async (t) => {
   const a = await openAddBase(await t.tmp(), null)

@@ -3,6 +3,7 @@
  * up): one op type, `add`, applied as `add/<op id>` in the view, with the kit's own records.
  */
 import Corestore from 'corestore'
+import type { Duplex } from 'stream'
 import { FluxBase } from '../../src/autobase/base.js'
 import { createApply, type ApplyContext, type BaseSystem } from '../../src/autobase/runner.js'
 import type { Codec } from '../../src/autobase/envelope.js'
@@ -70,4 +71,15 @@ export async function viewEntries(base: FluxBase<AddOp>, prefix = ''): Promise<s
     out.push(`${e.key}=${JSON.stringify(e.value)}`)
   }
   return out
+}
+
+/** Replicate two stores, or one core alone (their own streams; the typings leave them out). */
+export function link(a: unknown, b: unknown): Array<{ destroy(): void }> {
+  type Replicable = { replicate(initiator: boolean): Duplex }
+  const s1 = (a as Replicable).replicate(true)
+  const s2 = (b as Replicable).replicate(false)
+  s1.on('error', () => {})
+  s2.on('error', () => {})
+  s1.pipe(s2).pipe(s1)
+  return [s1, s2]
 }
