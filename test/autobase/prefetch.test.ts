@@ -79,7 +79,9 @@ test('prefetch - a reader asks for a few of a writer’s blocks at first, and ap
   let release = (): void => {}
   gate.held = new Promise<void>((resolve) => (release = resolve))
   const b = await openAddBase(await t.tmp(), a.base.key, { gate })
-  const streams = link(a.store, b.store)
+  // A's writer core alone: B cannot learn A's signed state, so it applies every block itself
+  // (no fast-forward pauses its writers)
+  const streams = link(a.base.base.local, b.store.get({ key: a.base.writerKey }))
 
   // B's first apply call is held: what it has asked A's writer core for is what it asks
   // before applying anything
